@@ -1,0 +1,189 @@
+"""Article bodies as typed blocks: the one stored form, rendered to HTML and plain text.
+
+Text in blocks is a small inline HTML subset, sanitized when a block is built (whatever the
+source: API, importer, HTML conversion), so a `Block` instance is always safe to render.
+Pull quotes repeat words of the text, so they stay out of plain text, word counts and reading time.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Annotated, Literal
+
+import nh3
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+INLINE_TAGS = {"a", "strong", "em", "code", "br", "sup", "sub"}
+URL_SCHEMES = {"http", "https", "mailto"}
+WORDS_PER_MINUTE = 200
+MAX_TEXT = 20_000
+
+
+def sanitize_inline(text: str) -> str:
+    """Keep the inline subset; drop every other tag, attribute and unsafe URL."""
+    return nh3.clean(
+        text,
+        tags=INLINE_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    ).strip()
+
+
+def inline_to_text(fragment: str) -> str:
+    """Plain text of a sanitized inline fragment."""
+    return html.unescape(nh3.clean(fragment.replace("<br>", "\n"), tags=set())).strip()
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme not in ("http", "https") or not value.split(":", 1)[1].startswith("//"):
+        raise ValueError("must be an absolute http(s) URL")
+    if any(ch in value for ch in "\"'<> \t\n"):
+        raise ValueError("must not contain quotes, angle brackets or whitespace")
+    return value
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _TextBlock(_Block):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @field_validator("text")
+    @classmethod
+    def _sanitize(cls, value: str) -> str:
+        cleaned = sanitize_inline(value)
+        if not inline_to_text(cleaned):
+            raise ValueError("text is empty once sanitized")
+        return cleaned
+
+
+class ParagraphBlock(_TextBlock):
+    type: Literal["paragraph"] = "paragraph"
+
+
+class HeadingBlock(_TextBlock):
+    type: Literal["heading"] = "heading"
+    level: int = Field(2, ge=2, le=4)
+
+
+class PullquoteBlock(_TextBlock):
+    type: Literal["pullquote"] = "pullquote"
+
+
+class BlockquoteBlock(_TextBlock):
+    type: Literal["blockquote"] = "blockquote"
+    cite: str | None = Field(None, max_length=500)
+
+    @field_validator("cite")
+    @classmethod
+    def _plain_cite(cls, value: str | None) -> str | None:
+        return None if value is None else inline_to_text(sanitize_inline(value)) or None
+
+
+class ListBlock(_Block):
+    type: Literal["list"] = "list"
+    ordered: bool = False
+    items: list[str] = Field(min_length=1, max_length=500)
+
+    @field_validator("items")
+    @classmethod
+    def _sanitize_items(cls, items: list[str]) -> list[str]:
+        cleaned = [sanitize_inline(item) for item in items]
+        cleaned = [item for item in cleaned if inline_to_text(item)]
+        if not cleaned:
+            raise ValueError("a list needs at least one non-empty item")
+        return cleaned
+
+
+class ImageBlock(_Block):
+    type: Literal["image"] = "image"
+    url: str = Field(max_length=2000)
+    caption: str | None = Field(None, max_length=2000)
+    credit: str | None = Field(None, max_length=500)
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+
+    @field_validator("caption", "credit")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return None if value is None else inline_to_text(sanitize_inline(value)) or None
+
+
+class EmbedBlock(_Block):
+    type: Literal["embed"] = "embed"
+    url: str = Field(max_length=2000)
+    provider: str | None = Field(None, max_length=100)
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+
+
+Block = Annotated[
+    ParagraphBlock | HeadingBlock | PullquoteBlock | BlockquoteBlock | ListBlock | ImageBlock
+    | EmbedBlock,
+    Field(discriminator="type"),
+]
+BlockList = TypeAdapter(list[Block])
+
+
+def render_html(blocks: list[Block]) -> str:
+    parts: list[str] = []
+    esc = html.escape
+    for block in blocks:
+        match block:
+            case ParagraphBlock():
+                parts.append(f"<p>{block.text}</p>")
+            case HeadingBlock():
+                parts.append(f"<h{block.level}>{block.text}</h{block.level}>")
+            case PullquoteBlock():
+                parts.append(f'<aside class="pullquote"><p>{block.text}</p></aside>')
+            case BlockquoteBlock():
+                cite = f"<footer><cite>{esc(block.cite)}</cite></footer>" if block.cite else ""
+                parts.append(f"<blockquote><p>{block.text}</p>{cite}</blockquote>")
+            case ListBlock():
+                tag = "ol" if block.ordered else "ul"
+                items = "".join(f"<li>{item}</li>" for item in block.items)
+                parts.append(f"<{tag}>{items}</{tag}>")
+            case ImageBlock():
+                caption = " — ".join(esc(p) for p in (block.caption, block.credit) if p)
+                figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+                alt = esc(block.caption or "")
+                parts.append(f'<figure><img src="{esc(block.url)}" alt="{alt}">{figcaption}</figure>')
+            case EmbedBlock():
+                label = esc(block.provider or block.url)
+                parts.append(f'<p class="embed"><a href="{esc(block.url)}" rel="noopener noreferrer '
+                             f'nofollow">{label}</a></p>')
+    return "\n".join(parts)
+
+
+def render_text(blocks: list[Block]) -> str:
+    """Plain text for partners, search and word counts (pull quotes, images and embeds left out)."""
+    parts: list[str] = []
+    for block in blocks:
+        match block:
+            case ParagraphBlock() | HeadingBlock() | BlockquoteBlock():
+                parts.append(inline_to_text(block.text))
+            case ListBlock():
+                parts.append("\n".join(inline_to_text(item) for item in block.items))
+    return "\n\n".join(parts)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def reading_time_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
+
+
+def paragraphs_from_text(text: str) -> list[Block]:
+    """`body_text` input: paragraphs split on blank lines, the text escaped (it is not HTML)."""
+    chunks = [" ".join(chunk.split()) for chunk in text.replace("\r\n", "\n").split("\n\n")]
+    return [ParagraphBlock(text=html.escape(chunk, quote=False)) for chunk in chunks if chunk]

@@ -1,0 +1,142 @@
+"""Article tables and the shapes that leave the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.articles.blocks import Block
+from app.authors.models import AuthorPublic, AuthorRef
+from app.core.db import UTCDateTime
+from app.taxonomy.models import SectionRef, TagRef
+
+
+class Status(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    published = "published"
+    archived = "archived"
+
+
+class Syndication(StrEnum):
+    allowed = "allowed"
+    denied = "denied"
+
+
+class Article(SQLModel, table=True):
+    __table_args__ = (
+        # Every keyset sort has an index that ends in the tie-breaker `id`.
+        Index("ix_article_published_at_id", "published_at", "id"),
+        Index("ix_article_updated_at_id", "updated_at", "id"),
+        Index("ix_article_section_id_published_at_id", "section_id", "published_at", "id"),
+        Index("ix_article_language_published_at_id", "language", "published_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(max_length=200, unique=True)
+    title: str = Field(max_length=300)
+    subtitle: str | None = Field(default=None, max_length=500)
+    excerpt: str | None = Field(default=None, max_length=2000)
+    body: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    section_id: int | None = Field(default=None, foreign_key="section.id")
+    language: str = Field(default="en", max_length=35)
+    status: str = Field(default=Status.draft, max_length=16, index=True)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revision: int = 1
+    word_count: int = 0
+    reading_time_minutes: int = 0
+    source_name: str | None = Field(default=None, max_length=200)
+    source_url: str | None = Field(default=None, max_length=2000)
+    copyright_holder: str | None = Field(default=None, max_length=200)
+    syndication: str = Field(default=Syndication.allowed, max_length=16)
+    usage_terms: str | None = Field(default=None, max_length=1000)
+    canonical_url: str | None = Field(default=None, max_length=2000)
+    image: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+
+
+class SlugHistory(SQLModel, table=True):
+    """Slugs an article had before: the Content API answers them with a 301."""
+
+    __tablename__ = "slug_history"
+    slug: str = Field(primary_key=True, max_length=200)
+    article_id: str = Field(foreign_key="article.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ArticleRevision(SQLModel, table=True):
+    """The full state of an article before a change, with who made the change and when."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (UniqueConstraint("article_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: str = Field(foreign_key="article.id", ondelete="CASCADE")
+    revision: int
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# ---- shapes that leave the API ---------------------------------------------------------------
+
+
+class Source(BaseModel):
+    name: str
+    url: str | None = None
+
+
+class Rights(BaseModel):
+    copyright_holder: str | None = None
+    syndication: Syndication = Syndication.allowed
+    usage_terms: str | None = None
+
+
+class Image(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str
+    caption: str | None = None
+    credit: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class ArticleCard(BaseModel):
+    """An article as lists show it."""
+
+    id: str
+    slug: str
+    title: str
+    subtitle: str | None = None
+    excerpt: str | None = None
+    section: SectionRef | None = None
+    authors: list[AuthorRef] = []
+    tags: list[TagRef] = []
+    language: str
+    published_at: datetime | None = None
+    updated_at: datetime
+    reading_time_minutes: int
+    image: Image | None = None
+    body: list[Block] | None = None
+    body_html: str | None = None
+    body_text: str | None = None
+
+
+class ArticlePublic(ArticleCard):
+    """One article in full."""
+
+    authors: list[AuthorPublic] = []  # type: ignore[assignment]
+    word_count: int
+    source: Source | None = None
+    rights: Rights
+    canonical_url: str | None = None
+    structured_data: dict[str, Any] | None = None

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ConfigDict
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime
+
+
+class BriefBase(SQLModel):
+    dateline: str | None = Field(default=None, max_length=100)
+    headline: str = Field(min_length=1, max_length=300)
+    summary: str | None = Field(default=None, max_length=2000)
+
+
+class Brief(BriefBase, table=True):
+    __table_args__ = (Index("ix_brief_date_position", "date", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    date: dt.date
+    position: int = 0
+    article_id: str | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
+    published_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime)
+    deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BriefCreate(BriefBase):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    date: dt.date
+    position: int | None = Field(default=None, ge=0, le=10_000)
+    article_id: str | None = None
+    published: bool = True
+
+
+class BriefUpdate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    dateline: str | None = Field(default=None, max_length=100)
+    headline: str | None = Field(default=None, min_length=1, max_length=300)
+    summary: str | None = Field(default=None, max_length=2000)
+    date: dt.date | None = None
+    position: int | None = Field(default=None, ge=0, le=10_000)
+    article_id: str | None = None
+    published: bool | None = None
+
+
+class BriefArticleRef(SQLModel):
+    id: str
+    slug: str
+    title: str
+
+
+class BriefPublic(BriefBase):
+    id: int
+    date: dt.date
+    position: int
+    article: BriefArticleRef | None = None
+    published_at: dt.datetime | None

@@ -1,0 +1,77 @@
+"""Settings, read once from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'khabar.db'}"
+DEV_SECRET = "dev-insecure-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: str = Field("development", alias="KHABAR_ENV")
+    database_url: str = Field(DEFAULT_SQLITE_URL, alias="DATABASE_URL")
+    database_read_url: str | None = Field(None, alias="DATABASE_READ_URL")
+    database_pool_size: int = Field(10, alias="KHABAR_DB_POOL_SIZE")
+    database_pool_timeout: float = Field(5.0, alias="KHABAR_DB_POOL_TIMEOUT")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    secret_key: str = Field(DEV_SECRET, alias="KHABAR_SECRET_KEY")
+    access_token_minutes: int = Field(30, alias="KHABAR_ACCESS_TOKEN_MINUTES")
+    timezone: str = Field("Asia/Kathmandu", alias="KHABAR_TIMEZONE")
+    publisher_name: str = Field("Khabar", alias="KHABAR_PUBLISHER_NAME")
+    public_base_url: str = Field("http://127.0.0.1:8000", alias="KHABAR_PUBLIC_BASE_URL")
+    site_url: str = Field("https://example.com", alias="KHABAR_SITE_URL")
+    languages: Annotated[list[str], NoDecode] = Field(["en", "ne"], alias="KHABAR_LANGUAGES")
+    cors_origins: Annotated[list[str], NoDecode] = Field(["*"], alias="KHABAR_CORS_ORIGINS")
+    rate_limit_public: str = Field("6000/minute", alias="KHABAR_RATE_LIMIT_PUBLIC")
+    rate_limit_partner: str = Field("600/minute", alias="KHABAR_RATE_LIMIT_PARTNER")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field([], alias="KHABAR_TRUSTED_PROXIES")
+    max_body_bytes: int = Field(1024 * 1024, alias="KHABAR_MAX_BODY_BYTES")
+    cache_max_age: int = Field(60, alias="KHABAR_CACHE_MAX_AGE")
+    cache_stale_while_revalidate: int = Field(600, alias="KHABAR_CACHE_SWR")
+    response_cache: bool = Field(True, alias="KHABAR_RESPONSE_CACHE")
+    response_cache_entries: int = Field(2048, alias="KHABAR_RESPONSE_CACHE_ENTRIES")
+    log_level: str = Field("info", alias="KHABAR_LOG_LEVEL")
+
+    @field_validator("languages", "cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        # Comma-separated strings are friendlier in env files than JSON lists.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown IANA name
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError("KHABAR_SECRET_KEY must be set to a random value of 32+ characters")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

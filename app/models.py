@@ -1,0 +1,14 @@
+"""Every table model, imported in one place for Alembic and the tests."""
+
+from app.articles.models import Article, ArticleRevision, SlugHistory
+from app.authors.models import ArticleAuthor, Author
+from app.briefs.models import Brief
+from app.partners.models import Partner, PartnerUsage
+from app.syndication.models import ArticleChange, Counter
+from app.taxonomy.models import ArticleTag, Section, Tag
+from app.users.models import User
+
+__all__ = [
+    "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
+    "Brief", "Counter", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
+]

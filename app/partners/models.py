@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime
+
+
+class Partner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    # An empty allowlist means every section.
+    sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rate_limit: str | None = Field(default=None, max_length=32)
+    key_prefix: str = Field(max_length=16, unique=True)
+    key_hash: str = Field(max_length=128)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PartnerUsage(SQLModel, table=True):
+    __tablename__ = "partner_usage"
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    day: dt.date = Field(primary_key=True)
+    route: str = Field(primary_key=True, max_length=100)
+    count: int = 0
