@@ -37,6 +37,14 @@ def inline_to_text(fragment: str) -> str:
     return html.unescape(nh3.clean(fragment.replace("<br>", "\n"), tags=set())).strip()
 
 
+def plain_field(value: str | None) -> str | None:
+    """Captions, credits and cites are plain text. Angle brackets are dropped, so a consumer that
+    forgets to escape them still cannot be handed markup."""
+    if value is None:
+        return None
+    return inline_to_text(sanitize_inline(value)).replace("<", "").replace(">", "") or None
+
+
 def _check_url(value: str | None) -> str | None:
     if value is None:
         return None
@@ -85,7 +93,7 @@ class BlockquoteBlock(_TextBlock):
     @field_validator("cite")
     @classmethod
     def _plain_cite(cls, value: str | None) -> str | None:
-        return None if value is None else inline_to_text(sanitize_inline(value)) or None
+        return plain_field(value)
 
 
 class ListBlock(_Block):
@@ -114,7 +122,7 @@ class ImageBlock(_Block):
     @field_validator("caption", "credit")
     @classmethod
     def _plain(cls, value: str | None) -> str | None:
-        return None if value is None else inline_to_text(sanitize_inline(value)) or None
+        return plain_field(value)
 
 
 class EmbedBlock(_Block):

@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from app.articles.blocks import Block
@@ -140,3 +141,85 @@ class ArticlePublic(ArticleCard):
     rights: Rights
     canonical_url: str | None = None
     structured_data: dict[str, Any] | None = None
+
+
+# ---- editorial input and output ----------------------------------------------------------------
+
+
+class RightsInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    copyright_holder: str | None = PydanticField(default=None, max_length=200)
+    syndication: Syndication | None = None
+    usage_terms: str | None = PydanticField(default=None, max_length=1000)
+
+
+class SourceInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = PydanticField(min_length=1, max_length=200)
+    url: str | None = PydanticField(default=None, max_length=2000)
+
+
+class _ArticleFields(BaseModel):
+    """Fields a client may write. Server-owned ones (id, status, revision, timestamps, counts)
+    are not here, and `extra="forbid"` answers them with 422 instead of ignoring them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str | None = PydanticField(default=None, min_length=1, max_length=120)
+    subtitle: str | None = PydanticField(default=None, max_length=500)
+    excerpt: str | None = PydanticField(default=None, max_length=2000)
+    body: list[Block] | None = PydanticField(default=None, max_length=2000)
+    body_html: str | None = PydanticField(default=None, max_length=900_000)
+    body_text: str | None = PydanticField(default=None, max_length=900_000)
+    section: str | None = PydanticField(default=None, max_length=100, description="Section slug")
+    tags: list[str] | None = PydanticField(default=None, max_length=50,
+                                   description="Tag slugs or names; unknown tags are created")
+    authors: list[str] | None = PydanticField(default=None, min_length=1, max_length=20,
+                                      description="Author slugs, in byline order")
+    language: str | None = PydanticField(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    source: SourceInput | None = None
+    rights: RightsInput | None = None
+    canonical_url: str | None = PydanticField(default=None, max_length=2000)
+    image: Image | None = None
+
+    @model_validator(mode="after")
+    def _one_body_form(self) -> _ArticleFields:
+        given = [n for n in ("body", "body_html", "body_text") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of body, body_html, body_text (got {', '.join(given)})")
+        return self
+
+
+class ArticleCreate(_ArticleFields):
+    title: str = PydanticField(min_length=1, max_length=300)
+
+
+class ArticleUpdate(_ArticleFields):
+    title: str | None = PydanticField(default=None, min_length=1, max_length=300)
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    publish_at: datetime | None = PydanticField(
+        default=None, description="A future time schedules the article; omitted means now")
+
+
+class ArticleEditorial(ArticlePublic):
+    """An article as the newsroom sees it: every status, with its revision for `If-Match`."""
+
+    status: Status
+    revision: int
+    created_at: datetime
+    deleted_at: datetime | None = None
+    created_by_id: int | None = None
+
+
+class RevisionSummary(BaseModel):
+    revision: int
+    created_at: datetime
+    created_by_id: int | None
+    title: str
+
+
+class RevisionDetail(RevisionSummary):
+    snapshot: dict[str, Any]

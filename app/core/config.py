@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     public_base_url: str = Field("http://127.0.0.1:8000", alias="KHABAR_PUBLIC_BASE_URL")
     site_url: str = Field("https://example.com", alias="KHABAR_SITE_URL")
     languages: Annotated[list[str], NoDecode] = Field(["en", "ne"], alias="KHABAR_LANGUAGES")
+    editorial_cors_origins: Annotated[list[str], NoDecode] = Field(
+        [], alias="KHABAR_EDITORIAL_CORS_ORIGINS")
     cors_origins: Annotated[list[str], NoDecode] = Field(["*"], alias="KHABAR_CORS_ORIGINS")
     rate_limit_public: str = Field("6000/minute", alias="KHABAR_RATE_LIMIT_PUBLIC")
     rate_limit_partner: str = Field("600/minute", alias="KHABAR_RATE_LIMIT_PARTNER")
@@ -43,7 +45,7 @@ class Settings(BaseSettings):
     response_cache_entries: int = Field(2048, alias="KHABAR_RESPONSE_CACHE_ENTRIES")
     log_level: str = Field("info", alias="KHABAR_LOG_LEVEL")
 
-    @field_validator("languages", "cors_origins", "trusted_proxies", mode="before")
+    @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Comma-separated strings are friendlier in env files than JSON lists.

@@ -27,3 +27,33 @@ class PartnerUsage(SQLModel, table=True):
     day: dt.date = Field(primary_key=True)
     route: str = Field(primary_key=True, max_length=100)
     count: int = 0
+
+
+class PartnerCreate(SQLModel):
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    name: str = Field(min_length=1, max_length=200)
+    sections: list[str] = Field(default_factory=list, max_length=50,
+                                description="Allowed section slugs; empty means every section")
+    rate_limit: str | None = Field(default=None, regex=r"^\d{1,7}/(second|minute|hour|day)$",
+                                   description="e.g. `600/minute`; default KHABAR_RATE_LIMIT_PARTNER")
+
+
+class PartnerUpdate(SQLModel):
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    sections: list[str] | None = Field(default=None, max_length=50)
+    rate_limit: str | None = Field(default=None, regex=r"^\d{1,7}/(second|minute|hour|day)$")
+
+
+class PartnerPublic(SQLModel):
+    id: int
+    name: str
+    sections: list[str]
+    rate_limit: str | None
+    key_prefix: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class PartnerWithKey(PartnerPublic):
+    api_key: str = Field(description="Shown once; store it now")

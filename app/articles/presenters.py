@@ -1,0 +1,179 @@
+"""Turning article rows into the shapes that leave the API, with one query per page for bylines
+and tags (never one per article)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.articles.blocks import BlockList
+from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
+from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
+from app.core.config import get_settings
+from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
+
+BODY_FORMATS = ("blocks", "html", "text")
+
+
+def bylines(session: Session, article_ids: Sequence[str]) -> dict[str, list[Author]]:
+    out: dict[str, list[Author]] = defaultdict(list)
+    if not article_ids:
+        return out
+    rows = session.exec(
+        select(ArticleAuthor.article_id, Author)
+        .join(Author, Author.id == ArticleAuthor.author_id)  # type: ignore[arg-type]
+        .where(ArticleAuthor.article_id.in_(article_ids))  # type: ignore[attr-defined]
+        .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
+    ).all()
+    for article_id, author in rows:
+        out[article_id].append(author)
+    return out
+
+
+def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[TagRef]]:
+    out: dict[str, list[TagRef]] = defaultdict(list)
+    if not article_ids:
+        return out
+    rows = session.exec(
+        select(ArticleTag.article_id, Tag.slug, Tag.name)
+        .join(Tag, Tag.id == ArticleTag.tag_id)  # type: ignore[arg-type]
+        .where(ArticleTag.article_id.in_(article_ids))  # type: ignore[attr-defined]
+        .order_by(ArticleTag.article_id, Tag.slug)
+    ).all()
+    for article_id, slug, name in rows:
+        out[article_id].append(TagRef(slug=slug, name=name))
+    return out
+
+
+def section_refs(session: Session, section_ids: Iterable[int | None]) -> dict[int, SectionRef]:
+    ids = {i for i in section_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(Section).where(Section.id.in_(ids))).all()  # type: ignore[union-attr]
+    return {s.id: SectionRef(slug=s.slug, name=s.name) for s in rows if s.id is not None}
+
+
+def body_fields(article: Article, formats: Iterable[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if "blocks" in formats:
+        fields["body"] = BlockList.validate_python(article.body)
+    if "html" in formats:
+        fields["body_html"] = article.body_html
+    if "text" in formats:
+        fields["body_text"] = article.body_text
+    return fields
+
+
+def author_public(author: Author, article_count: int = 0) -> AuthorPublic:
+    return AuthorPublic(id=author.id or 0, slug=author.slug, name=author.name, bio=author.bio,
+                        title=author.title, avatar_url=author.avatar_url,
+                        links=author.links or {}, article_count=article_count)
+
+
+def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "slug": article.slug,
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "excerpt": article.excerpt,
+        "section": sections.get(article.section_id) if article.section_id else None,
+        "language": article.language,
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "reading_time_minutes": article.reading_time_minutes,
+        "image": Image(**article.image) if article.image else None,
+    }
+
+
+def cards(session: Session, articles: Sequence[Article],
+          formats: Iterable[str] = ()) -> list[ArticleCard]:
+    ids = [a.id for a in articles]
+    authors = bylines(session, ids)
+    tags = tag_refs(session, ids)
+    sections = section_refs(session, (a.section_id for a in articles))
+    return [
+        ArticleCard(
+            **_common(a, sections),
+            authors=[AuthorRef(id=au.id or 0, slug=au.slug, name=au.name) for au in authors[a.id]],
+            tags=tags[a.id],
+            **body_fields(a, formats),
+        )
+        for a in articles
+    ]
+
+
+def rights(article: Article) -> Rights:
+    return Rights(copyright_holder=article.copyright_holder, syndication=article.syndication,
+                  usage_terms=article.usage_terms)
+
+
+def source(article: Article) -> Source | None:
+    return Source(name=article.source_name, url=article.source_url) if article.source_name else None
+
+
+def canonical_url(article: Article) -> str:
+    return article.canonical_url or f"{get_settings().site_url.rstrip('/')}/articles/{article.slug}"
+
+
+def full(session: Session, article: Article, formats: Iterable[str] = ("blocks", "html"),
+         *, with_structured_data: bool = True) -> ArticlePublic:
+    authors = bylines(session, [article.id])[article.id]
+    sections = section_refs(session, [article.section_id])
+    public = ArticlePublic(
+        **_common(article, sections),
+        authors=[author_public(a) for a in authors],
+        tags=tag_refs(session, [article.id])[article.id],
+        word_count=article.word_count,
+        source=source(article),
+        rights=rights(article),
+        canonical_url=canonical_url(article),
+        **body_fields(article, formats),
+    )
+    if with_structured_data:
+        public.structured_data = structured_data(public, authors)
+    return public
+
+
+def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[str, Any]:
+    """schema.org NewsArticle JSON-LD; dates carry the publisher's offset, as Google prefers."""
+    settings = get_settings()
+    tz = settings.tz
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title[:110],
+        "mainEntityOfPage": {"@type": "WebPage", "@id": article.canonical_url},
+        "url": article.canonical_url,
+        "inLanguage": article.language,
+        "wordCount": article.word_count,
+        "dateModified": article.updated_at.astimezone(tz).isoformat(),
+        "author": [
+            {"@type": "Person", "name": a.name,
+             "url": f"{settings.site_url.rstrip('/')}/authors/{a.slug}",
+             **({"jobTitle": a.title} if a.title else {})}
+            for a in authors
+        ],
+        "publisher": {"@type": "Organization", "name": settings.publisher_name,
+                      "url": settings.site_url},
+    }
+    if article.published_at:
+        data["datePublished"] = article.published_at.astimezone(tz).isoformat()
+    if article.excerpt:
+        data["description"] = article.excerpt
+    if article.section:
+        data["articleSection"] = article.section.name
+    if article.tags:
+        data["keywords"] = [t.name for t in article.tags]
+    if article.image:
+        data["image"] = [article.image.url]
+    holder = article.rights.copyright_holder or settings.publisher_name
+    data["copyrightHolder"] = {"@type": "Organization", "name": holder}
+    if article.published_at:
+        data["copyrightYear"] = article.published_at.astimezone(tz).year
+    if article.source:
+        data["sourceOrganization"] = {"@type": "Organization", "name": article.source.name}
+    return data

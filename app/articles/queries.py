@@ -1,0 +1,173 @@
+"""Public article reads: list, detail, search. Every query starts from the visibility rule."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Float, func, literal_column, text
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from app.articles.models import Article, SlugHistory
+from app.articles.visibility import is_public
+from app.authors.models import ArticleAuthor, Author
+from app.core.errors import BadRequest
+from app.core.pagination import SortKey, decode_cursor, encode_cursor
+from app.taxonomy.models import ArticleTag, Section, Tag
+
+SORTS = {
+    "-published_at": SortKey("-published_at", [(col(Article.published_at), True),
+                                                (col(Article.id), True)]),
+    "published_at": SortKey("published_at", [(col(Article.published_at), False),
+                                              (col(Article.id), False)]),
+    "-updated_at": SortKey("-updated_at", [(col(Article.updated_at), True),
+                                           (col(Article.id), True)]),
+}
+BODY_COLUMNS = (Article.body, Article.body_html, Article.body_text)
+
+
+class UnknownSort(BadRequest):
+    title = "Unknown sort"
+    slug = "unknown-sort"
+
+
+@dataclass
+class ArticleFilters:
+    section: str | None = None
+    tags: Sequence[str] = ()
+    author: str | None = None
+    language: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    updated_since: datetime | None = None
+    extra: list = field(default_factory=list)  # more clauses from other surfaces (syndication)
+
+
+def filtered(filters: ArticleFilters, now: datetime):  # type: ignore[no-untyped-def]
+    stmt = select(Article).where(is_public(now), *filters.extra)
+    if filters.section:
+        stmt = stmt.where(Article.section_id == select(Section.id).where(
+            Section.slug == filters.section).scalar_subquery())
+    for tag in filters.tags:
+        stmt = stmt.where(col(Article.id).in_(
+            select(ArticleTag.article_id).join(Tag, col(Tag.id) == ArticleTag.tag_id)
+            .where(Tag.slug == tag)))
+    if filters.author:
+        stmt = stmt.where(col(Article.id).in_(
+            select(ArticleAuthor.article_id).join(Author, col(Author.id) == ArticleAuthor.author_id)
+            .where(Author.slug == filters.author)))
+    if filters.language:
+        stmt = stmt.where(Article.language == filters.language)
+    if filters.published_after:
+        stmt = stmt.where(col(Article.published_at) > filters.published_after)
+    if filters.published_before:
+        stmt = stmt.where(col(Article.published_at) < filters.published_before)
+    if filters.updated_since:
+        stmt = stmt.where(col(Article.updated_at) >= filters.updated_since)
+    return stmt
+
+
+def sort_key(sort: str) -> SortKey:
+    try:
+        return SORTS[sort]
+    except KeyError:
+        raise UnknownSort(f"sort must be one of {', '.join(SORTS)}") from None
+
+
+def list_page(session: Session, filters: ArticleFilters, *, now: datetime, sort: str,
+              limit: int, cursor: str | None, with_body: bool) -> tuple[list[Article], str | None]:
+    key = sort_key(sort)
+    stmt = filtered(filters, now)
+    if cursor:
+        stmt = stmt.where(key.after(decode_cursor(cursor, key.name, len(key.columns))))
+    if not with_body:
+        stmt = stmt.options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
+    rows = list(session.exec(stmt.order_by(*key.order_by()).limit(limit + 1)).all())
+    return _page(rows, limit, key)
+
+
+def _page(rows: list[Article], limit: int, key: SortKey) -> tuple[list[Article], str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    values = [getattr(last, c.key) for c, _ in key.columns]
+    return rows, encode_cursor(key.name, values)
+
+
+def get_public(session: Session, slug: str, now: datetime) -> Article | None:
+    return session.exec(select(Article).where(Article.slug == slug, is_public(now))).first()
+
+
+def current_slug_for(session: Session, old_slug: str, now: datetime) -> str | None:
+    """The current slug of a public article that once had `old_slug`."""
+    return session.exec(
+        select(Article.slug).join(SlugHistory, col(SlugHistory.article_id) == Article.id)
+        .where(SlugHistory.slug == old_slug, is_public(now))
+    ).first()
+
+
+# ---- search ---------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w[\w\u0900-\u0dff\u0300-\u036f'’-]*", re.UNICODE)
+MAX_TERMS = 12
+
+
+def search_terms(q: str) -> list[str]:
+    terms = [t.strip("'’-") for t in _WORD.findall(q)]
+    return [t for t in terms if t][:MAX_TERMS]
+
+
+def search_page(session: Session, q: str, filters: ArticleFilters, *, now: datetime, sort: str,
+                limit: int, cursor: str | None) -> tuple[list[Article], str | None]:
+    """Ranked full text (FTS5 bm25 on SQLite, ts_rank_cd on PostgreSQL), keyset-paginated on
+    (rank, id); `sort=-published_at` pages by date instead."""
+    terms = search_terms(q)
+    if not terms:
+        return [], None
+    base = filtered(filters, now).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        ranked = (
+            select(literal_column("article_fts.article_id").label("aid"),
+                   literal_column("bm25(article_fts, 0.0, 10.0, 4.0, 1.0)", Float).label("rank"))
+            .select_from(text("article_fts"))
+            .where(text("article_fts MATCH :match").bindparams(match=match))
+            .subquery()
+        )
+        rank_col = ranked.c.rank  # bm25: lower is better
+    else:
+        query = func.plainto_tsquery("simple", " ".join(terms))
+        vector = literal_column("article.search_vector")
+        ranked = (
+            select(col(Article.id).label("aid"),
+                   (-func.ts_rank_cd(vector, query, 32)).label("rank"))
+            .where(vector.op("@@")(query))
+            .subquery()
+        )
+        rank_col = ranked.c.rank
+    stmt = base.join(ranked, ranked.c.aid == Article.id)
+    if sort == "-relevance":
+        key = SortKey("-relevance", [(rank_col, False), (col(Article.id), False)])
+    else:
+        key = sort_key(sort)
+    if cursor:
+        values = decode_cursor(cursor, key.name, len(key.columns))
+        if key.name == "-relevance":
+            try:
+                values[0] = float(values[0])
+            except (TypeError, ValueError):
+                raise BadRequest("The cursor is not one this API issued") from None
+        stmt = stmt.where(key.after(values))
+    rows = session.execute(stmt.add_columns(rank_col).order_by(*key.order_by()).limit(limit + 1)).all()
+    articles = [row[0] for row in rows]
+    if len(articles) <= limit:
+        return articles, None
+    last_article, last_rank = rows[limit - 1]
+    values = ([repr(float(last_rank)), last_article.id] if key.name == "-relevance"
+              else [getattr(last_article, c.key) for c, _ in key.columns])
+    return articles[:limit], encode_cursor(key.name, values)

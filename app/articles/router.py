@@ -1,0 +1,155 @@
+"""Content API: published articles and search."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from app.articles import presenters, queries
+from app.articles.models import ArticleCard, ArticlePublic
+from app.core.db import ReadSessionDep
+from app.core.errors import NotFound, Unprocessable, problem_responses
+from app.core.listing import (
+    ListParamsDep,
+    NowDep,
+    answer,
+    detail_representation,
+    latest,
+    list_representation,
+    parse_fields,
+    utc,
+)
+from app.core.pagination import Page
+
+router = APIRouter(prefix="/v1", tags=["Content"])
+
+
+class ArticleList(Page[ArticleCard]):
+    pass
+
+
+class SearchResults(Page[ArticleCard]):
+    pass
+
+
+def parse_formats(formats: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not formats:
+        return default
+    names = tuple(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
+    unknown = [n for n in names if n not in presenters.BODY_FORMATS]
+    if unknown or not names:
+        raise Unprocessable(
+            "formats takes a comma-separated subset of blocks, html, text",
+            errors=[{"loc": ["query", "formats"], "msg": f"unknown format {n!r}"} for n in unknown],
+        )
+    return names
+
+
+SectionQ = Annotated[str | None, Query(max_length=100, description="Section slug")]
+TagQ = Annotated[list[str], Query(max_length=10, description=(
+    "Tag slug; repeat to require several tags (all must match)"))]
+AuthorQ = Annotated[str | None, Query(max_length=200, description="Author slug")]
+LanguageQ = Annotated[str | None, Query(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                                        description="BCP 47 language tag, e.g. `en`, `ne`")]
+SortQ = Annotated[str, Query(max_length=20, description=(
+    "`-published_at` (default), `published_at` or `-updated_at`"),
+    json_schema_extra={"enum": list(queries.SORTS)})]
+TimeQ = Annotated[datetime | None, Query(description="RFC 3339 timestamp (UTC if no offset)")]
+IncludeQ = Annotated[Literal["body"] | None, Query(description="`body` adds bodies to list items")]
+FormatsQ = Annotated[str | None, Query(max_length=50, description=(
+    "Body forms: comma-separated subset of `blocks,html,text`"), examples=["blocks,html"])]
+
+
+def _filters(section: str | None, tag: list[str], author: str | None, language: str | None,
+             published_after: datetime | None, published_before: datetime | None,
+             updated_since: datetime | None) -> queries.ArticleFilters:
+    return queries.ArticleFilters(
+        section=section, tags=tag, author=author, language=language,
+        published_after=utc(published_after), published_before=utc(published_before),
+        updated_since=utc(updated_since))
+
+
+def _list_keys(articles: list) -> list[str]:  # type: ignore[type-arg]
+    return ["articles", *(f"article:{a.id}" for a in articles)]
+
+
+@router.get("/articles", response_model=ArticleList, operation_id="listArticles",
+            summary="List published articles, newest first",
+            responses=problem_responses(400, 422, 429))
+def list_articles(
+    request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
+    section: SectionQ = None, tag: TagQ = [],  # noqa: B006 (FastAPI copies defaults)
+    author: AuthorQ = None, language: LanguageQ = None,
+    published_after: TimeQ = None, published_before: TimeQ = None, updated_since: TimeQ = None,
+    sort: SortQ = "-published_at", include: IncludeQ = None, formats: FormatsQ = None,
+) -> Response:
+    """Cards of published articles. Keyset-paginated: follow `meta.next_cursor` (or the
+    `Link: rel="next"` header). Bodies are left out unless `include=body`."""
+    fields = parse_fields(params.fields, ArticleCard)
+    body_formats = parse_formats(formats, ("blocks", "html")) if include == "body" else ()
+    filters = _filters(section, tag, author, language, published_after, published_before,
+                       updated_since)
+    articles, next_cursor = queries.list_page(
+        session, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor,
+        with_body=bool(body_formats))
+    items = presenters.cards(session, articles, body_formats)
+    return answer(request, list_representation(
+        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
+        surrogate_keys=_list_keys(articles),
+        last_modified=latest(max(a.updated_at, a.published_at or a.updated_at) for a in articles)))
+
+
+@router.get("/articles/{slug}", response_model=ArticlePublic, operation_id="getArticleBySlug",
+            summary="Get one published article by slug",
+            responses={301: {"description": "An old slug: `Location` names the current one"},
+                       **problem_responses(404, 422, 429)})
+def get_article(request: Request, slug: str, session: ReadSessionDep, now: NowDep,
+                fields: Annotated[str | None, Query(max_length=500)] = None,
+                formats: FormatsQ = None) -> Response:
+    """The full article: body as blocks and HTML (ask `formats=text` for plain text), rights,
+    source, authors with bios, and `structured_data` (schema.org NewsArticle JSON-LD) for SEO."""
+    wanted = parse_fields(fields, ArticlePublic)
+    body_formats = parse_formats(formats, ("blocks", "html"))
+    article = queries.get_public(session, slug, now)
+    if article is None:
+        current = queries.current_slug_for(session, slug, now)
+        if current is None:
+            raise NotFound(f"No published article with slug {slug!r}")
+        target = request.url.replace(path=request.url.path.rsplit("/", 1)[0] + "/" + current)
+        return RedirectResponse(str(target), status_code=301,
+                                headers={"Cache-Control": "public, max-age=300"})
+    public = presenters.full(session, article, body_formats)
+    keys = [f"article:{article.id}", *(f"author:{a.id}" for a in public.authors)]
+    if public.section:
+        keys.append(f"section:{public.section.slug}")
+    return answer(request, detail_representation(
+        public, fields=wanted, surrogate_keys=keys,
+        last_modified=max(article.updated_at, article.published_at or article.updated_at)))
+
+
+@router.get("/search", response_model=SearchResults, operation_id="searchArticles",
+            summary="Full-text search over published articles",
+            responses=problem_responses(400, 422, 429))
+def search_articles(
+    request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="Words to find",
+                            examples=["North Korea"])],
+    section: SectionQ = None, tag: TagQ = [],  # noqa: B006
+    author: AuthorQ = None, language: LanguageQ = None,
+    published_after: TimeQ = None, published_before: TimeQ = None,
+    sort: Annotated[str, Query(max_length=20, json_schema_extra={
+        "enum": ["-relevance", *queries.SORTS]})] = "-relevance",
+) -> Response:
+    """Ranked full-text search over title, excerpt and body text (pull quotes excluded), in any
+    script (Devanagari included). Every word must match."""
+    fields = parse_fields(params.fields, ArticleCard)
+    filters = _filters(section, tag, author, language, published_after, published_before, None)
+    articles, next_cursor = queries.search_page(
+        session, q, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor)
+    items = presenters.cards(session, articles)
+    return answer(request, list_representation(
+        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
+        surrogate_keys=_list_keys(articles), last_modified=latest(a.updated_at for a in articles)))

@@ -1,0 +1,61 @@
+"""Content API: "Today's news in a nutshell"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.briefs import queries
+from app.briefs.models import BriefPublic
+from app.core.config import get_settings
+from app.core.db import ReadSessionDep
+from app.core.errors import problem_responses
+from app.core.listing import (
+    ListParamsDep,
+    NowDep,
+    answer,
+    list_representation,
+    parse_fields,
+)
+from app.core.pagination import Page
+
+router = APIRouter(prefix="/v1/briefs", tags=["Content"])
+DatelineQ = Annotated[str | None, Query(max_length=100, description="e.g. `KATHMANDU`")]
+
+
+class BriefList(Page[BriefPublic]):
+    pass
+
+
+def _answer(request: Request, session, now, params, day, dateline) -> Response:  # type: ignore[no-untyped-def]
+    fields = parse_fields(params.fields, BriefPublic)
+    items, next_cursor = queries.list_page(session, now=now, day=day, dateline=dateline,
+                                           limit=params.limit, cursor=params.cursor)
+    keys = ["briefs", *(f"article:{b.article.id}" for b in items if b.article)]
+    return answer(request, list_representation(
+        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
+        surrogate_keys=keys, last_modified=None))
+
+
+@router.get("", response_model=BriefList, operation_id="listBriefs",
+            summary="List briefs, newest day first",
+            responses=problem_responses(400, 422, 429))
+def list_briefs(request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
+                date: Annotated[dt.date | None, Query(description=(
+                    "The publisher-local calendar date, YYYY-MM-DD"))] = None,
+                dateline: DatelineQ = None) -> Response:
+    """Briefs in page order within each day; `date` picks one day (publisher's calendar)."""
+    return _answer(request, session, now, params, date, dateline)
+
+
+@router.get("/today", response_model=BriefList, operation_id="listTodaysBriefs",
+            summary="List today's briefs (publisher's timezone)",
+            responses=problem_responses(400, 422, 429))
+def todays_briefs(request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
+                  dateline: DatelineQ = None) -> Response:
+    """Briefs dated today in the publisher's timezone (`KHABAR_TIMEZONE`), not the server's."""
+    today = now.astimezone(get_settings().tz).date()
+    return _answer(request, session, now, params, today, dateline)

@@ -1,0 +1,177 @@
+"""`khabar`: the one command line for operators."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlmodel import Session
+
+from app.core.config import REPO_ROOT, get_settings
+
+cli = typer.Typer(help="Khabar: a content API for newsrooms.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_cli = typer.Typer(help="Database: migrations, backups.", no_args_is_help=True)
+demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
+user_cli = typer.Typer(help="Newsroom users.", no_args_is_help=True)
+partner_cli = typer.Typer(help="Syndication partners.", no_args_is_help=True)
+openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+for sub, name in ((db_cli, "db"), (demo_cli, "demo"), (user_cli, "user"), (partner_cli, "partner"),
+                  (openapi_cli, "openapi")):
+    cli.add_typer(sub, name=name)
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    return typer.Exit(1)
+
+
+def _session() -> Session:
+    from app.core.db import get_write_engine
+
+    return Session(get_write_engine(), expire_on_commit=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+          reload: bool = False) -> None:
+    """Run the API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, reload=reload,
+                proxy_headers=False, server_header=False, date_header=True,
+                log_level=get_settings().log_level, access_log=False)
+
+
+@db_cli.command()
+def upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from app.core.migrate import upgrade as run
+
+    Path(REPO_ROOT / "var").mkdir(exist_ok=True)
+    run(revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command()
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` for an empty database)."""
+    from app.core.migrate import downgrade as run
+
+    run(revision)
+    typer.echo(f"database at {revision}")
+
+
+@demo_cli.command("load")
+def demo_load(articles: Annotated[int, typer.Option(min=0, max=5_000_000)] = 200) -> None:
+    """Load the seed page and ARTICLES generated articles (running it twice adds nothing)."""
+    from app.demo.generate import load_demo
+
+    with _session() as session, Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), transient=not os.isatty(2),
+    ) as progress:
+        task = progress.add_task("articles", total=articles)
+        added = load_demo(session, articles=articles, now=_now(),
+                          progress=lambda n: progress.advance(task, n))
+    typer.echo(f"added {added['seed']} seed article, {added['articles']} generated articles, "
+               f"{added['briefs']} briefs")
+
+
+@cli.command("import")
+def import_file(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False,
+                                                            readable=True)],
+                publish: bool = False,
+                section: Annotated[str | None, typer.Option(help="Section slug")] = None) -> None:
+    """Import raw pages like the seed document (each file in its own transaction)."""
+    from app.articles.errors import InvalidArticle
+    from app.importer.service import PageParseError, import_page
+
+    with _session() as session:
+        for path in files:
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raise fail(f"{path}: not UTF-8 text") from None
+            try:
+                result = import_page(session, text, now=_now(), publish=publish, section=section)
+            except PageParseError as exc:
+                raise fail(f"{path}: {exc}") from None
+            except InvalidArticle as exc:
+                raise fail(f"{path}: {exc.detail}") from None
+            typer.echo(f"{path}: {result.article.status} article {result.article.slug} "
+                       f"(id {result.article.id}), {len(result.briefs)} briefs")
+
+
+@user_cli.command("create")
+def user_create(email: str, role: Annotated[str, typer.Option(help="admin, editor or writer")],
+                name: str | None = None) -> None:
+    """Create a user; the password comes from KHABAR_PASSWORD or a prompt."""
+    from app.users import service as users_service
+    from app.users.models import Role, UserCreate
+
+    if role not in Role.__members__:
+        raise fail("role must be admin, editor or writer")
+    password = os.environ.get("KHABAR_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(email=email, password=password, role=Role(role), name=name)
+    except ValueError as exc:
+        raise fail(str(exc).splitlines()[-1] if str(exc) else "invalid input") from None
+    with _session() as session:
+        try:
+            user = users_service.create_user(session, data, now=_now())
+        except Exception as exc:
+            from app.core.errors import AppError
+
+            if isinstance(exc, AppError):
+                raise fail(exc.detail or exc.title) from None
+            raise
+    typer.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@partner_cli.command("create")
+def partner_create(name: str,
+                   section: Annotated[list[str] | None, typer.Option(help="Allowed section slug")] = None,
+                   rate_limit: Annotated[str | None, typer.Option(help="e.g. 600/minute")] = None) -> None:
+    """Create a partner and print its API key (shown once)."""
+    from app.core.errors import AppError
+    from app.partners import service as partners_service
+    from app.partners.models import PartnerCreate
+
+    try:
+        data = PartnerCreate(name=name, sections=section or [], rate_limit=rate_limit)
+    except ValueError as exc:
+        raise fail(str(exc).splitlines()[-1]) from None
+    with _session() as session:
+        try:
+            partner, key = partners_service.create_partner(session, data, now=_now())
+        except AppError as exc:
+            raise fail(exc.detail or exc.title) from None
+    typer.echo(f"partner {partner.name} (id {partner.id}) key, shown once:")
+    typer.echo(key)
+
+
+@openapi_cli.command("export")
+def openapi_export(path: Path = REPO_ROOT / "openapi" / "openapi.json") -> None:
+    """Write the OpenAPI document (default openapi/openapi.json)."""
+    from app.main import create_app
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,23 @@
+"""Running Alembic from code (the CLI and the tests), with the URL from settings."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from app.core.config import REPO_ROOT, get_settings
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(revision: str = "head", url: str | None = None) -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(revision: str, url: str | None = None) -> None:
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,129 @@
+"""Content API: RSS, Atom and JSON feeds, and the Google News sitemap."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, Path, Request
+from sqlmodel import Session, col, select
+from starlette.responses import Response
+
+from app.articles import presenters, queries
+from app.articles.models import Article
+from app.core.config import get_settings
+from app.core.db import ReadSessionDep
+from app.core.errors import NotFound, problem_responses
+from app.core.http import Representation, respond
+from app.core.listing import NowDep, latest
+from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
+from app.taxonomy.models import Section
+
+router = APIRouter(prefix="/v1", tags=["Content"])
+FEED_SIZE = 50
+SITEMAP_MAX = 1000
+FeedKind = Literal["rss", "atom", "json"]
+FEED_RESPONSES = {
+    200: {"description": "The feed", "content": {
+        "application/rss+xml": {"schema": {"type": "string"}, "example": "<rss version=\"2.0\">…</rss>"},
+        "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"},
+        "application/feed+json": {"schema": {"type": "object"}, "example": {
+            "version": "https://jsonfeed.org/version/1.1", "title": "Khabar", "items": []}},
+    }},
+}
+
+
+def feed_items(session: Session, articles: list[Article], *, full_text: bool) -> list[FeedItem]:
+    authors = presenters.bylines(session, [a.id for a in articles])
+    tags = presenters.tag_refs(session, [a.id for a in articles])
+    return [
+        FeedItem(
+            id=presenters.canonical_url(a), url=presenters.canonical_url(a), title=a.title,
+            summary=summary_of(a.excerpt, a.body_text),
+            published=a.published_at or a.created_at, updated=a.updated_at,
+            authors=[au.name for au in authors[a.id]], tags=[t.name for t in tags[a.id]],
+            language=a.language, content_html=a.body_html if full_text else None,
+            image=(a.image or {}).get("url"),
+        )
+        for a in articles
+    ]
+
+
+def feed_representation(request: Request, kind: str, title: str, description: str,
+                        items: list[FeedItem], keys: list[str], now, *, public: bool = True  # type: ignore[no-untyped-def]
+                        ) -> Representation:
+    settings = get_settings()
+    updated = latest(i.updated for i in items) or now
+    meta = FeedMeta(title=title, home_url=settings.site_url, feed_url=str(request.url),
+                    description=description, language=settings.languages[0], updated=updated)
+    return Representation(render(kind, meta, items), media_type=MEDIA_TYPES[kind],
+                          last_modified=updated, surrogate_keys=keys, public=public)
+
+
+def _latest(session: Session, now, section: str | None) -> list[Article]:  # type: ignore[no-untyped-def]
+    articles, _ = queries.list_page(session, queries.ArticleFilters(section=section), now=now,
+                                    sort="-published_at", limit=FEED_SIZE, cursor=None,
+                                    with_body=True)
+    return articles
+
+
+@router.get("/feeds/latest.{kind}", operation_id="getLatestFeed", response_class=Response,
+            summary="Feed of the latest 50 articles", responses={**FEED_RESPONSES,
+                                                                  **problem_responses(404, 422)})
+def latest_feed(request: Request, kind: FeedKind, session: ReadSessionDep, now: NowDep) -> Response:
+    """The latest 50 published articles as RSS 2.0, Atom 1.0 or JSON Feed 1.1, with summaries."""
+    settings = get_settings()
+    items = feed_items(session, _latest(session, now, None), full_text=False)
+    return respond(request, feed_representation(
+        request, kind, settings.publisher_name, f"Latest from {settings.publisher_name}", items,
+        ["articles"], now))
+
+
+@router.get("/feeds/sections/{slug}.{kind}", operation_id="getSectionFeed", response_class=Response,
+            summary="Feed of the latest 50 articles of a section",
+            responses={**FEED_RESPONSES, **problem_responses(404, 422)})
+def section_feed(request: Request, slug: Annotated[str, Path(max_length=100)], kind: FeedKind,
+                 session: ReadSessionDep, now: NowDep) -> Response:
+    """The same feed for one section."""
+    section = session.exec(select(Section).where(Section.slug == slug)).first()
+    if section is None:
+        raise NotFound(f"No section with slug {slug!r}")
+    settings = get_settings()
+    items = feed_items(session, _latest(session, now, slug), full_text=False)
+    return respond(request, feed_representation(
+        request, kind, f"{settings.publisher_name}: {section.name}",
+        section.description or section.name, items, ["articles", f"section:{slug}"], now))
+
+
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+@router.get("/sitemaps/news.xml", operation_id="getNewsSitemap", response_class=Response,
+            summary="Google News sitemap of the last two days",
+            responses={200: {"description": "The sitemap", "content": {"application/xml": {
+                "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}})
+def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Response:
+    """Articles published in the last 48 hours, at most 1,000, as Google News asks."""
+    settings = get_settings()
+    filters = queries.ArticleFilters(published_after=now - timedelta(days=2))
+    stmt = queries.filtered(filters, now).order_by(col(Article.published_at).desc()).limit(SITEMAP_MAX)
+    articles = list(session.exec(stmt).all())
+    ET.register_namespace("", SITEMAP_NS)
+    ET.register_namespace("news", NEWS_NS)
+    urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for a in articles:
+        url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = presenters.canonical_url(a)
+        news = ET.SubElement(url, f"{{{NEWS_NS}}}news")
+        pub = ET.SubElement(news, f"{{{NEWS_NS}}}publication")
+        ET.SubElement(pub, f"{{{NEWS_NS}}}name").text = settings.publisher_name
+        ET.SubElement(pub, f"{{{NEWS_NS}}}language").text = a.language
+        ET.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = (
+            (a.published_at or a.created_at).isoformat())
+        ET.SubElement(news, f"{{{NEWS_NS}}}title").text = a.title
+    body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
+    return respond(request, Representation(
+        body, media_type="application/xml", surrogate_keys=["articles"],
+        last_modified=latest(a.updated_at for a in articles)))

@@ -1,0 +1,58 @@
+"""Importing a raw page: one article (draft or published), its author, and the page's briefs,
+all in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.articles import service as articles_service
+from app.articles.models import Article, ArticleCreate, RightsInput, SourceInput, Status
+from app.authors import service as authors_service
+from app.briefs import service as briefs_service
+from app.briefs.models import Brief, BriefCreate
+from app.core.config import get_settings
+from app.importer.page import PageParseError, ParsedPage, parse_page
+from app.users.models import User
+
+__all__ = ["ImportResult", "PageParseError", "import_page"]
+
+
+@dataclass
+class ImportResult:
+    article: Article
+    briefs: list[Brief]
+    page: ParsedPage
+
+
+def import_page(session: Session, text: str, *, now: datetime, by: User | None = None,
+                publish: bool = False, section: str | None = None) -> ImportResult:
+    page = parse_page(text, timezone=get_settings().tz)
+    author_slugs = None
+    if page.author is not None:
+        author = authors_service.find_or_add(session, page.author.name, bio=page.author.bio, now=now)
+        author_slugs = [author.slug]
+    data = ArticleCreate(
+        title=page.title,
+        body=page.blocks,
+        section=section,
+        authors=author_slugs,
+        source=SourceInput(name=page.source_name) if page.source_name else None,
+        rights=RightsInput(copyright_holder=page.copyright_holder) if page.copyright_holder else None,
+    )
+    published_at = page.published_at or now
+    article = articles_service.create_article(
+        session, data, by=by, now=now, commit=False,
+        status=Status.published if publish else Status.draft,
+        published_at=published_at if publish else page.published_at)
+    briefs = []
+    if page.page_date is not None:
+        for parsed in page.briefs:
+            briefs.append(briefs_service.add_brief(session, BriefCreate(
+                dateline=parsed.dateline, headline=parsed.headline, summary=parsed.summary,
+                date=page.page_date, position=parsed.position, published=publish), now=now))
+    session.commit()
+    session.refresh(article)
+    return ImportResult(article=article, briefs=briefs, page=page)

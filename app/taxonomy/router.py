@@ -1,0 +1,80 @@
+"""Content API: sections and tags, with counts of published articles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import func
+from sqlmodel import col, select
+from starlette.responses import Response
+
+from app.articles.models import Article
+from app.articles.visibility import is_public
+from app.core.db import ReadSessionDep
+from app.core.errors import problem_responses
+from app.core.listing import ListParamsDep, NowDep, answer, list_representation, parse_fields
+from app.core.pagination import Page, SortKey, decode_cursor, encode_cursor
+from app.taxonomy.models import ArticleTag, Section, SectionPublic, Tag, TagPublic
+
+router = APIRouter(prefix="/v1", tags=["Content"])
+
+
+class SectionList(Page[SectionPublic]):
+    pass
+
+
+class TagList(Page[TagPublic]):
+    pass
+
+
+def _page(rows, key: SortKey, limit: int):  # type: ignore[no-untyped-def]
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1][0]
+    return rows, encode_cursor(key.name, [last.slug, last.id])
+
+
+@router.get("/sections", response_model=SectionList, operation_id="listSections",
+            summary="List sections", responses=problem_responses(400, 422, 429))
+def list_sections(request: Request, session: ReadSessionDep, params: ListParamsDep,
+                  now: NowDep) -> Response:
+    """Every section, in slug order, with its count of published articles (0 included)."""
+    fields = parse_fields(params.fields, SectionPublic)
+    key = SortKey("slug", [(col(Section.slug), False), (col(Section.id), False)])
+    published = (select(Article.section_id, func.count().label("n")).where(is_public(now))
+                 .group_by(col(Article.section_id)).subquery())
+    stmt = (select(Section, func.coalesce(published.c.n, 0))
+            .outerjoin(published, published.c.section_id == Section.id))
+    if params.cursor:
+        stmt = stmt.where(key.after(decode_cursor(params.cursor, key.name, 2)))
+    rows, next_cursor = _page(
+        session.exec(stmt.order_by(*key.order_by()).limit(params.limit + 1)).all(), key,
+        params.limit)
+    items = [SectionPublic(slug=s.slug, name=s.name, description=s.description, article_count=n)
+             for s, n in rows]
+    return answer(request, list_representation(
+        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
+        surrogate_keys=["sections", "articles"], last_modified=None))
+
+
+@router.get("/tags", response_model=TagList, operation_id="listTags",
+            summary="List tags in use", responses=problem_responses(400, 422, 429))
+def list_tags(request: Request, session: ReadSessionDep, params: ListParamsDep,
+              now: NowDep) -> Response:
+    """Tags on at least one published article, in slug order, with published counts."""
+    fields = parse_fields(params.fields, TagPublic)
+    key = SortKey("slug", [(col(Tag.slug), False), (col(Tag.id), False)])
+    count = func.count(col(Article.id))
+    stmt = (select(Tag, count)
+            .join(ArticleTag, col(ArticleTag.tag_id) == Tag.id)
+            .join(Article, col(Article.id) == ArticleTag.article_id)
+            .where(is_public(now)).group_by(col(Tag.id)))
+    if params.cursor:
+        stmt = stmt.where(key.after(decode_cursor(params.cursor, key.name, 2)))
+    rows, next_cursor = _page(
+        session.exec(stmt.order_by(*key.order_by()).limit(params.limit + 1)).all(), key,
+        params.limit)
+    items = [TagPublic(slug=t.slug, name=t.name, article_count=n) for t, n in rows]
+    return answer(request, list_representation(
+        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
+        surrogate_keys=["tags", "articles"], last_modified=None))
