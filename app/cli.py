@@ -175,3 +175,7 @@ def openapi_export(path: Path = REPO_ROOT / "openapi" / "openapi.json") -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

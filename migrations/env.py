@@ -9,19 +9,10 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table)
 from app.core.config import get_settings
 from app.core.db import build_engine
+from app.core.migrate import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-# Search structures made by hand in the initial migration, per dialect; autogenerate ignores them.
-SEARCH_OBJECTS = {"article_fts", "search_vector", "ix_article_search_vector"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if name in SEARCH_OBJECTS or (name or "").startswith("article_fts"):
-        return False
-    return True
-
 
 def _configure(connection: Connection) -> None:
     context.configure(

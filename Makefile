@@ -1,0 +1,61 @@
+# Khabar: `make run` serves the demo on 127.0.0.1:$(PORT); `make test` runs the whole suite on
+# SQLite and then on PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+DEMO_ARTICLES ?= 200
+
+.PHONY: venv run test test-sqlite test-postgres lint fmt openapi migrate revision bench fuzz load clean
+
+$(BIN)/khabar: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+venv: $(BIN)/khabar
+
+run: venv
+	mkdir -p var
+	$(BIN)/khabar db upgrade
+	$(BIN)/khabar demo load --articles $(DEMO_ARTICLES)
+	$(BIN)/khabar serve --host 127.0.0.1 --port $(PORT)
+
+test: test-sqlite test-postgres
+
+test-sqlite: venv
+	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+test-postgres: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check app tests migrations/env.py
+
+fmt: venv
+	$(BIN)/ruff check --fix app tests
+
+openapi: venv
+	$(BIN)/khabar openapi export
+
+migrate: venv
+	$(BIN)/khabar db upgrade
+
+revision: venv
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+bench: venv
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+fuzz: venv
+	DATABASE_URL=sqlite:// KHABAR_FUZZ_EXAMPLES=$${KHABAR_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_fuzz.py -p no:xdist
+
+load: venv
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

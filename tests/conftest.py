@@ -1,0 +1,134 @@
+"""Test infrastructure: one real database per test run (SQLite file or a fresh PostgreSQL
+database), migrated with Alembic, emptied after every test.
+
+`DATABASE_URL` picks the engine: unset or sqlite -> a temporary SQLite file; a PostgreSQL URL ->
+a new database named after it (plus the xdist worker), dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+BASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
+# Tests never talk to a real Redis unless they ask for it (tests/... that need Redis set it).
+os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("KHABAR_RATE_LIMIT_PUBLIC", "0")
+os.environ.setdefault("KHABAR_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
+os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
+
+
+def _reset_caches() -> None:
+    from app.core.config import get_settings
+    from app.core.db import get_read_engine, get_write_engine
+
+    for cached in (get_write_engine, get_read_engine):
+        if cached.cache_info().currsize:
+            cached().dispose()
+        cached.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    if BASE_URL.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'khabar-test.db'}"
+        yield from _migrated(url)
+        return
+    base = make_url(BASE_URL)
+    name = f"khabar_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield from _migrated(base.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrated(url: str) -> Iterator[str]:
+    from app.core.migrate import upgrade
+
+    os.environ["DATABASE_URL"] = url
+    _reset_caches()
+    upgrade("head", url)
+    yield url
+    _reset_caches()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+def empty_database(engine) -> None:  # type: ignore[no-untyped-def]
+    import app.models  # noqa: F401
+
+    tables = [t.name for t in SQLModel.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for name in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO counter (name, value) VALUES ('change_seq', 0), "
+                          "('content_version', 0)"))
+
+
+@pytest.fixture
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    from app.core.db import get_write_engine
+
+    engine = get_write_engine()
+    yield engine
+    empty_database(engine)
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def app(engine):  # type: ignore[no-untyped-def]
+    from app.main import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return (Path(__file__).parent / "fixtures" / "khabarhub-opinion.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+from tests.factories import (  # noqa: E402,F401  (fixtures)
+    auth_headers,
+    make_article,
+    make_author,
+    make_section,
+    make_user,
+)
