@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 DEMO_ARTICLES ?= 200
 
-.PHONY: venv run test test-sqlite test-postgres lint fmt openapi migrate revision bench fuzz load clean
+.PHONY: venv tools run test test-sqlite test-postgres lint fmt openapi migrate revision bench fuzz load clean
 
 $(BIN)/khabar: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,18 +19,26 @@ $(BIN)/khabar: pyproject.toml requirements.lock
 
 venv: $(BIN)/khabar
 
+# Pinned Node tools the suite runs (OpenAPI linters, client generators, playwright-core); the
+# stamp re-installs them only when the lock changes.
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund
+	touch $@
+
+tools: tools/node_modules/.installed
+
 run: venv
 	mkdir -p var
 	$(BIN)/khabar db upgrade
 	$(BIN)/khabar demo load --articles $(DEMO_ARTICLES)
 	$(BIN)/khabar serve --host 127.0.0.1 --port $(PORT)
 
-test: test-sqlite test-postgres
+test: tools test-sqlite test-postgres
 
-test-sqlite: venv
+test-sqlite: venv tools
 	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
-test-postgres: venv
+test-postgres: venv tools
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: venv

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TimeRemainingColumn,
+)
 from sqlmodel import Session
 
 from app.core.config import REPO_ROOT, get_settings
@@ -45,12 +54,18 @@ def _now() -> datetime:
 def serve(host: str = "127.0.0.1", port: int = 8000,
           workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
           reload: bool = False) -> None:
-    """Run the API with uvicorn."""
+    """Run the API with uvicorn (JSON logs on stderr; the app writes its own access lines)."""
     import uvicorn
 
+    from app.core.logging import logging_config
+
+    level = get_settings().log_level
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, reload=reload,
                 proxy_headers=False, server_header=False, date_header=True,
-                log_level=get_settings().log_level, access_log=False)
+                log_level=level, log_config=logging_config(level), access_log=False,
+                # A worker busy importing the app cannot answer the supervisor's ping; on a
+                # throttled container CPU the 5 s default kills every worker as it starts.
+                timeout_worker_healthcheck=30)
 
 
 @db_cli.command()
@@ -70,6 +85,54 @@ def downgrade(revision: str) -> None:
 
     run(revision)
     typer.echo(f"database at {revision}")
+
+
+@db_cli.command("backup")
+def db_backup(path: Annotated[Path, typer.Argument(dir_okay=False, help="Backup file to write")]
+              ) -> None:
+    """Back up the live database to PATH: SQLite's online backup (then PRAGMA integrity_check),
+    or `pg_dump -Fc` for PostgreSQL. The app may keep serving and writing meanwhile."""
+    from app.ops import backup as ops_backup
+
+    try:
+        with _operation_progress("backing up") as report:
+            ops_backup.backup(get_settings().database_url, path, report)
+    except ops_backup.BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+
+
+@db_cli.command("restore")
+def db_restore(path: Annotated[Path, typer.Argument(dir_okay=False, help="Backup file to read")],
+               yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask")] = False
+               ) -> None:
+    """Replace the database's contents with the backup in PATH (stop the app first)."""
+    from app.ops import backup as ops_backup
+
+    if not yes:
+        typer.confirm("Replace every row of the configured database with this backup?",
+                      abort=True)
+    try:
+        with _operation_progress("restoring") as report:
+            ops_backup.restore(get_settings().database_url, path, report)
+    except ops_backup.BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"database restored from {path}")
+
+
+@contextmanager
+def _operation_progress(verb: str) -> Iterator[Callable[[int, int | None, str], None]]:
+    """A rich progress bar on stderr: pages for SQLite, a pulse naming each object for pg."""
+    console = Console(stderr=True)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  TaskProgressColumn(), TimeRemainingColumn(), console=console,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task(verb, total=None)
+
+        def report(done: int, total: int | None, note: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"{verb}: {note[:50]}")
+
+        yield report
 
 
 @demo_cli.command("load")

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.articles.editorial_router import router as editorial_articles_router
 from app.articles.router import router as articles_router
+from app.authors.editorial_router import router as editorial_authors_router
 from app.authors.router import router as authors_router
+from app.briefs.editorial_router import router as editorial_briefs_router
 from app.briefs.router import router as briefs_router
+from app.core.cache import ResponseCacheMiddleware
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
+from app.core.logging import AccessLogMiddleware
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.openapi import install_openapi, unique_operation_id
+from app.core.ratelimit import RateLimiter, RateLimitMiddleware
 from app.feeds.router import router as feeds_router
+from app.ops.metrics import MetricsMiddleware
 from app.ops.router import router as ops_router
+from app.partners.router import router as partners_router
+from app.syndication.router import router as syndication_router
+from app.taxonomy.editorial_router import router as editorial_taxonomy_router
 from app.taxonomy.router import router as taxonomy_router
+from app.users.router import auth_router
+from app.users.router import router as users_router
 
 DESCRIPTION = """Khabar serves a newsroom's articles, authors and briefs as JSON.
 
@@ -36,7 +50,7 @@ TAGS = [
     {"name": "Operations", "description": "Health, readiness and metrics for operators."},
 ]
 
-EDITORIAL_PREFIXES = ("/v1/editorial", "/v1/auth")
+EDITORIAL_PREFIXES = ("/v1/editorial", "/v1/auth/")  # not "/v1/auth": /v1/authors is public
 
 
 class SurfaceCORS:
@@ -69,7 +83,9 @@ class SurfaceCORS:
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(
+    # Swagger UI and ReDoc assets served by the app itself: /docs works with no CDN reachable.
+    app = FastAPIOffline(
+        static_url="/docs/static",
         title="Khabar API",
         version="1.0.0",
         summary="A content API for newsrooms",
@@ -78,14 +94,27 @@ def create_app() -> FastAPI:
         license_info={"name": "MIT", "identifier": "MIT"},
         contact={"name": "Khabar maintainers", "url": "https://khabar.dev"},
         servers=[{"url": settings.public_base_url, "description": "This deployment"}],
+        generate_unique_id_function=unique_operation_id,
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
-                   feeds_router):
+                   feeds_router, auth_router, users_router, editorial_articles_router,
+                   editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
+                   partners_router, syndication_router):
         app.include_router(router)
     # Added innermost first: RequestContext wraps everything, so even a 413 carries its headers.
     app.add_middleware(GZipMiddleware, minimum_size=860)
+    if settings.response_cache:
+        app.add_middleware(ResponseCacheMiddleware, entries=settings.response_cache_entries,
+                           overrides=app.dependency_overrides)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outside the response cache (cached answers count too), inside CORS (a 429 stays readable).
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter,
+                       trusted_proxies=settings.trusted_proxies)
     app.add_middleware(SurfaceCORS)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)  # inside RequestContext: it logs the request id
     app.add_middleware(RequestContextMiddleware)
     return app

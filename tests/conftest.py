@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
@@ -96,8 +96,23 @@ def engine(database_url: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def session(engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
-    with Session(engine, expire_on_commit=False) as s:
+    # On SQLite the tests' own session runs in autocommit mode: a transaction left open there (a
+    # factory's refresh() after its commit) would hold the write lock, or a stale WAL snapshot
+    # that cannot write, while the app under test writes.
+    bind = engine
+    if engine.dialect.name == "sqlite":
+        bind = create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 15})
+        event.listen(bind, "connect", _sqlite_autocommit)
+    with Session(bind, expire_on_commit=False) as s:
         yield s
+    if bind is not engine:
+        bind.dispose()
+
+
+def _sqlite_autocommit(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute("PRAGMA foreign_keys=ON")
+    dbapi_conn.execute("PRAGMA busy_timeout=15000")
 
 
 @pytest.fixture

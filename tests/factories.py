@@ -62,7 +62,8 @@ def make_article(session: Session, make_author: Callable[..., Author]) -> Callab
         now = utcnow()
         if "authors" not in fields:
             fields["authors"] = [make_author().slug]
-        fields.setdefault("body_text", "Some words of body text.\n\nA second paragraph.")
+        if not {"body", "body_html", "body_text"} & fields.keys():
+            fields["body_text"] = "Some words of body text.\n\nA second paragraph."
         data = ArticleCreate(title=title or f"Article {next(_counter)}", **fields)
         article = articles_service.create_article(session, data, by=None, now=now)
         if status in ("published", "deleted"):

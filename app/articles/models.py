@@ -7,8 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.articles.blocks import Block
@@ -206,6 +206,16 @@ class PublishRequest(BaseModel):
 
 class ArticleEditorial(ArticlePublic):
     """An article as the newsroom sees it: every status, with its revision for `If-Match`."""
+
+    status: Status
+    revision: int
+    created_at: datetime
+    deleted_at: datetime | None = None
+    created_by_id: int | None = None
+
+
+class ArticleEditorialCard(ArticleCard):
+    """An article as editorial lists show it."""
 
     status: Status
     revision: int

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Float, func, literal_column, text
+from sqlalchemy import Double, Float, cast, func, literal_column, text
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -98,6 +98,26 @@ def _page(rows: list[Article], limit: int, key: SortKey) -> tuple[list[Article],
     return rows, encode_cursor(key.name, values)
 
 
+def last_change(session: Session, now: datetime) -> datetime | None:
+    """When the set of public articles last changed: the latest edit of any article (an
+    unpublish or delete is an edit too) or the latest publication time that has come.
+
+    A list's `Last-Modified` must not be the newest of its own items: when the newest item
+    leaves the list, that value moves backwards and `If-Modified-Since` would answer 304 for a
+    changed list. Each half is one index lookup."""
+    edited = select(func.max(Article.updated_at)).scalar_subquery()
+    published = (select(func.max(Article.published_at))
+                 .where(col(Article.published_at) <= now).scalar_subquery())
+    row = session.execute(select(edited, published)).one()
+    values = [_aware(v) for v in row if v is not None]
+    return max(values) if values else None
+
+
+def _aware(value: datetime) -> datetime:
+    # Aggregates bypass the column type, so the stored naive UTC comes back as is.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def get_public(session: Session, slug: str, now: datetime) -> Article | None:
     return session.exec(select(Article).where(Article.slug == slug, is_public(now))).first()
 
@@ -144,8 +164,10 @@ def search_page(session: Session, q: str, filters: ArticleFilters, *, now: datet
         query = func.plainto_tsquery("simple", " ".join(terms))
         vector = literal_column("article.search_vector")
         ranked = (
+            # ts_rank_cd is a float4, which comes back rounded to its text form: as a float8
+            # the value in the cursor round-trips exactly, so equal ranks page by id.
             select(col(Article.id).label("aid"),
-                   (-func.ts_rank_cd(vector, query, 32)).label("rank"))
+                   cast(-func.ts_rank_cd(vector, query, 32), Double).label("rank"))
             .where(vector.op("@@")(query))
             .subquery()
         )

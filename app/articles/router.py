@@ -17,7 +17,6 @@ from app.core.listing import (
     NowDep,
     answer,
     detail_representation,
-    latest,
     list_representation,
     parse_fields,
     utc,
@@ -98,8 +97,7 @@ def list_articles(
     items = presenters.cards(session, articles, body_formats)
     return answer(request, list_representation(
         request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
-        surrogate_keys=_list_keys(articles),
-        last_modified=latest(max(a.updated_at, a.published_at or a.updated_at) for a in articles)))
+        surrogate_keys=_list_keys(articles), last_modified=queries.last_change(session, now)))
 
 
 @router.get("/articles/{slug}", response_model=ArticlePublic, operation_id="getArticleBySlug",
@@ -152,4 +150,4 @@ def search_articles(
     items = presenters.cards(session, articles)
     return answer(request, list_representation(
         request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
-        surrogate_keys=_list_keys(articles), last_modified=latest(a.updated_at for a in articles)))
+        surrogate_keys=_list_keys(articles), last_modified=queries.last_change(session, now)))

@@ -58,6 +58,14 @@ class AuthorPublic(AuthorBase):
     article_count: int = 0
 
 
+class AuthorEditorial(AuthorPublic):
+    """An author as the Editorial API shows it; `article_count` counts articles of any status."""
+
+    user_id: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
 class ArticleAuthor(SQLModel, table=True):
     """The ordered byline of an article."""
 

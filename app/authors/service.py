@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.authors.models import Author, AuthorCreate, AuthorUpdate
-from app.core.errors import Conflict
+from app.authors.models import ArticleAuthor, Author, AuthorCreate, AuthorEditorial, AuthorUpdate
+from app.core.errors import Conflict, Unprocessable
+from app.core.pagination import SortKey, fetch_page
 from app.core.slugs import slugify, unique_slug
 from app.syndication import changes
+from app.users.models import User
+
+BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])
+# Fields that article pages show (full author objects in article details, names on cards).
+_SHOWN_ON_ARTICLES = {"name", "bio", "title", "avatar_url", "links"}
 
 
 def find_or_add(session: Session, name: str, *, bio: str | None, now: datetime) -> Author:
@@ -23,24 +31,104 @@ def find_or_add(session: Session, name: str, *, bio: str | None, now: datetime) 
     return author
 
 
+# ---- reads ----------------------------------------------------------------------------------
+
+
+def _article_ids(session: Session, author_id: int) -> list[str]:
+    return sorted(session.exec(select(ArticleAuthor.article_id).where(
+        ArticleAuthor.author_id == author_id)).all())
+
+
+def _with_counts():  # type: ignore[no-untyped-def]
+    counts = (select(ArticleAuthor.author_id, func.count().label("n"))
+              .group_by(col(ArticleAuthor.author_id)).subquery())
+    return (select(Author, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.author_id == Author.id))
+
+
+def editorial_view(author: Author, article_count: int) -> AuthorEditorial:
+    return AuthorEditorial.model_validate(author, update={
+        "links": author.links or {}, "article_count": article_count})
+
+
+def list_authors(session: Session, *, limit: int,
+                 cursor: str | None) -> tuple[list[AuthorEditorial], str | None]:
+    """Every author, with or without articles, in name order."""
+    rows, next_cursor = fetch_page(session, _with_counts(), BY_NAME, limit=limit, cursor=cursor,
+                                   cursor_of=lambda row: [row[0].name, row[0].id])
+    return [editorial_view(a, n) for a, n in rows], next_cursor
+
+
+def get_author_view(session: Session, author: Author) -> AuthorEditorial:
+    return editorial_view(author, len(_article_ids(session, author.id or 0)))
+
+
+# ---- writes ---------------------------------------------------------------------------------
+
+
+def _check_user(session: Session, user_id: int | None, author_id: int | None) -> None:
+    """A profile links to an existing user, and to one not linked to another profile."""
+    if user_id is None:
+        return
+    if session.get(User, user_id) is None:
+        raise Unprocessable(f"No user with id {user_id}",
+                            errors=[{"loc": ["body", "user_id"], "msg": "unknown user"}])
+    owner = session.exec(select(Author.id).where(Author.user_id == user_id)).first()
+    if owner is not None and owner != author_id:
+        raise Conflict(f"User {user_id} is already linked to another author profile")
+
+
+def _commit(session: Session, what: str) -> None:
+    """Commit, answering a lost race on a unique column (slug, user) with 409, not 500."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"{what} was taken by a concurrent change; try again") from None
+
+
 def create_author(session: Session, data: AuthorCreate, *, now: datetime) -> Author:
-    if data.slug and session.exec(select(Author.id).where(Author.slug == data.slug)).first():
-        raise Conflict(f"An author with slug {data.slug!r} exists")
-    slug = slugify(data.slug) if data.slug else unique_slug(session, col(Author.slug), data.name)
+    if data.slug:
+        slug = slugify(data.slug)
+        if session.exec(select(Author.id).where(Author.slug == slug)).first():
+            raise Conflict(f"An author with slug {slug!r} exists")
+    else:
+        slug = unique_slug(session, col(Author.slug), data.name)
+    _check_user(session, data.user_id, None)
     author = Author(**data.model_dump(exclude={"slug"}), slug=slug, created_at=now, updated_at=now)
     session.add(author)
     changes.content_changed(session)
-    session.commit()
+    _commit(session, "The slug or user")
     session.refresh(author)
     return author
 
 
 def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: datetime) -> Author:
-    for name, value in data.model_dump(exclude_unset=True).items():
-        setattr(author, name, value)
+    """A profile edit; articles that show the author are announced as changed."""
+    values = data.model_dump(exclude_unset=True)
+    if "name" in values and values["name"] is None:
+        raise Unprocessable("name cannot be null",
+                            errors=[{"loc": ["body", "name"], "msg": "required"}])
+    if "user_id" in values:
+        _check_user(session, values["user_id"], author.id)
+    for name, value in values.items():
+        setattr(author, name, {} if name == "links" and value is None else value)
     author.updated_at = now
     session.add(author)
-    changes.content_changed(session)
-    session.commit()
+    if _SHOWN_ON_ARTICLES & values.keys():
+        changes.article_changed(session, _article_ids(session, author.id or 0))
+    else:
+        changes.content_changed(session)
+    _commit(session, "The user")
     session.refresh(author)
     return author
+
+
+def delete_author(session: Session, author: Author) -> None:
+    """Only an author with no articles (of any status) can go: bylines must stay intact."""
+    count = len(_article_ids(session, author.id or 0))
+    if count:
+        raise Conflict(f"The author has {count} article(s); move them to another author first")
+    session.delete(author)
+    changes.content_changed(session)
+    session.commit()

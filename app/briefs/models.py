@@ -58,3 +58,26 @@ class BriefPublic(BriefBase):
     position: int
     article: BriefArticleRef | None = None
     published_at: dt.datetime | None
+
+
+class BriefEditorial(BriefPublic):
+    """A brief as the Editorial API shows it: unpublished and deleted ones too, and `article`
+    whatever the story's status."""
+
+    article_id: str | None = None
+    deleted_at: dt.datetime | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class BriefOrder(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    ids: list[int] = Field(max_length=1000, description=(
+        "Every live brief of the day, in the order they should appear"))
+
+
+class BriefDay(SQLModel):
+    """One day's briefs in page order."""
+
+    date: dt.date
+    data: list[BriefEditorial]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.articles.models import Article
-from app.briefs.models import Brief, BriefCreate, BriefUpdate
-from app.core.errors import Unprocessable
+from app.briefs.models import Brief, BriefArticleRef, BriefCreate, BriefEditorial, BriefUpdate
+from app.briefs.queries import NEWEST_DAY_FIRST
+from app.core.errors import Conflict, Unprocessable
+from app.core.pagination import fetch_page
 from app.syndication import changes
 
 
@@ -48,9 +52,18 @@ def create_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Br
 
 
 def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.datetime) -> Brief:
+    """A brief moved to another day without a position goes last in that day."""
+    if brief.deleted_at is not None:
+        raise Conflict("The brief is deleted")
     values = data.model_dump(exclude_unset=True)
+    for name in ("headline", "date"):
+        if name in values and values[name] is None:
+            raise Unprocessable(f"{name} cannot be null",
+                                errors=[{"loc": ["body", name], "msg": "required"}])
     if "article_id" in values:
         _check_article(session, values["article_id"])
+    if values.get("date", brief.date) != brief.date and values.get("position") is None:
+        values["position"] = _next_position(session, values["date"])
     published = values.pop("published", None)
     for name, value in values.items():
         setattr(brief, name, value)
@@ -65,7 +78,78 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
 
 
 def delete_brief(session: Session, brief: Brief, *, now: dt.datetime) -> None:
+    if brief.deleted_at is not None:
+        raise Conflict("The brief is already deleted")
     brief.deleted_at = now
     session.add(brief)
     changes.content_changed(session)
     session.commit()
+
+
+def reorder_briefs(session: Session, day: dt.date, ids: Sequence[int], *,
+                   now: dt.datetime) -> list[Brief]:
+    """Set a day's order in one go. `ids` must name every live brief of the day exactly once:
+    a partial list would leave the rest in an order nobody chose."""
+    briefs = {b.id: b for b in session.exec(select(Brief).where(
+        Brief.date == day, col(Brief.deleted_at).is_(None)))}
+    errors: list[dict[str, Any]] = []
+    if len(set(ids)) != len(ids):
+        errors.append({"loc": ["body", "ids"], "msg": "an id is listed more than once"})
+    foreign = [i for i in dict.fromkeys(ids) if i not in briefs]
+    if foreign:
+        errors.append({"loc": ["body", "ids"],
+                       "msg": f"not a live brief of {day}: {', '.join(map(str, foreign))}"})
+    missing = sorted(set(briefs) - set(ids))  # type: ignore[type-var]
+    if missing:
+        errors.append({"loc": ["body", "ids"],
+                       "msg": f"missing briefs of {day}: {', '.join(map(str, missing))}"})
+    if errors:
+        raise Unprocessable(f"ids must list every live brief of {day} once", errors=errors)
+    for position, brief_id in enumerate(ids):
+        brief = briefs[brief_id]
+        if brief.position != position:
+            brief.position = position
+            brief.updated_at = now
+            session.add(brief)
+    changes.content_changed(session)
+    session.commit()
+    return [briefs[i] for i in ids]
+
+
+# ---- editorial reads ------------------------------------------------------------------------
+
+
+def _with_articles():  # type: ignore[no-untyped-def]
+    return (select(Brief, Article.slug, Article.title)
+            .outerjoin(Article, col(Article.id) == Brief.article_id))
+
+
+def _view(brief: Brief, slug: str | None, title: str | None) -> BriefEditorial:
+    ref = (BriefArticleRef(id=brief.article_id, slug=slug, title=title)
+           if brief.article_id and slug is not None and title is not None else None)
+    return BriefEditorial.model_validate(brief, update={"article": ref})
+
+
+def editorial_view(session: Session, brief: Brief) -> BriefEditorial:
+    _, slug, title = session.exec(_with_articles().where(Brief.id == brief.id)).one()
+    return _view(brief, slug, title)
+
+
+def day_views(session: Session, day: dt.date) -> list[BriefEditorial]:
+    rows = session.exec(_with_articles().where(Brief.date == day, col(Brief.deleted_at).is_(None))
+                        .order_by(*NEWEST_DAY_FIRST.order_by())).all()
+    return [_view(*row) for row in rows]
+
+
+def list_briefs(session: Session, *, day: dt.date | None, include_deleted: bool, limit: int,
+                cursor: str | None) -> tuple[list[BriefEditorial], str | None]:
+    """Briefs of every publication state, newest day first and in page order within a day."""
+    stmt = _with_articles()
+    if day is not None:
+        stmt = stmt.where(Brief.date == day)
+    if not include_deleted:
+        stmt = stmt.where(col(Brief.deleted_at).is_(None))
+    rows, next_cursor = fetch_page(
+        session, stmt, NEWEST_DAY_FIRST, limit=limit, cursor=cursor,
+        cursor_of=lambda row: [row[0].date, row[0].position, row[0].id])
+    return [_view(*row) for row in rows], next_cursor

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(["*"], alias="KHABAR_CORS_ORIGINS")
     rate_limit_public: str = Field("6000/minute", alias="KHABAR_RATE_LIMIT_PUBLIC")
     rate_limit_partner: str = Field("600/minute", alias="KHABAR_RATE_LIMIT_PARTNER")
+    # Namespaces the counters in a shared Redis (several deployments, or tests, on one server).
+    rate_limit_key_prefix: str = Field("khabar-rl", alias="KHABAR_RATE_LIMIT_KEY_PREFIX")
     trusted_proxies: Annotated[list[str], NoDecode] = Field([], alias="KHABAR_TRUSTED_PROXIES")
     max_body_bytes: int = Field(1024 * 1024, alias="KHABAR_MAX_BODY_BYTES")
     cache_max_age: int = Field(60, alias="KHABAR_CACHE_MAX_AGE")

@@ -68,14 +68,22 @@ def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]
     return on_connect, on_begin
 
 
+SQLITE_POOL_SIZE = 40
+
+
 def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
                  pool_timeout: float = 5.0) -> Engine:
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
+        # A file database keeps one connection per threadpool thread (anyio's default is 40):
+        # the default pool (5 + 10 overflow) closed and reopened connections, with their
+        # PRAGMAs, on most requests under load.
+        pooling: dict[str, Any] = ({"poolclass": StaticPool} if memory
+                                   else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 10})
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 15},
-            poolclass=StaticPool if memory else None,
+            **pooling,
         )
         on_connect, on_begin = _sqlite_pragmas(immediate)
         event.listen(engine, "connect", on_connect)

@@ -184,6 +184,16 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+# Driver and pool failures that mean "the database does not answer": 503, never 500.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def status_of_unhandled(exc: BaseException) -> int:
+    """The status the catch-all handler answers for an exception escaping the app (what access
+    logs and metrics should record)."""
+    return 503 if isinstance(exc, DATABASE_UNAVAILABLE) else 500
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
@@ -209,7 +219,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(503, detail="The database is unavailable; try again shortly",
                                 instance=request.url.path, headers={"Retry-After": "5"})
 
+    async def integrity_conflict(request: Request, exc: Exception) -> Response:
+        # Two writers raced for one unique value (a slug, an email) and the database refused the
+        # second: a conflict the client can retry, never a 500 (and never the SQL).
+        log.info("integrity conflict on %s: %s", request.url.path, type(exc).__name__)
+        return problem_response(409, title="Conflict", slug="conflict",
+                                detail="The change conflicts with one saved at the same time "
+                                       "(e.g. a slug or email just taken); reload and retry",
+                                instance=request.url.path)
+
     async def unexpected(request: Request, exc: Exception) -> Response:
+        # Middleware that reads the database (response cache, rate limits) raises outside the
+        # router, where only this catch-all handler sees it: an outage is still a 503 there.
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            return await database_unavailable(request, exc)
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(500, detail="An unexpected error occurred",
                                 instance=request.url.path)
@@ -220,6 +243,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.OperationalError, database_unavailable)
     app.add_exception_handler(sa_exc.InterfaceError, database_unavailable)
     app.add_exception_handler(sa_exc.TimeoutError, database_unavailable)
+    app.add_exception_handler(sa_exc.IntegrityError, integrity_conflict)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -64,18 +64,22 @@ def _tags(header: str) -> set[str]:
 
 
 def not_modified(request: Request, rep: Representation) -> bool:
-    inm = request.headers.get("if-none-match")
+    return is_fresh(request.headers.get("if-none-match"), request.headers.get("if-modified-since"),
+                    rep.tag, rep.last_modified)
+
+
+def is_fresh(inm: str | None, ims: str | None, tag: str, last_modified: datetime | None) -> bool:
+    """RFC 9110 13.2.2: `If-None-Match` wins over `If-Modified-Since`; `tag` is unquoted."""
     if inm is not None:
-        return inm.strip() == "*" or rep.tag in _tags(inm)
-    ims = request.headers.get("if-modified-since")
-    if ims and rep.last_modified is not None:
+        return inm.strip() == "*" or tag in _tags(inm)
+    if ims and last_modified is not None:
         try:
             since = parsedate_to_datetime(ims)
         except (TypeError, ValueError):
             return False
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        return rep.last_modified.replace(microsecond=0) <= since
+        return last_modified.replace(microsecond=0) <= since
     return False
 
 

@@ -59,7 +59,11 @@ def utc(value: datetime | None) -> datetime | None:
     """Query timestamps without an offset are read as UTC."""
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before the first UTC instant
+        raise Unprocessable("Timestamp out of range", errors=[
+            {"loc": ["query"], "msg": f"timestamp out of range: {value.isoformat()}"}]) from None
 
 
 def _url_with_cursor(request: Request, cursor: str) -> str:

@@ -37,6 +37,17 @@ class RequestContextMiddleware:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         is_docs = scope["path"].startswith(DOCS_PATHS)
+        app = self.app
+        # No URL this API serves contains NUL, and PostgreSQL text cannot hold one: refuse it
+        # here rather than let it reach a query as a driver error. No resource has such a path
+        # (404); in a query it is an invalid value (422).
+        if "\x00" in scope["path"]:
+            app = problem_response(404, detail="No resource has a NUL character in its path",
+                                   instance=scope["path"].replace("\x00", ""))
+        elif _has_nul(scope.get("query_string", b"")):
+            app = problem_response(422, detail="NUL characters are not allowed in the query",
+                                   instance=scope["path"], errors=[
+                                       {"loc": ["query"], "msg": "NUL character in the query"}])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -47,10 +58,14 @@ class RequestContextMiddleware:
                     headers.append(API_CSP)
                 else:
                     headers.append((b"content-security-policy", b"frame-ancestors 'none'"))
-                message["headers"] = headers
+                message = {**message, "headers": headers}  # never edit a message in place
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await app(scope, receive, send_with_headers)
+
+
+def _has_nul(query: bytes) -> bool:
+    return b"%00" in query or b"\x00" in query
 
 
 class BodyLimitMiddleware:
@@ -76,6 +91,14 @@ class BodyLimitMiddleware:
                 if declared > self.max_bytes or declared < 0:
                     await too_large(scope, receive, send)
                     return
+        if _is_chunked(scope):
+            # No length to check up front, and a route that never reads its body (a 404, a
+            # 405, a GET) would not notice the excess: read it here, up to the limit.
+            buffered = await _read_body(receive, self.max_bytes)
+            if buffered is None:
+                await too_large(scope, receive, send)
+                return
+            receive = _replay(buffered, receive)
         received = 0
         response_started = False
 
@@ -99,6 +122,35 @@ class BodyLimitMiddleware:
         except _BodyTooLarge:
             if not response_started:
                 await too_large(scope, receive, send)
+
+
+def _is_chunked(scope: Scope) -> bool:
+    return any(k == b"transfer-encoding" and b"chunked" in v.lower() for k, v in scope["headers"])
+
+
+async def _read_body(receive: Receive, max_bytes: int) -> list[Message] | None:
+    """The request's body messages, or None once they pass `max_bytes`."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages  # a disconnect: let the app see it
+        size += len(message.get("body", b""))
+        if size > max_bytes:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 class _BodyTooLarge(StarletteHTTPException):

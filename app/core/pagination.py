@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_, tuple_
+from sqlmodel import Session
 
 from app.core.errors import InvalidCursor
 
@@ -35,7 +36,11 @@ class SortKey:
         return [col.desc() if desc else col.asc() for col, desc in self.columns]
 
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
-        """Rows strictly after `values` in this order."""
+        """Rows strictly after `values` in this order (a cursor's values, checked first: a
+        decoded cursor is client input, and a value of the wrong type would reach the driver)."""
+        if len(values) != len(self.columns) or not all(
+                _fits(value, col) for value, (col, _) in zip(values, self.columns, strict=False)):
+            raise InvalidCursor("The cursor is not one this API issued")
         directions = {desc for _, desc in self.columns}
         cols = [col for col, _ in self.columns]
         if len(directions) == 1:  # one row-value comparison: an index range scan on both DBs
@@ -46,6 +51,40 @@ class SortKey:
             prefix = [cols[j] == values[j] for j in range(i)]
             clauses.append(and_(*prefix, col < values[i] if desc else col > values[i]))
         return or_(*clauses)
+
+
+INT64 = 2**63
+
+
+def _fits(value: Any, column: Any) -> bool:
+    """Whether a cursor value can be compared with `column` on every supported database."""
+    sql_type = getattr(column.type, "impl_instance", column.type)  # through TypeDecorators
+    try:
+        expected = sql_type.python_type
+    except (NotImplementedError, AttributeError):  # e.g. an untyped SQL expression
+        expected = None
+    if expected is object:
+        expected = None
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int) and not -INT64 < value < INT64:
+        return False
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
+        return False
+    if isinstance(value, datetime):
+        try:  # stored as naive UTC: an instant must be aware and convertible
+            value.astimezone(UTC)
+        except OverflowError:
+            return False
+        if value.tzinfo is None:
+            return False
+    if expected is None:
+        return isinstance(value, str | int | float | date)
+    if expected is float:
+        return isinstance(value, int | float)
+    if expected is date:  # a datetime is a date too, but not one this column holds
+        return isinstance(value, date) and not isinstance(value, datetime)
+    return isinstance(value, expected)
 
 
 def _plain(value: Any) -> Any:
@@ -80,6 +119,19 @@ def decode_cursor(token: str, sort: str, arity: int) -> list[Any]:
         raise
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidCursor("The cursor is not one this API issued") from None
+
+
+def fetch_page(session: Session, stmt: Any, key: SortKey, *, limit: int, cursor: str | None,
+               cursor_of: Callable[[Any], Sequence[Any]]) -> tuple[list[Any], str | None]:
+    """One page of `stmt` in `key` order after `cursor`; `cursor_of(last_row)` gives the key
+    values the next cursor carries."""
+    if cursor:
+        stmt = stmt.where(key.after(decode_cursor(cursor, key.name, len(key.columns))))
+    rows = list(session.exec(stmt.order_by(*key.order_by()).limit(limit + 1)).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(key.name, cursor_of(rows[-1]))
 
 
 class PageMeta(BaseModel):

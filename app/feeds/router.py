@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from xml.etree import ElementTree as ET
 
@@ -16,7 +16,7 @@ from app.core.config import get_settings
 from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
-from app.core.listing import NowDep, latest
+from app.core.listing import NowDep
 from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
 from app.taxonomy.models import Section
 
@@ -25,11 +25,13 @@ FEED_SIZE = 50
 SITEMAP_MAX = 1000
 FeedKind = Literal["rss", "atom", "json"]
 FEED_RESPONSES = {
+    # JSON first: tools that check a response against "the" schema (schemathesis 3) take the
+    # first media type's, and only the JSON Feed has one worth checking.
     200: {"description": "The feed", "content": {
-        "application/rss+xml": {"schema": {"type": "string"}, "example": "<rss version=\"2.0\">…</rss>"},
-        "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"},
         "application/feed+json": {"schema": {"type": "object"}, "example": {
             "version": "https://jsonfeed.org/version/1.1", "title": "Khabar", "items": []}},
+        "application/rss+xml": {"schema": {"type": "string"}, "example": "<rss version=\"2.0\">…</rss>"},
+        "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"},
     }},
 }
 
@@ -51,10 +53,12 @@ def feed_items(session: Session, articles: list[Article], *, full_text: bool) ->
 
 
 def feed_representation(request: Request, kind: str, title: str, description: str,
-                        items: list[FeedItem], keys: list[str], now, *, public: bool = True  # type: ignore[no-untyped-def]
-                        ) -> Representation:
+                        items: list[FeedItem], keys: list[str], now: datetime, *,
+                        last_change: datetime | None, public: bool = True) -> Representation:
+    """`last_change` is when the content behind the feed last changed (see
+    `queries.last_change`), which the newest item alone cannot tell."""
     settings = get_settings()
-    updated = latest(i.updated for i in items) or now
+    updated = last_change or now
     meta = FeedMeta(title=title, home_url=settings.site_url, feed_url=str(request.url),
                     description=description, language=settings.languages[0], updated=updated)
     return Representation(render(kind, meta, items), media_type=MEDIA_TYPES[kind],
@@ -77,7 +81,7 @@ def latest_feed(request: Request, kind: FeedKind, session: ReadSessionDep, now: 
     items = feed_items(session, _latest(session, now, None), full_text=False)
     return respond(request, feed_representation(
         request, kind, settings.publisher_name, f"Latest from {settings.publisher_name}", items,
-        ["articles"], now))
+        ["articles"], now, last_change=queries.last_change(session, now)))
 
 
 @router.get("/feeds/sections/{slug}.{kind}", operation_id="getSectionFeed", response_class=Response,
@@ -93,7 +97,8 @@ def section_feed(request: Request, slug: Annotated[str, Path(max_length=100)], k
     items = feed_items(session, _latest(session, now, slug), full_text=False)
     return respond(request, feed_representation(
         request, kind, f"{settings.publisher_name}: {section.name}",
-        section.description or section.name, items, ["articles", f"section:{slug}"], now))
+        section.description or section.name, items, ["articles", f"section:{slug}"], now,
+        last_change=queries.last_change(session, now)))
 
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -126,4 +131,4 @@ def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Resp
     body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
     return respond(request, Representation(
         body, media_type="application/xml", surrogate_keys=["articles"],
-        last_modified=latest(a.updated_at for a in articles)))
+        last_modified=queries.last_change(session, now)))

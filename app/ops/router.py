@@ -12,6 +12,7 @@ from app.core.db import get_write_engine
 from app.core.errors import ServiceUnavailable, problem_responses
 from app.core.http import Representation, respond
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.ops import metrics
 
 router = APIRouter()
 
@@ -57,6 +58,26 @@ def readyz() -> Health:
     return Health()
 
 
+METRICS_EXAMPLE = (
+    "# HELP khabar_http_requests_total HTTP requests answered\n"
+    "# TYPE khabar_http_requests_total counter\n"
+    'khabar_http_requests_total{method="GET",route="/v1/articles/{slug}",status="200"} 1027.0\n'
+)
+
+
+@router.get("/metrics", tags=["Operations"], operation_id="getMetrics",
+            summary="Prometheus metrics", response_class=Response,
+            responses={200: {"description": "Prometheus text exposition format 0.0.4",
+                             "content": {"text/plain": {"schema": {"type": "string"},
+                                                        "example": METRICS_EXAMPLE}}}})
+def prometheus_metrics() -> Response:
+    """Request counts and latencies by route template, method and status, and database pool
+    use, in the Prometheus text format. With several workers each process answers for itself
+    unless `PROMETHEUS_MULTIPROC_DIR` is set (see the operations guide)."""
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE,
+                    headers={"Cache-Control": "no-store"})
+
+
 @router.get("/v1/site", response_model=Site, tags=["Content"], operation_id="getSite",
             summary="Describe the publisher and the API's limits")
 def site(request: Request) -> Response:
@@ -69,4 +90,5 @@ def site(request: Request) -> Response:
                       rate_limit_public=s.rate_limit_public,
                       rate_limit_partner=s.rate_limit_partner, max_body_bytes=s.max_body_bytes),
     )
-    return respond(request, Representation(body.model_dump_json().encode(), surrogate_keys=["site"]))
+    return respond(request, Representation(body.model_dump_json().encode(),
+                                           surrogate_keys=["site"]))

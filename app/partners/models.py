@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -29,19 +31,24 @@ class PartnerUsage(SQLModel, table=True):
     count: int = 0
 
 
+# An Annotated constraint: SQLModel's `Field(regex=...)` is not enforced under pydantic 2.
+RateLimitText = Annotated[
+    str, StringConstraints(pattern=r"^[1-9]\d{0,6}/(second|minute|hour|day)$")]
+
+
 class PartnerCreate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
     name: str = Field(min_length=1, max_length=200)
     sections: list[str] = Field(default_factory=list, max_length=50,
                                 description="Allowed section slugs; empty means every section")
-    rate_limit: str | None = Field(default=None, regex=r"^\d{1,7}/(second|minute|hour|day)$",
-                                   description="e.g. `600/minute`; default KHABAR_RATE_LIMIT_PARTNER")
+    rate_limit: RateLimitText | None = Field(
+        default=None, description="e.g. `600/minute`; unset: KHABAR_RATE_LIMIT_PARTNER")
 
 
 class PartnerUpdate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
     sections: list[str] | None = Field(default=None, max_length=50)
-    rate_limit: str | None = Field(default=None, regex=r"^\d{1,7}/(second|minute|hour|day)$")
+    rate_limit: RateLimitText | None = None
 
 
 class PartnerPublic(SQLModel):

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
 from app.core.errors import Conflict, Unprocessable
-from app.core.security import new_api_key
-from app.partners.models import Partner, PartnerCreate, PartnerUpdate
+from app.core.security import hash_api_key, key_prefix_of, new_api_key, same_hash
+from app.partners.models import Partner, PartnerCreate, PartnerUpdate, PartnerUsage
 from app.syndication import changes
 from app.taxonomy.models import Section
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def _check_sections(session: Session, slugs: list[str]) -> None:
@@ -67,7 +73,8 @@ def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> P
             stmt = select(Article.id).join(Section, col(Section.id) == Article.section_id)
             if touched is not None:
                 stmt = stmt.where(col(Section.slug).in_(touched))
-            changes.article_changed(session, list(session.exec(stmt.order_by(col(Article.id))).all()))
+            ids = session.exec(stmt.order_by(col(Article.id))).all()
+            changes.article_changed(session, list(ids))
         partner.sections = new
     if "rate_limit" in data.model_fields_set:
         partner.rate_limit = data.rate_limit
@@ -75,3 +82,41 @@ def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> P
     session.commit()
     session.refresh(partner)
     return partner
+
+
+def authenticate(session: Session, key: str) -> Partner | None:
+    """The active partner holding `key`, or None. Looked up by its public prefix, then the hash
+    is compared in constant time."""
+    prefix = key_prefix_of(key)
+    if prefix is None:
+        return None
+    partner = session.exec(select(Partner).where(Partner.key_prefix == prefix)).first()
+    if partner is None or not same_hash(partner.key_hash, hash_api_key(key)):
+        return None
+    return None if partner.revoked_at is not None else partner
+
+
+def record_use(session: Session, partner: Partner, route: str, *, now: datetime) -> None:
+    """Count one request (per UTC day and route template) with a single upsert; `last_used_at`
+    is written at most once a minute, so a busy partner does not rewrite its row per request."""
+    values = {"partner_id": partner.id, "day": now.astimezone(UTC).date(), "route": route[:100],
+              "count": 1}
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert(PartnerUsage).values(values)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["partner_id", "day", "route"],
+        set_={"count": PartnerUsage.__table__.c.count + 1}))
+    stale = now - LAST_USED_PRECISION
+    if partner.last_used_at is None or partner.last_used_at < stale:
+        session.execute(update(Partner).where(
+            col(Partner.id) == partner.id,
+            or_(col(Partner.last_used_at).is_(None), col(Partner.last_used_at) < stale),
+        ).values(last_used_at=now))
+        set_committed_value(partner, "last_used_at", now)
+    session.commit()
+
+
+def usage(session: Session, partner: Partner, *, since: date) -> list[PartnerUsage]:
+    return list(session.exec(
+        select(PartnerUsage).where(PartnerUsage.partner_id == partner.id, PartnerUsage.day >= since)
+        .order_by(col(PartnerUsage.day).desc(), col(PartnerUsage.route))).all())

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from pydantic import ConfigDict
+from typing import Annotated
+
+from pydantic import ConfigDict, StringConstraints
 from sqlmodel import Field, SQLModel
 
 SLUG_PATTERN = r"^[^\s/?#%]+$"
+# An Annotated constraint: SQLModel's `Field(regex=...)` is not enforced under pydantic 2.
+SlugText = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
 
 
 class SectionBase(SQLModel):
@@ -18,7 +22,7 @@ class Section(SectionBase, table=True):
 
 class SectionCreate(SectionBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-    slug: str | None = Field(default=None, max_length=100, regex=SLUG_PATTERN)
+    slug: SlugText | None = None
 
 
 class SectionUpdate(SQLModel):
@@ -37,6 +41,13 @@ class SectionPublic(SectionRef):
     article_count: int = 0
 
 
+class SectionEditorial(SectionPublic):
+    """A section as the Editorial API shows it; `article_count` counts every article that uses
+    it, drafts and deleted ones included (a section can be deleted only at 0)."""
+
+    id: int
+
+
 class TagBase(SQLModel):
     name: str = Field(min_length=1, max_length=100)
 
@@ -48,7 +59,7 @@ class Tag(TagBase, table=True):
 
 class TagCreate(TagBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-    slug: str | None = Field(default=None, max_length=100, regex=SLUG_PATTERN)
+    slug: SlugText | None = None
 
 
 class TagUpdate(SQLModel):
@@ -63,6 +74,12 @@ class TagRef(SQLModel):
 
 class TagPublic(TagRef):
     article_count: int = 0
+
+
+class TagEditorial(TagPublic):
+    """A tag as the Editorial API shows it; `article_count` counts articles of any status."""
+
+    id: int
 
 
 class ArticleTag(SQLModel, table=True):

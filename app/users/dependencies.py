@@ -4,28 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Response
+from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
+from app.core.http import PRIVATE_CACHE_CONTROL
+from app.core.middleware import client_ip
 from app.core.security import decode_token
 from app.users.models import Role, User
+from app.users.throttle import LoginThrottle
 
-bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth",
-                    description="JWT access token from `POST /v1/auth/token`")
+# An OAuth2 password-flow scheme (not a bare HTTP bearer) so /docs can log in by itself.
+bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False,
+                              scheme_name="OAuth2Password",
+                              description="JWT access token from `POST /v1/auth/token`")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="khabar"'}
 RANK = {Role.writer: 1, Role.editor: 2, Role.admin: 3}
 
 
 def current_user(
     session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Depends(bearer)],
 ) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if not token:
         raise Unauthorized("Send a bearer token from POST /v1/auth/token", headers=CHALLENGE)
-    claims = decode_token(credentials.credentials)
+    claims = decode_token(token)
     user = _user(session, claims)
     if user is None:
         raise Unauthorized("The token is invalid or expired", headers=CHALLENGE)
@@ -58,5 +64,23 @@ CurrentEditor = Annotated[User, Depends(require(Role.editor))]
 CurrentAdmin = Annotated[User, Depends(require(Role.admin))]
 
 
-def no_store(request: Request) -> None:
-    """Marker dependency: authenticated responses are `private, no-store` (set by routers)."""
+def no_store(response: Response) -> None:
+    """Router dependency: authenticated responses must never be cached by a browser or CDN."""
+    response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """One throttle per app, in Redis when configured so every process shares the counts."""
+    throttle = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = LoginThrottle(get_settings().redis_url or "memory://")
+        request.app.state.login_throttle = throttle
+    return throttle
+
+
+def caller_ip(request: Request) -> str:
+    return client_ip(request.scope, get_settings().trusted_proxies)
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(login_throttle)]
+CallerIp = Annotated[str, Depends(caller_ip)]

@@ -1,0 +1,84 @@
+"""Editorial reads: articles in every status (the Content API's visibility rule does not apply
+here; who may see what is decided by the caller's role) and stored revisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from app.articles.models import Article, ArticleRevision, Status
+from app.articles.queries import BODY_COLUMNS, SORTS
+from app.authors.models import ArticleAuthor, Author
+from app.core.pagination import SortKey, decode_cursor, encode_cursor
+from app.taxonomy.models import Section
+
+NEWEST_CHANGE = SORTS["-updated_at"]
+NEWEST_REVISION = SortKey("-revision", [(col(ArticleRevision.revision), True)])
+Row = TypeVar("Row")
+
+
+def _page(rows: Sequence[Row], limit: int, key: SortKey) -> tuple[list[Row], str | None]:
+    """`rows` holds up to `limit + 1` rows; the extra one only says there is a next page."""
+    if len(rows) <= limit:
+        return list(rows), None
+    page = list(rows[:limit])
+    values: list[Any] = [getattr(page[-1], c.key) for c, _ in key.columns]
+    return page, encode_cursor(key.name, values)
+
+
+@dataclass
+class EditorialFilters:
+    status: Status | None = None
+    author: str | None = None
+    section: str | None = None
+    include_deleted: bool = False
+    created_by_id: int | None = None  # writers: only their own
+
+
+def list_articles(session: Session, filters: EditorialFilters, *, now: datetime, limit: int,
+                  cursor: str | None) -> tuple[list[Article], str | None]:
+    """Newest change first. The sort key can move while a client pages (an edit bumps
+    `updated_at`); an edited article then shows up again at the top, never twice on a page."""
+    stmt = select(Article).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
+    if not filters.include_deleted:
+        stmt = stmt.where(col(Article.deleted_at).is_(None))
+    if filters.created_by_id is not None:
+        stmt = stmt.where(Article.created_by_id == filters.created_by_id)
+    # Scheduled articles whose time has come are published, as everywhere else.
+    if filters.status == Status.published:
+        stmt = stmt.where(col(Article.status).in_([Status.published, Status.scheduled]),
+                          col(Article.published_at) <= now)
+    elif filters.status == Status.scheduled:
+        stmt = stmt.where(Article.status == Status.scheduled, col(Article.published_at) > now)
+    elif filters.status is not None:
+        stmt = stmt.where(Article.status == filters.status)
+    if filters.section:
+        stmt = stmt.where(Article.section_id == select(Section.id).where(
+            Section.slug == filters.section).scalar_subquery())
+    if filters.author:
+        stmt = stmt.where(col(Article.id).in_(
+            select(ArticleAuthor.article_id).join(Author, col(Author.id) == ArticleAuthor.author_id)
+            .where(Author.slug == filters.author)))
+    if cursor:
+        stmt = stmt.where(NEWEST_CHANGE.after(decode_cursor(cursor, NEWEST_CHANGE.name, 2)))
+    rows = session.exec(stmt.order_by(*NEWEST_CHANGE.order_by()).limit(limit + 1)).all()
+    return _page(rows, limit, NEWEST_CHANGE)
+
+
+def list_revisions(session: Session, article_id: str, *, limit: int,
+                   cursor: str | None) -> tuple[list[ArticleRevision], str | None]:
+    stmt = select(ArticleRevision).where(ArticleRevision.article_id == article_id)
+    if cursor:
+        stmt = stmt.where(NEWEST_REVISION.after(decode_cursor(cursor, NEWEST_REVISION.name, 1)))
+    rows = session.exec(stmt.order_by(*NEWEST_REVISION.order_by()).limit(limit + 1)).all()
+    return _page(rows, limit, NEWEST_REVISION)
+
+
+def get_revision(session: Session, article_id: str, revision: int) -> ArticleRevision | None:
+    return session.exec(select(ArticleRevision).where(
+        ArticleRevision.article_id == article_id, ArticleRevision.revision == revision)).first()

@@ -1,0 +1,93 @@
+"""Prometheus metrics: requests by route template, latency, and database pool use.
+
+Labels use the matched route's template (`/v1/articles/{slug}`), never the raw path, so a
+crawler walking a million slugs cannot blow up the number of series.
+
+Several uvicorn workers are several processes, and each has its own registry: a scrape of
+`/metrics` then reaches one worker and shows only its counts. For exact totals either scrape each
+worker separately, or set `PROMETHEUS_MULTIPROC_DIR` to an empty directory, writable by the app and
+emptied at every start; prometheus_client then keeps values in files there and `/metrics`
+aggregates every worker (the pool gauge is summed over live workers; process and GC metrics are
+not exported in that mode).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.db import get_read_engine, get_write_engine
+from app.core.errors import status_of_unhandled
+from app.core.logging import route_template
+
+REQUESTS = Counter("khabar_http_requests", "HTTP requests answered",
+                   ["method", "route", "status"])
+LATENCY = Histogram("khabar_http_request_duration_seconds", "Time to answer an HTTP request",
+                    ["method", "route", "status"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+POOL_IN_USE = Gauge("khabar_db_pool_connections_in_use",
+                    "Database connections checked out of the pool", ["engine"],
+                    multiprocess_mode="livesum")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Clients may send any method name; keep the label set bounded.
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def observe_pools() -> None:
+    for name, engine in (("write", get_write_engine()), ("read", get_read_engine())):
+        checkedout = getattr(engine.pool, "checkedout", None)  # StaticPool/NullPool have none
+        if checkedout is not None:
+            POOL_IN_USE.labels(engine=name).set(checkedout())
+
+
+def exposition() -> bytes:
+    """The text exposition of this process, or of every worker in multiprocess mode."""
+    observe_pools()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request; an exception counts as the status the client gets."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        except Exception as exc:
+            status = status_of_unhandled(exc)
+            raise
+        finally:
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            labels = (method, route_template(scope), str(status))
+            REQUESTS.labels(*labels).inc()
+            LATENCY.labels(*labels).observe(time.perf_counter() - start)

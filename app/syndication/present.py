@@ -1,0 +1,29 @@
+"""Articles as partners receive them: a fixed number of queries per page, never per article."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from app.articles import presenters
+from app.articles.models import Article
+from app.syndication.models import SyndicatedArticle
+
+BODY_FORMATS = ("blocks", "html", "text")
+
+
+def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArticle]:
+    cards = presenters.cards(session, articles, BODY_FORMATS)
+    authors = presenters.bylines(session, [a.id for a in articles])
+    return [
+        SyndicatedArticle(
+            **{**dict(card), "authors": [presenters.author_public(au) for au in authors[a.id]]},
+            word_count=a.word_count,
+            source=presenters.source(a),
+            rights=presenters.rights(a),
+            canonical_url=presenters.canonical_url(a),
+            revision=a.revision,
+        )
+        for a, card in zip(articles, cards, strict=True)
+    ]

@@ -1,0 +1,190 @@
+"""Syndication API: full text, ninjs and an exact change feed for partners (API key)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from app.articles import presenters, queries
+from app.articles.models import Article
+from app.core.config import get_settings
+from app.core.db import ReadSessionDep, SessionDep
+from app.core.errors import NotFound, problem_responses
+from app.core.http import Representation, respond
+from app.core.listing import NowDep, latest, utc
+from app.core.pagination import MAX_LIMIT, Page
+from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
+from app.partners import service as partners_service
+from app.partners.dependencies import CurrentPartner
+from app.syndication import ninjs, present, service
+from app.syndication.entitlement import entitled
+from app.syndication.models import ChangeFeed, SyndicatedArticle, UsageReport, UsageRow
+
+router = APIRouter(prefix="/v1/syndication", tags=["Syndication"])
+FEED_SIZE = 50
+AUTH_ERRORS = (401, 429)
+
+
+class SyndicatedArticleList(Page[SyndicatedArticle]):
+    pass
+
+
+class ArticleNotFound(NotFound):
+    title = "Article not found"
+
+
+FormatQ = Annotated[Literal["native", "ninjs"], Query(
+    alias="format", description="`native` (Khabar's article JSON) or `ninjs` (IPTC ninjs)")]
+NinjsVersionQ = Annotated[Literal["3.1", "2.2", "1.6"], Query(
+    description="ninjs version when `format=ninjs`: 3.1 (current), 2.2 or 1.6")]
+SortQ = Annotated[Literal["-published_at", "published_at", "-updated_at"], Query(
+    description="Order of the pages")]
+NINJS_EXAMPLE = {"description": "With `format=ninjs`, each item (or the detail) is an IPTC ninjs "
+                 "document of `ninjs_version` instead", "content": {"application/json": {
+                     "example": {"uri": "urn:khabar:example.com:article:0f3c9a", "type": "text",
+                                 "versionCreated": "2021-03-14T08:58:00+05:45",
+                                 "headlines": [{"role": "main", "value": "…"}]}}}}
+
+
+def _answer(request: Request, payload: Any, *, last_modified: datetime | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    # Private: partner responses are never cached by a browser or CDN (the ETag still saves
+    # bandwidth on an unchanged page).
+    return respond(request, Representation(orjson.dumps(payload), last_modified=last_modified,
+                                           headers=headers or {}, public=False))
+
+
+def _items(session: ReadSessionDep, articles: list[Article], fmt: str,
+           version: ninjs.NinjsVersion) -> list[dict[str, Any]]:
+    native = present.native(session, articles)
+    if fmt == "ninjs":
+        return [ninjs.to_ninjs(a, version) for a in native]
+    return [a.model_dump(mode="json", exclude_unset=True) for a in native]
+
+
+@router.get("/articles", response_model=SyndicatedArticleList,
+            operation_id="listSyndicatedArticles",
+            summary="List the articles this partner may republish, in full",
+            responses={200: NINJS_EXAMPLE, **problem_responses(400, *AUTH_ERRORS, 422)})
+def list_articles(
+    request: Request, partner: CurrentPartner, session: ReadSessionDep, now: NowDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100)")] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description=(
+        "Opaque cursor from `meta.next_cursor`"))] = None,
+    updated_since: Annotated[datetime | None, Query(description=(
+        "Only articles updated at or after this RFC 3339 time (UTC if no offset)"))] = None,
+    sort: SortQ = "-published_at",
+    fmt: FormatQ = "native",
+    ninjs_version: NinjsVersionQ = "3.1",
+) -> Response:
+    """Published articles whose rights allow syndication and whose section is in your allowlist,
+    with full bodies (blocks, HTML and plain text), newest first. For keeping a copy in sync,
+    prefer `GET /v1/syndication/changes`, which also tells you what to take down."""
+    filters = queries.ArticleFilters(updated_since=utc(updated_since), extra=[entitled(partner)])
+    articles, next_cursor = queries.list_page(session, filters, now=now, sort=sort, limit=limit,
+                                              cursor=cursor, with_body=True)
+    next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    return _answer(request, {
+        "data": _items(session, articles, fmt, ninjs_version),
+        "meta": {"limit": limit, "next_cursor": next_cursor},
+        "links": {"self": str(request.url), "next": next_url},
+    }, last_modified=latest(a.updated_at for a in articles),
+        headers={"Link": f'<{next_url}>; rel="next"'} if next_url else None)
+
+
+@router.get("/articles/{article_id}", response_model=SyndicatedArticle,
+            operation_id="getSyndicatedArticle", summary="Get one article in full",
+            responses={200: NINJS_EXAMPLE, **problem_responses(*AUTH_ERRORS, 404, 422)})
+def get_article(request: Request, partner: CurrentPartner, session: ReadSessionDep, now: NowDep,
+                article_id: Annotated[str, Path(max_length=32)], fmt: FormatQ = "native",
+                ninjs_version: NinjsVersionQ = "3.1") -> Response:
+    """One article by id. Answers 404 for an article you may not (or may no longer) republish,
+    exactly as for one that does not exist."""
+    article = service.get_entitled(session, partner, article_id, now)
+    if article is None:
+        raise ArticleNotFound(f"No article {article_id!r} is available to this partner")
+    item = _items(session, [article], fmt, ninjs_version)[0]
+    return _answer(request, item, last_modified=article.updated_at)
+
+
+@router.get("/changes", response_model=ChangeFeed, operation_id="listSyndicationChanges",
+            summary="Poll the change feed", responses=problem_responses(400, *AUTH_ERRORS, 422))
+def list_changes(
+    request: Request, partner: CurrentPartner, session: ReadSessionDep, write: SessionDep,
+    now: NowDep,
+    since: Annotated[str | None, Query(max_length=512, description=(
+        "`meta.next_cursor` of your last poll; omit to start from the beginning"))] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Changes per page (1-100)")] = 100,
+) -> Response:
+    """What changed since your cursor, oldest first. Each item is the article's current state
+    for you: `upsert` with the full article, or `delete` (with `article: null`) when you must
+    take it down (unpublished, deleted, rights withdrawn, or moved out of your sections; a
+    delete for an id you never had is a no-op). Store `meta.next_cursor` (never null) and poll
+    with `since=` until `data` is empty. Reading twice from one cursor returns the same items."""
+    position = service.decode_position(since)
+    service.announce_due(write, now)
+    rows = service.change_page(session, partner, since=position, limit=limit, now=now)
+    shown = present.native(session, [r.article for r in rows if r.visible])
+    by_id = {a.id: a for a in shown}
+    data = [{"seq": r.seq, "op": "upsert" if r.visible else "delete", "id": r.article.id,
+             "article": (by_id[r.article.id].model_dump(mode="json", exclude_unset=True)
+                         if r.visible else None)} for r in rows]
+    next_cursor = service.encode_position(rows[-1].seq if rows else position)
+    next_url = str(request.url.include_query_params(since=next_cursor))
+    return _answer(request, {
+        "data": data,
+        "meta": {"limit": limit, "next_cursor": next_cursor},
+        "links": {"self": str(request.url), "next": next_url},
+    })
+
+
+FEED_RESPONSES = {200: {"description": "The feed, with full text", "content": {
+    "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"},
+    "application/feed+json": {"schema": {"type": "object"}, "example": {
+        "version": "https://jsonfeed.org/version/1.1", "items": []}}}}}
+
+
+@router.get("/feed.{kind}", operation_id="getSyndicationFeed", response_class=Response,
+            summary="Full-text feed of your latest 50 articles",
+            responses={**FEED_RESPONSES, **problem_responses(*AUTH_ERRORS, 404, 422)})
+def partner_feed(request: Request, kind: Literal["atom", "json"], partner: CurrentPartner,
+                 session: ReadSessionDep, now: NowDep) -> Response:
+    """Atom 1.0 (`feed.atom`) or JSON Feed 1.1 (`feed.json`) of the 50 latest articles you may
+    republish, each with its full HTML body."""
+    filters = queries.ArticleFilters(extra=[entitled(partner)])
+    articles, _ = queries.list_page(session, filters, now=now, sort="-published_at",
+                                    limit=FEED_SIZE, cursor=None, with_body=True)
+    authors = presenters.bylines(session, [a.id for a in articles])
+    tags = presenters.tag_refs(session, [a.id for a in articles])
+    items = [FeedItem(
+        id=presenters.canonical_url(a), url=presenters.canonical_url(a), title=a.title,
+        summary=summary_of(a.excerpt, a.body_text), published=a.published_at or a.created_at,
+        updated=a.updated_at, authors=[au.name for au in authors[a.id]],
+        tags=[t.name for t in tags[a.id]], language=a.language, content_html=a.body_html,
+        image=(a.image or {}).get("url")) for a in articles]
+    settings = get_settings()
+    updated = latest(i.updated for i in items) or now
+    meta = FeedMeta(title=f"{settings.publisher_name} for {partner.name}",
+                    home_url=settings.site_url, feed_url=str(request.url),
+                    description=f"Articles {partner.name} may republish",
+                    language=settings.languages[0], updated=updated)
+    return respond(request, Representation(render(kind, meta, items), media_type=MEDIA_TYPES[kind],
+                                           last_modified=updated, public=False))
+
+
+@router.get("/usage", response_model=UsageReport, operation_id="getSyndicationUsage",
+            summary="Your own request counts", responses=problem_responses(*AUTH_ERRORS, 422))
+def usage(request: Request, partner: CurrentPartner, session: SessionDep, now: NowDep,
+          days: Annotated[int, Query(ge=1, le=366, description="How many UTC days back")] = 30,
+          ) -> Response:
+    """Requests made with your key, per UTC day and route, newest day first (this request
+    included). Only your own counts are ever shown."""
+    since = now.astimezone(UTC).date() - timedelta(days=days - 1)
+    rows = partners_service.usage(session, partner, since=since)
+    report = UsageReport(partner_id=partner.id or 0, since=since,
+                         data=[UsageRow(day=r.day, route=r.route, count=r.count) for r in rows])
+    return _answer(request, report.model_dump(mode="json"))

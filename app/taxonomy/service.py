@@ -1,0 +1,168 @@
+"""Section and tag use cases. Cards show a section's and tags' names, so renaming one announces
+every article that carries it as changed."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.articles.models import Article
+from app.core.errors import Conflict, Unprocessable
+from app.core.pagination import SortKey, fetch_page
+from app.core.slugs import slugify
+from app.syndication import changes
+from app.taxonomy.models import (
+    ArticleTag,
+    Section,
+    SectionCreate,
+    SectionEditorial,
+    SectionUpdate,
+    Tag,
+    TagCreate,
+    TagEditorial,
+    TagUpdate,
+)
+
+SECTIONS_BY_SLUG = SortKey("slug", [(col(Section.slug), False), (col(Section.id), False)])
+TAGS_BY_SLUG = SortKey("slug", [(col(Tag.slug), False), (col(Tag.id), False)])
+
+
+def _commit_new(session: Session, slug: str) -> None:
+    """Commit, answering a lost race for the slug with 409 rather than a 500."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"The slug {slug!r} is taken") from None
+
+
+def _name_not_null(values: dict[str, object]) -> None:
+    if "name" in values and values["name"] is None:
+        raise Unprocessable("name cannot be null",
+                            errors=[{"loc": ["body", "name"], "msg": "required"}])
+
+
+# ---- sections -------------------------------------------------------------------------------
+
+
+def _section_article_ids(session: Session, section_id: int) -> list[str]:
+    return sorted(session.exec(select(Article.id).where(Article.section_id == section_id)).all())
+
+
+def section_view(section: Section, article_count: int) -> SectionEditorial:
+    return SectionEditorial.model_validate(section, update={"article_count": article_count})
+
+
+def get_section_view(session: Session, section: Section) -> SectionEditorial:
+    return section_view(section, len(_section_article_ids(session, section.id or 0)))
+
+
+def list_sections(session: Session, *, limit: int,
+                  cursor: str | None) -> tuple[list[SectionEditorial], str | None]:
+    counts = (select(Article.section_id, func.count().label("n"))
+              .group_by(col(Article.section_id)).subquery())
+    stmt = (select(Section, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.section_id == Section.id))
+    rows, next_cursor = fetch_page(session, stmt, SECTIONS_BY_SLUG, limit=limit, cursor=cursor,
+                                   cursor_of=lambda row: [row[0].slug, row[0].id])
+    return [section_view(s, n) for s, n in rows], next_cursor
+
+
+def create_section(session: Session, data: SectionCreate) -> Section:
+    slug = slugify(data.slug or data.name)
+    if session.exec(select(Section.id).where(Section.slug == slug)).first() is not None:
+        raise Conflict(f"A section with slug {slug!r} exists")
+    section = Section(slug=slug, name=data.name, description=data.description)
+    session.add(section)
+    changes.content_changed(session)
+    _commit_new(session, slug)
+    session.refresh(section)
+    return section
+
+
+def update_section(session: Session, section: Section, data: SectionUpdate) -> Section:
+    values = data.model_dump(exclude_unset=True)
+    _name_not_null(values)
+    renamed = values.get("name", section.name) != section.name
+    for name, value in values.items():
+        setattr(section, name, value)
+    session.add(section)
+    if renamed:
+        changes.article_changed(session, _section_article_ids(session, section.id or 0))
+    else:
+        changes.content_changed(session)
+    session.commit()
+    session.refresh(section)
+    return section
+
+
+def delete_section(session: Session, section: Section) -> None:
+    """Refused while any article (any status, deleted ones too) is filed under it."""
+    count = len(_section_article_ids(session, section.id or 0))
+    if count:
+        raise Conflict(f"{count} article(s) use section {section.slug!r}; move them first")
+    session.delete(section)
+    changes.content_changed(session)
+    session.commit()
+
+
+# ---- tags -----------------------------------------------------------------------------------
+
+
+def _tag_article_ids(session: Session, tag_id: int) -> list[str]:
+    return sorted(session.exec(select(ArticleTag.article_id).where(
+        ArticleTag.tag_id == tag_id)).all())
+
+
+def tag_view(tag: Tag, article_count: int) -> TagEditorial:
+    return TagEditorial.model_validate(tag, update={"article_count": article_count})
+
+
+def get_tag_view(session: Session, tag: Tag) -> TagEditorial:
+    return tag_view(tag, len(_tag_article_ids(session, tag.id or 0)))
+
+
+def list_tags(session: Session, *, limit: int,
+              cursor: str | None) -> tuple[list[TagEditorial], str | None]:
+    counts = (select(ArticleTag.tag_id, func.count().label("n"))
+              .group_by(col(ArticleTag.tag_id)).subquery())
+    stmt = select(Tag, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.tag_id == Tag.id)
+    rows, next_cursor = fetch_page(session, stmt, TAGS_BY_SLUG, limit=limit, cursor=cursor,
+                                   cursor_of=lambda row: [row[0].slug, row[0].id])
+    return [tag_view(t, n) for t, n in rows], next_cursor
+
+
+def create_tag(session: Session, data: TagCreate) -> Tag:
+    slug = slugify(data.slug or data.name)
+    if session.exec(select(Tag.id).where(Tag.slug == slug)).first() is not None:
+        raise Conflict(f"A tag with slug {slug!r} exists")
+    tag = Tag(slug=slug, name=data.name)
+    session.add(tag)
+    changes.content_changed(session)
+    _commit_new(session, slug)
+    session.refresh(tag)
+    return tag
+
+
+def update_tag(session: Session, tag: Tag, data: TagUpdate) -> Tag:
+    _name_not_null(data.model_dump(exclude_unset=True))
+    renamed = data.name is not None and data.name != tag.name
+    if renamed:
+        tag.name = data.name  # type: ignore[assignment]
+        session.add(tag)
+        changes.article_changed(session, _tag_article_ids(session, tag.id or 0))
+    else:
+        changes.content_changed(session)
+    session.commit()
+    session.refresh(tag)
+    return tag
+
+
+def delete_tag(session: Session, tag: Tag) -> None:
+    """Removes the tag from every article that carries it, and announces those articles."""
+    article_ids = _tag_article_ids(session, tag.id or 0)
+    session.execute(delete(ArticleTag).where(col(ArticleTag.tag_id) == tag.id))
+    session.delete(tag)
+    changes.article_changed(session, article_ids)
+    session.commit()

@@ -1,0 +1,192 @@
+"""The response cache: hits, exact invalidation by the content version, scheduled publication,
+surfaces that are never cached, and two app instances on one database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+from starlette.types import Receive, Scope, Send
+
+from app.articles import service as articles_service
+from app.articles.models import Article, ArticleUpdate
+from app.core.cache import ResponseCacheMiddleware, cache_key
+from app.core.config import get_settings
+from app.core.listing import now as clock
+from app.main import create_app
+
+MakeArticle = Callable[..., Article]
+
+
+def titles(response: Any) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["title"] for item in response.json()["data"]]
+
+
+def quietly_retitle(session: Session, article: Article, title: str) -> None:
+    """Change a row without bumping the content version: only a cache hit shows the old title."""
+    session.execute(text("UPDATE article SET title = :t WHERE id = :id"),
+                    {"t": title, "id": article.id})
+    session.commit()
+
+
+@pytest.fixture
+def second_client(engine: Engine) -> Iterator[TestClient]:  # noqa: ARG001 (migrated database)
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+class TestHits:
+    def test_a_hit_serves_the_same_bytes(
+            self, client: TestClient, make_article: MakeArticle, session: Session) -> None:
+        article = make_article("Budget passes")
+        first = client.get("/v1/articles")
+        quietly_retitle(session, article, "Changed behind the cache's back")
+        second = client.get("/v1/articles")
+        assert second.content == first.content
+        assert second.headers["etag"] == first.headers["etag"]
+        assert titles(second) == ["Budget passes"]
+
+    def test_the_key_ignores_query_order_but_not_encoding(
+            self, client: TestClient, make_article: MakeArticle, session: Session) -> None:
+        article = make_article("Ordered")
+        client.get("/v1/articles?limit=5&sort=-published_at")
+        quietly_retitle(session, article, "Reordered")
+        assert titles(client.get("/v1/articles?sort=-published_at&limit=5")) == ["Ordered"]
+        plain = client.get("/v1/articles?sort=-published_at&limit=5",
+                           headers={"Accept-Encoding": "identity"})
+        assert titles(plain) == ["Reordered"]
+
+    def test_a_cached_entry_answers_if_none_match_with_304(
+            self, client: TestClient, make_article: Callable[..., Article]) -> None:
+        article = make_article("Revalidate me")
+        first = client.get(f"/v1/articles/{article.slug}")
+        again = client.get(f"/v1/articles/{article.slug}",
+                           headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again.headers["etag"] == first.headers["etag"]
+        assert "cache-control" in again.headers
+
+    def test_errors_are_not_cached(self, client: TestClient,
+                                   make_article: Callable[..., Article]) -> None:
+        assert client.get("/v1/articles/later").status_code == 404
+        make_article("Later")
+        assert client.get("/v1/articles/later").status_code == 200
+
+
+class TestInvalidation:
+    def test_a_new_publication_shows_on_the_next_request(
+            self, client: TestClient, make_article: Callable[..., Article]) -> None:
+        make_article("First")
+        assert titles(client.get("/v1/articles")) == ["First"]
+        make_article("Second")
+        assert titles(client.get("/v1/articles")) == ["Second", "First"]
+
+    def test_an_edit_shows_on_the_next_request(
+            self, client: TestClient, make_article: MakeArticle, session: Session) -> None:
+        article = make_article("Before")
+        assert client.get(f"/v1/articles/{article.slug}").json()["title"] == "Before"
+        articles_service.update_article(session, article, ArticleUpdate(title="After"),
+                                        expected_revision=article.revision, by=None,
+                                        now=datetime.now(UTC))
+        assert client.get(f"/v1/articles/{article.slug}").json()["title"] == "After"
+        assert titles(client.get("/v1/articles")) == ["After"]
+
+    def test_a_scheduled_article_appears_when_its_time_comes(
+            self, app: FastAPI, client: TestClient, make_article: Callable[..., Article]) -> None:
+        start = datetime.now(UTC)
+        make_article("Now")
+        make_article("At noon", status="scheduled", published_at=start + timedelta(hours=1))
+        app.dependency_overrides[clock] = lambda: start
+        assert titles(client.get("/v1/articles")) == ["Now"]
+        assert titles(client.get("/v1/articles")) == ["Now"]
+        app.dependency_overrides[clock] = lambda: start + timedelta(hours=1, seconds=1)
+        assert titles(client.get("/v1/articles")) == ["At noon", "Now"]
+
+    def test_another_instance_sees_a_write_on_its_next_request(
+            self, client: TestClient, second_client: TestClient,
+            make_article: Callable[..., Article], session: Session) -> None:
+        article = make_article("Shared")
+        for c in (client, second_client):
+            assert titles(c.get("/v1/articles")) == ["Shared"]
+        articles_service.update_article(session, article, ArticleUpdate(title="Shared, edited"),
+                                        expected_revision=article.revision, by=None,
+                                        now=datetime.now(UTC))
+        assert titles(second_client.get("/v1/articles")) == ["Shared, edited"]
+        assert titles(client.get("/v1/articles")) == ["Shared, edited"]
+
+
+class TestScope:
+    @pytest.fixture
+    def counting(self, engine: Engine) -> tuple[TestClient, list[str]]:
+        calls: list[str] = []
+
+        async def downstream(scope: Scope, _receive: Receive, send: Send) -> None:
+            calls.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"etag", b'"abc"'), (b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        wrapped = ResponseCacheMiddleware(downstream, entries=8, engine=lambda: engine)
+        return TestClient(wrapped), calls
+
+    @pytest.mark.parametrize("path", ["/v1/editorial/articles", "/v1/auth/token",
+                                      "/v1/syndication/changes", "/healthz"])
+    def test_private_surfaces_are_never_cached(self, counting: tuple[TestClient, list[str]],
+                                               path: str) -> None:
+        client, calls = counting
+        client.get(path)
+        client.get(path)
+        assert calls == [path, path]
+
+    def test_public_reads_are(self, counting: tuple[TestClient, list[str]]) -> None:
+        client, calls = counting
+        client.get("/v1/articles")
+        client.get("/v1/articles")
+        assert calls == ["/v1/articles"]
+
+    @pytest.mark.usefixtures("engine")
+    def test_the_lru_keeps_its_bound(self) -> None:
+        async def downstream(_scope: Scope, _receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"etag", b'"x"')]})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        wrapped = ResponseCacheMiddleware(downstream, entries=3)
+        c = TestClient(wrapped)
+        for i in range(10):
+            c.get(f"/v1/articles/a{i}")
+        assert len(wrapped.entries) == 3
+
+    def test_writes_are_passed_through(self, counting: tuple[TestClient, list[str]]) -> None:
+        client, calls = counting
+        client.post("/v1/articles")
+        client.post("/v1/articles")
+        assert len(calls) == 2
+
+
+def test_cache_key_normalizes_query_order() -> None:
+    def scope(qs: bytes) -> dict[str, Any]:
+        return {"path": "/v1/articles", "query_string": qs,
+                "headers": [(b"host", b"h"), (b"accept-encoding", b"gzip")]}
+
+    assert cache_key(scope(b"b=2&a=1")) == cache_key(scope(b"a=1&b=2"))
+    assert cache_key(scope(b"tag=x&tag=y")) != cache_key(scope(b"tag=y&tag=x"))
+
+
+@pytest.mark.usefixtures("engine")
+def test_switched_off_it_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KHABAR_RESPONSE_CACHE", "false")
+    get_settings.cache_clear()
+    try:
+        app = create_app()
+        assert all(m.cls is not ResponseCacheMiddleware for m in app.user_middleware)
+    finally:
+        get_settings.cache_clear()
