@@ -170,11 +170,16 @@ def snapshot(session: Session, article: Article) -> dict[str, Any]:
     return data
 
 
+def _require_revision(article: Article, expected_revision: int) -> None:
+    # Checked before any state rule, so a stale writer always learns it is stale (412).
+    if article.revision != expected_revision:
+        raise StaleArticle(f"Article is at revision {article.revision}, not {expected_revision}")
+
+
 def _apply(session: Session, article: Article, expected_revision: int, values: dict[str, Any], *,
            by: User | None, now: datetime, author_ids: list[int] | None = None,
            tag_id_list: list[int] | None = None) -> Article:
-    if article.revision != expected_revision:
-        raise StaleArticle(f"Article is at revision {article.revision}, not {expected_revision}")
+    _require_revision(article, expected_revision)
     previous = snapshot(session, article)
     new_slug = values.get("slug")
     result = session.execute(
@@ -278,6 +283,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
 
 def publish_article(session: Session, article: Article, *, publish_at: datetime | None,
                     expected_revision: int, by: User | None, now: datetime) -> Article:
+    _require_revision(article, expected_revision)
     if article.deleted_at is not None:
         raise ArticleStateConflict("A deleted article cannot be published; restore it first")
     when = publish_at if publish_at and publish_at > now else now
@@ -288,6 +294,7 @@ def publish_article(session: Session, article: Article, *, publish_at: datetime 
 
 def unpublish_article(session: Session, article: Article, *, expected_revision: int,
                       by: User | None, now: datetime) -> Article:
+    _require_revision(article, expected_revision)
     if article.status not in (Status.published, Status.scheduled):
         raise ArticleStateConflict("Only a published or scheduled article can be unpublished")
     return _apply(session, article, expected_revision, {"status": Status.draft.value}, by=by, now=now)
@@ -295,6 +302,7 @@ def unpublish_article(session: Session, article: Article, *, expected_revision: 
 
 def delete_article(session: Session, article: Article, *, expected_revision: int,
                    by: User | None, now: datetime) -> Article:
+    _require_revision(article, expected_revision)
     if article.deleted_at is not None:
         raise ArticleStateConflict("The article is already deleted")
     return _apply(session, article, expected_revision, {"deleted_at": now}, by=by, now=now)
@@ -302,6 +310,7 @@ def delete_article(session: Session, article: Article, *, expected_revision: int
 
 def restore_article(session: Session, article: Article, *, expected_revision: int,
                     by: User | None, now: datetime) -> Article:
+    _require_revision(article, expected_revision)
     if article.deleted_at is None:
         raise ArticleStateConflict("The article is not deleted")
     return _apply(session, article, expected_revision, {"deleted_at": None}, by=by, now=now)

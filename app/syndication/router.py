@@ -43,11 +43,8 @@ NinjsVersionQ = Annotated[Literal["3.1", "2.2", "1.6"], Query(
     description="ninjs version when `format=ninjs`: 3.1 (current), 2.2 or 1.6")]
 SortQ = Annotated[Literal["-published_at", "published_at", "-updated_at"], Query(
     description="Order of the pages")]
-NINJS_EXAMPLE = {"description": "With `format=ninjs`, each item (or the detail) is an IPTC ninjs "
-                 "document of `ninjs_version` instead", "content": {"application/json": {
-                     "example": {"uri": "urn:khabar:example.com:article:0f3c9a", "type": "text",
-                                 "versionCreated": "2021-03-14T08:58:00+05:45",
-                                 "headlines": [{"role": "main", "value": "…"}]}}}}
+NINJS_EXAMPLE = {"description": "Native articles; with `format=ninjs` each item (or the detail) "
+                 "is an IPTC ninjs document of `ninjs_version` instead"}
 
 
 def _answer(request: Request, payload: Any, *, last_modified: datetime | None = None,
