@@ -22,7 +22,7 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi, unique_operation_id
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware
 from app.feeds.router import router as feeds_router
-from app.ops.metrics import MetricsMiddleware
+from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
 from app.syndication.router import router as syndication_router
@@ -114,7 +114,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter,
                        trusted_proxies=settings.trusted_proxies)
     app.add_middleware(SurfaceCORS)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLogMiddleware)  # inside RequestContext: it logs the request id
+    # Inside RequestContext (it logs the request id); times each request once for logs and metrics.
+    app.add_middleware(AccessLogMiddleware, observers=[record_request])
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -91,13 +92,17 @@ def logging_config(level: str = "info") -> dict[str, Any]:
     }
 
 
-class AccessLogMiddleware:
-    """One `khabar.access` line per request. It logs the route template and a redacted query,
-    never headers, bodies or raw credentials. Must sit inside RequestContextMiddleware, which
-    puts the request id in `scope["state"]`."""
+RequestObserver = Callable[[str, str, int, float], None]  # (method, route, status, seconds)
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class AccessLogMiddleware:
+    """Times every request once: one `khabar.access` line (route template and a redacted query,
+    never headers, bodies or raw credentials), then each observer (e.g. Prometheus metrics).
+    Must sit inside RequestContextMiddleware, which puts the request id in `scope["state"]`."""
+
+    def __init__(self, app: ASGIApp, observers: Sequence[RequestObserver] = ()) -> None:
         self.app = app
+        self.observers = tuple(observers)
         self.trusted_proxies = get_settings().trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -119,20 +124,24 @@ class AccessLogMiddleware:
             status = status_of_unhandled(exc)
             raise
         finally:
+            seconds = time.perf_counter() - start
+            route = route_template(scope)
             query = scope.get("query_string", b"").decode("latin-1")
             access_log.info(
-                "%s %s %s", scope["method"], route_template(scope), status,
+                "%s %s %s", scope["method"], route, status,
                 extra={
                     "request_id": scope.get("state", {}).get("request_id"),
                     "method": scope["method"],
-                    "route": route_template(scope),
+                    "route": route,
                     "path": scope["path"],
                     "query": redact_query(query) if query else None,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "client_ip": client_ip(scope, self.trusted_proxies),
                 },
             )
+            for observe in self.observers:
+                observe(scope["method"], route, status, seconds)
 
 
 UNMATCHED = "<unmatched>"
