@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     response_cache: bool = Field(True, alias="KHABAR_RESPONSE_CACHE")
     response_cache_entries: int = Field(2048, alias="KHABAR_RESPONSE_CACHE_ENTRIES")
     log_level: str = Field("info", alias="KHABAR_LOG_LEVEL")
+    # When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus's
+    # `authorization` scrape setting); unset, it is open and must be kept off the internet.
+    metrics_token: str | None = Field(None, alias="KHABAR_METRICS_TOKEN")
 
     @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies", mode="before")
     @classmethod

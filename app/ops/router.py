@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -9,7 +11,7 @@ from starlette.responses import Response
 
 from app.core.config import get_settings
 from app.core.db import get_write_engine
-from app.core.errors import ServiceUnavailable, problem_responses
+from app.core.errors import ServiceUnavailable, Unauthorized, problem_responses
 from app.core.http import Representation, respond
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.ops import metrics
@@ -69,11 +71,20 @@ METRICS_EXAMPLE = (
             summary="Prometheus metrics", response_class=Response,
             responses={200: {"description": "Prometheus text exposition format 0.0.4",
                              "content": {"text/plain": {"schema": {"type": "string"},
-                                                        "example": METRICS_EXAMPLE}}}})
-def prometheus_metrics() -> Response:
+                                                        "example": METRICS_EXAMPLE}}},
+                       **problem_responses(401)})
+def prometheus_metrics(request: Request) -> Response:
     """Request counts and latencies by route template, method and status, and database pool
     use, in the Prometheus text format. With several workers each process answers for itself
-    unless `PROMETHEUS_MULTIPROC_DIR` is set (see the operations guide)."""
+    unless `PROMETHEUS_MULTIPROC_DIR` is set (see the operations guide). When the deployment sets
+    `KHABAR_METRICS_TOKEN`, send it as `Authorization: Bearer <token>`."""
+    token = get_settings().metrics_token
+    if token:
+        sent = request.headers.get("authorization", "")
+        # Constant-time: the comparison must not reveal how much of a guess was right.
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise Unauthorized("/metrics needs the operator's bearer token",
+                               headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE,
                     headers={"Cache-Control": "no-store"})
 

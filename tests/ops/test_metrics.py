@@ -47,3 +47,30 @@ class TestMetrics:
                    for s in _samples(client, "khabar_db_pool_connections_in_use")}
         assert set(engines) == {"write", "read"}
         assert all(v >= 0 for v in engines.values())
+
+
+class TestMetricsToken:
+    """With KHABAR_METRICS_TOKEN set, only the operator's scraper reads /metrics."""
+
+    def test_requires_the_bearer_token(self, engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        from fastapi.testclient import TestClient
+
+        from app.core.config import get_settings
+        from app.main import create_app
+
+        monkeypatch.setenv("KHABAR_METRICS_TOKEN", "scrape-secret-0123456789")
+        get_settings.cache_clear()
+        try:
+            with TestClient(create_app()) as c:
+                for headers in ({}, {"Authorization": "Bearer wrong"},
+                                {"Authorization": "scrape-secret-0123456789"}):
+                    denied = c.get("/metrics", headers=headers)
+                    assert denied.status_code == 401, headers
+                    assert denied.headers["content-type"] == "application/problem+json"
+                    assert "khabar_http_requests" not in denied.text
+                ok = c.get("/metrics", headers={"Authorization": "Bearer scrape-secret-0123456789"})
+                assert ok.status_code == 200
+                assert "khabar_http_requests_total" in ok.text
+        finally:
+            monkeypatch.delenv("KHABAR_METRICS_TOKEN")
+            get_settings.cache_clear()
