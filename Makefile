@@ -56,12 +56,22 @@ migrate: venv
 revision: venv
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
+# The scenario table at 2 workers, then list throughput at 1, 2 and 4 workers (`python -m
+# bench.run --help`: --db postgres, --articles 100000, --only search,changes, ...).
+BENCH_ARGS ?= --workers 1,2,4
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# schemathesis over every operation (tests/fuzz), FUZZ_EXAMPLES per operation (the suite runs 10),
+# on SQLite and then on PostgreSQL; each run ends with "0 failures in N schemathesis cases".
+FUZZ_EXAMPLES ?= 500
 fuzz: venv
-	DATABASE_URL=sqlite:// KHABAR_FUZZ_EXAMPLES=$${KHABAR_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_fuzz.py -p no:xdist
+	DATABASE_URL=sqlite:// KHABAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -n 2 tests/fuzz $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) KHABAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -n 2 tests/fuzz $(PYTEST_ARGS)
 
+# 60 s of mixed reads and writes on a fresh SQLite database (LOAD_ARGS="--db postgres" for
+# PostgreSQL; `python -m bench.load --help`), then every acknowledged write checked in it.
+LOAD_ARGS ?=
 load: venv
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -145,10 +147,14 @@ def demo_load(articles: Annotated[int, typer.Option(min=0, max=5_000_000)] = 200
         TimeRemainingColumn(), transient=not os.isatty(2),
     ) as progress:
         task = progress.add_task("articles", total=articles)
+        started = time.perf_counter()
         added = load_demo(session, articles=articles, now=_now(),
                           progress=lambda n: progress.advance(task, n))
+        seconds = time.perf_counter() - started
+    # The rate excludes start-up (imports, migrations check): `make bench` records it.
     typer.echo(f"added {added['seed']} seed article, {added['articles']} generated articles, "
-               f"{added['briefs']} briefs")
+               f"{added['briefs']} briefs in {seconds:.1f} s "
+               f"({added['articles'] / seconds if seconds else 0:,.0f} articles/s)")
 
 
 @cli.command("import")
@@ -157,10 +163,20 @@ def import_file(files: Annotated[list[Path], typer.Argument(exists=True, dir_oka
                 publish: bool = False,
                 section: Annotated[str | None, typer.Option(help="Section slug")] = None) -> None:
     """Import raw pages like the seed document (each file in its own transaction)."""
+    from pydantic import ValidationError
+
     from app.articles.errors import InvalidArticle
     from app.importer.service import PageParseError, import_page
 
-    with _session() as session:
+    # One line per file goes to stdout (a record a script can keep); the bar goes to stderr, and
+    # only on a terminal and for more than one file.
+    console = Console(stderr=True)
+    with _session() as session, Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console, redirect_stdout=False, redirect_stderr=False,
+        disable=len(files) < 2 or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("files", total=len(files))
         for path in files:
             try:
                 text = path.read_text(encoding="utf-8-sig")
@@ -172,8 +188,18 @@ def import_file(files: Annotated[list[Path], typer.Argument(exists=True, dir_oka
                 raise fail(f"{path}: {exc}") from None
             except InvalidArticle as exc:
                 raise fail(f"{path}: {exc.detail}") from None
-            typer.echo(f"{path}: {result.article.status} article {result.article.slug} "
-                       f"(id {result.article.id}), {len(result.briefs)} briefs")
+            except ValidationError as exc:  # e.g. a title line longer than a title may be
+                error = exc.errors()[0]
+                where = ".".join(str(part) for part in error["loc"])
+                raise fail(f"{path}: the page does not make a valid article: {where}: "
+                           f"{error['msg']}") from None
+            line = (f"{path}: {result.article.status} article {result.article.slug} "
+                    f"(id {result.article.id}), {len(result.briefs)} briefs")
+            if progress.live.is_started and os.isatty(1):  # same screen: above the bar
+                progress.console.print(escape(line), highlight=False, soft_wrap=True)
+            else:
+                typer.echo(line)
+            progress.advance(task)
 
 
 @user_cli.command("create")
@@ -204,9 +230,10 @@ def user_create(email: str, role: Annotated[str, typer.Option(help="admin, edito
 
 
 @partner_cli.command("create")
-def partner_create(name: str,
-                   section: Annotated[list[str] | None, typer.Option(help="Allowed section slug")] = None,
-                   rate_limit: Annotated[str | None, typer.Option(help="e.g. 600/minute")] = None) -> None:
+def partner_create(
+        name: str,
+        section: Annotated[list[str] | None, typer.Option(help="Allowed section slug")] = None,
+        rate_limit: Annotated[str | None, typer.Option(help="e.g. 600/minute")] = None) -> None:
     """Create a partner and print its API key (shown once)."""
     from app.core.errors import AppError
     from app.partners import service as partners_service

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.articles.editorial_router import router as editorial_articles_router
 from app.articles.router import router as articles_router
@@ -14,13 +12,12 @@ from app.authors.editorial_router import router as editorial_authors_router
 from app.authors.router import router as authors_router
 from app.briefs.editorial_router import router as editorial_briefs_router
 from app.briefs.router import router as briefs_router
-from app.core.cache import ResponseCacheMiddleware
+from app.core.cache import ResponseCache
 from app.core.config import get_settings
+from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
-from app.core.logging import AccessLogMiddleware
-from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi, unique_operation_id
-from app.core.ratelimit import RateLimiter, RateLimitMiddleware
+from app.core.ratelimit import RateLimiter
 from app.feeds.router import router as feeds_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
@@ -50,37 +47,6 @@ TAGS = [
     {"name": "Operations", "description": "Health, readiness and metrics for operators."},
 ]
 
-EDITORIAL_PREFIXES = ("/v1/editorial", "/v1/auth/")  # not "/v1/auth": /v1/authors is public
-
-
-class SurfaceCORS:
-    """CORS per surface: public reads default to any origin (no credentials); the Editorial API
-    to no cross-origin caller unless `KHABAR_EDITORIAL_CORS_ORIGINS` names its CMS."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        s = get_settings()
-        self.app = app
-        self.public = CORSMiddleware(app, allow_origins=s.cors_origins, allow_methods=["GET", "HEAD"],
-                                     allow_headers=["If-None-Match", "If-Modified-Since", "X-Request-ID",
-                                                    "Authorization", "X-API-Key"],
-                                     expose_headers=["ETag", "Last-Modified", "Link", "X-Request-ID",
-                                                     "RateLimit-Limit", "RateLimit-Remaining",
-                                                     "RateLimit-Reset", "Retry-After"],
-                                     max_age=600)
-        self.editorial = CORSMiddleware(app, allow_origins=s.editorial_cors_origins,
-                                        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-                                        allow_headers=["Authorization", "Content-Type", "If-Match",
-                                                       "X-Request-ID"],
-                                        expose_headers=["ETag", "Location", "X-Request-ID"],
-                                        allow_credentials=False, max_age=600)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(EDITORIAL_PREFIXES):
-            await self.editorial(scope, receive, send)
-        else:
-            await self.public(scope, receive, send)
-
-
 def create_app() -> FastAPI:
     settings = get_settings()
     # Swagger UI and ReDoc assets served by the app itself: /docs works with no CDN reachable.
@@ -103,18 +69,15 @@ def create_app() -> FastAPI:
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router):
         app.include_router(router)
-    # Added innermost first: RequestContext wraps everything, so even a 413 carries its headers.
+    # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
+    # (with its own ETag) and cache hits never reach this layer.
     app.add_middleware(GZipMiddleware, minimum_size=860)
-    if settings.response_cache:
-        app.add_middleware(ResponseCacheMiddleware, entries=settings.response_cache_entries,
-                           overrides=app.dependency_overrides)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Outside the response cache (cached answers count too), inside CORS (a 429 stays readable).
     app.state.rate_limiter = RateLimiter.from_settings(settings)
-    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter,
-                       trusted_proxies=settings.trusted_proxies)
-    app.add_middleware(SurfaceCORS)
-    # Inside RequestContext (it logs the request id); times each request once for logs and metrics.
-    app.add_middleware(AccessLogMiddleware, observers=[record_request])
-    app.add_middleware(RequestContextMiddleware)
+    app.state.response_cache = (
+        ResponseCache(entries=settings.response_cache_entries, overrides=app.dependency_overrides)
+        if settings.response_cache else None)
+    # One layer for request ids, security headers, sizes, CORS, rate limits, body limits, the
+    # response cache, access logs and metrics (see app/core/edge.py for the order).
+    app.add_middleware(EdgeMiddleware, settings=settings, limiter=app.state.rate_limiter,
+                       cache=app.state.response_cache, observers=[record_request])
     return app

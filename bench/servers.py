@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -79,10 +80,13 @@ def _wait_ready(server: Server, path: str, timeout: float = 60.0) -> None:
 
 @contextmanager
 def serving(name: str, argv: list[str], env: Mapping[str, str], port: int,
-            ready_path: str) -> Iterator[Server]:
-    # A process group of its own, so stopping it stops uvicorn's workers too.
+            ready_path: str, log: IO[bytes] | None = None) -> Iterator[Server]:
+    # A process group of its own, so stopping it stops uvicorn's workers too. `log` receives
+    # the server's stderr: a long run must not leave it in a pipe nobody reads (a full pipe
+    # blocks the server's next log line).
     process = subprocess.Popen(argv, env=dict(env), cwd=ROOT, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE if log is None else log)
     server = Server(name, port, process)
     try:
         _wait_ready(server, ready_path)
@@ -98,11 +102,11 @@ def serving(name: str, argv: list[str], env: Mapping[str, str], port: int,
 
 
 def khabar_server(name: str, env: Mapping[str, str], workers: int, *,
-                  cache: bool) -> AbstractContextManager[Server]:
+                  cache: bool, log: IO[bytes] | None = None) -> AbstractContextManager[Server]:
     port = free_port()
     env = {**env, "KHABAR_RESPONSE_CACHE": "true" if cache else "false"}
     return serving(name, [str(BIN / "khabar"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                          "--workers", str(workers)], env, port, "/healthz")
+                          "--workers", str(workers)], env, port, "/healthz", log=log)
 
 
 def ceiling_server(env: Mapping[str, str], workers: int,
@@ -117,6 +121,7 @@ def ceiling_server(env: Mapping[str, str], workers: int,
 class WrkResult:
     rps: float
     p50_ms: float
+    p95_ms: float
     p99_ms: float
     requests: int
     errors: int
@@ -135,6 +140,7 @@ def wrk(url: str, *, duration: float, threads: int, connections: int,
     data = json.loads(line.removeprefix("BENCH_JSON "))
     seconds = data["duration_us"] / 1e6
     return WrkResult(rps=data["requests"] / seconds if seconds else 0.0,
-                     p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+                     p50_ms=data["p50_us"] / 1000, p95_ms=data["p95_us"] / 1000,
+                     p99_ms=data["p99_us"] / 1000,
                      requests=data["requests"],
                      errors=data["status_errors"] + data["socket_errors"])

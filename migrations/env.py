@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from DATABASE_URL (app settings), the target from app.models."""
+"""Alembic environment: the URL comes from DATABASE_URL (app settings), the target from
+app.models."""
 
 from __future__ import annotations
 
@@ -24,19 +25,27 @@ def _configure(connection: Connection) -> None:
     )
 
 
+def _run(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:  # handed over by tests or the CLI
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+    # Handed over by code: a Connection to migrate through as is, or anything engine-like
+    # (pytest-alembic passes its engine, or an open connection wrapped to look like one).
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        _run(given)
+        return
+    if given is not None:
+        with given.connect() as conn:
+            _run(conn)
         return
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = build_engine(url)
     with engine.connect() as conn:
-        _configure(conn)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(conn)
     engine.dispose()
 
 

@@ -45,7 +45,10 @@ def plain_field(value: str | None) -> str | None:
     return inline_to_text(sanitize_inline(value)).replace("<", "").replace(">", "") or None
 
 
-def _check_url(value: str | None) -> str | None:
+def check_http_url(value: str | None) -> str | None:
+    """An absolute http(s) URL, or None. Every URL a client stores is rendered into `href`/`src`
+    attributes, feeds and partner documents: `javascript:`, `data:` and `file:` URLs must never
+    get that far."""
     if value is None:
         return None
     value = value.strip()
@@ -55,6 +58,17 @@ def _check_url(value: str | None) -> str | None:
     if any(ch in value for ch in "\"'<> \t\n"):
         raise ValueError("must not contain quotes, angle brackets or whitespace")
     return value
+
+
+def check_image_url(value: str | None) -> str | None:
+    """An absolute http(s) URL or a path on the publisher's own site (`/uploads/a.jpg`), or
+    None. (`//host` and a backslash, which browsers read as `//`, name another host.)"""
+    if value is not None and value.strip().startswith("/"):
+        path = value.strip()
+        if path.startswith("//") or any(ch in path for ch in "\\\"'<> \t\n"):
+            raise ValueError("must be an absolute http(s) URL or a path on this site")
+        return path
+    return check_http_url(value)
 
 
 class _Block(BaseModel):
@@ -99,7 +113,7 @@ class BlockquoteBlock(_TextBlock):
 class ListBlock(_Block):
     type: Literal["list"] = "list"
     ordered: bool = False
-    items: list[str] = Field(min_length=1, max_length=500)
+    items: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(min_length=1, max_length=500)
 
     @field_validator("items")
     @classmethod
@@ -117,7 +131,7 @@ class ImageBlock(_Block):
     caption: str | None = Field(None, max_length=2000)
     credit: str | None = Field(None, max_length=500)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("caption", "credit")
     @classmethod
@@ -130,7 +144,7 @@ class EmbedBlock(_Block):
     url: str = Field(max_length=2000)
     provider: str | None = Field(None, max_length=100)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
+    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 Block = Annotated[

@@ -40,6 +40,7 @@ from app.articles.models import (
     Status,
 )
 from app.core.db import SessionDep
+from app.core.editorial import QueryBool
 from app.core.errors import Forbidden, NotFound, problem_responses
 from app.core.listing import NowDep, utc
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageLinks, PageMeta
@@ -117,7 +118,7 @@ def list_articles(
         "Only this status; `published` includes scheduled articles whose time has come"))] = None,
     author: Annotated[str | None, Query(max_length=200, description="Author slug")] = None,
     section: Annotated[str | None, Query(max_length=100, description="Section slug")] = None,
-    deleted: Annotated[bool, Query(description=(
+    deleted: Annotated[QueryBool, Query(description=(
         "Include deleted articles (editors and admins)"))] = False,
     limit: LimitQ = DEFAULT_LIMIT, cursor: CursorQ = None,
 ) -> Page:  # type: ignore[type-arg]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.articles.blocks import Block
+from app.articles.blocks import Block, check_http_url, check_image_url
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
+from app.core.patch import Unset
 from app.taxonomy.models import SectionRef, TagRef
 
 
@@ -104,9 +105,9 @@ class Rights(BaseModel):
 
 class Image(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str
-    caption: str | None = None
-    credit: str | None = None
+    url: str = PydanticField(max_length=2000)
+    caption: str | None = PydanticField(default=None, max_length=2000)
+    credit: str | None = PydanticField(default=None, max_length=500)
     width: int | None = None
     height: int | None = None
 
@@ -158,12 +159,28 @@ class SourceInput(BaseModel):
     name: str = PydanticField(min_length=1, max_length=200)
     url: str | None = PydanticField(default=None, max_length=2000)
 
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_http_url(value)
+
+
+def _both_given(a: str, b: str) -> dict[str, Any]:
+    return {"required": [a, b], "properties": {a: {"not": {"type": "null"}},
+                                               b: {"not": {"type": "null"}}}}
+
+
+# `_one_body_form` in JSON Schema, so clients and schema-driven tools see the rule: no two of
+# the body forms given (non-null) at once.
+ONE_BODY_FORM = {"anyOf": [_both_given("body", "body_html"), _both_given("body", "body_text"),
+                           _both_given("body_html", "body_text")]}
+
 
 class _ArticleFields(BaseModel):
     """Fields a client may write. Server-owned ones (id, status, revision, timestamps, counts)
     are not here, and `extra="forbid"` answers them with 422 instead of ignoring them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"not": ONE_BODY_FORM})
 
     slug: str | None = PydanticField(default=None, min_length=1, max_length=120)
     subtitle: str | None = PydanticField(default=None, max_length=500)
@@ -172,15 +189,29 @@ class _ArticleFields(BaseModel):
     body_html: str | None = PydanticField(default=None, max_length=900_000)
     body_text: str | None = PydanticField(default=None, max_length=900_000)
     section: str | None = PydanticField(default=None, max_length=100, description="Section slug")
-    tags: list[str] | None = PydanticField(default=None, max_length=50,
-                                   description="Tag slugs or names; unknown tags are created")
-    authors: list[str] | None = PydanticField(default=None, min_length=1, max_length=20,
-                                      description="Author slugs, in byline order")
+    # Items bounded like the columns they end up in (a tag's name, an author's slug).
+    tags: list[Annotated[str, StringConstraints(max_length=100)]] | None = PydanticField(
+        default=None, max_length=50, description="Tag slugs or names; unknown tags are created")
+    authors: list[Annotated[str, StringConstraints(max_length=200)]] | None = PydanticField(
+        default=None, min_length=1, max_length=20, description="Author slugs, in byline order")
     language: str | None = PydanticField(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     source: SourceInput | None = None
     rights: RightsInput | None = None
     canonical_url: str | None = PydanticField(default=None, max_length=2000)
     image: Image | None = None
+
+    @field_validator("canonical_url")
+    @classmethod
+    def _http_canonical_url(cls, value: str | None) -> str | None:
+        return check_http_url(value)
+
+    @field_validator("image")
+    @classmethod
+    def _image_url(cls, value: Image | None) -> Image | None:
+        # Checked here, not on `Image`, which also renders stored rows.
+        if value is not None:
+            value = value.model_copy(update={"url": check_image_url(value.url)})
+        return value
 
     @model_validator(mode="after")
     def _one_body_form(self) -> _ArticleFields:
@@ -195,7 +226,7 @@ class ArticleCreate(_ArticleFields):
 
 
 class ArticleUpdate(_ArticleFields):
-    title: str | None = PydanticField(default=None, min_length=1, max_length=300)
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
 
 
 class PublishRequest(BaseModel):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, select
 
@@ -115,8 +116,12 @@ def source(article: Article) -> Source | None:
     return Source(name=article.source_name, url=article.source_url) if article.source_name else None
 
 
+def site_article_url(slug: str) -> str:
+    return f"{get_settings().site_url.rstrip('/')}/articles/{slug}"
+
+
 def canonical_url(article: Article) -> str:
-    return article.canonical_url or f"{get_settings().site_url.rstrip('/')}/articles/{article.slug}"
+    return article.canonical_url or site_article_url(article.slug)
 
 
 def full(session: Session, article: Article, formats: Iterable[str] = ("blocks", "html"),
@@ -139,18 +144,43 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
 
 
 def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[str, Any]:
+    return structured_data_of(
+        title=article.title, canonical_url=article.canonical_url or "",
+        language=article.language, word_count=article.word_count,
+        published_at=article.published_at, updated_at=article.updated_at, excerpt=article.excerpt,
+        section_name=article.section.name if article.section else None,
+        tag_names=[t.name for t in article.tags],
+        image_url=article.image.url if article.image else None,
+        copyright_holder=article.rights.copyright_holder,
+        source_name=article.source.name if article.source else None, authors=authors)
+
+
+class Byline(NamedTuple):
+    """What JSON-LD says of an author (an `Author` row has these attributes too)."""
+
+    name: str
+    slug: str
+    title: str | None
+
+
+def structured_data_of(*, title: str, canonical_url: str, language: str, word_count: int,
+                       published_at: datetime | None, updated_at: datetime,
+                       excerpt: str | None, section_name: str | None, tag_names: list[str],
+                       image_url: str | None, copyright_holder: str | None,
+                       source_name: str | None,
+                       authors: Sequence[Byline | Author]) -> dict[str, Any]:
     """schema.org NewsArticle JSON-LD; dates carry the publisher's offset, as Google prefers."""
     settings = get_settings()
     tz = settings.tz
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": article.title[:110],
-        "mainEntityOfPage": {"@type": "WebPage", "@id": article.canonical_url},
-        "url": article.canonical_url,
-        "inLanguage": article.language,
-        "wordCount": article.word_count,
-        "dateModified": article.updated_at.astimezone(tz).isoformat(),
+        "headline": title[:110],
+        "mainEntityOfPage": {"@type": "WebPage", "@id": canonical_url},
+        "url": canonical_url,
+        "inLanguage": language,
+        "wordCount": word_count,
+        "dateModified": updated_at.astimezone(tz).isoformat(),
         "author": [
             {"@type": "Person", "name": a.name,
              "url": f"{settings.site_url.rstrip('/')}/authors/{a.slug}",
@@ -160,20 +190,20 @@ def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[s
         "publisher": {"@type": "Organization", "name": settings.publisher_name,
                       "url": settings.site_url},
     }
-    if article.published_at:
-        data["datePublished"] = article.published_at.astimezone(tz).isoformat()
-    if article.excerpt:
-        data["description"] = article.excerpt
-    if article.section:
-        data["articleSection"] = article.section.name
-    if article.tags:
-        data["keywords"] = [t.name for t in article.tags]
-    if article.image:
-        data["image"] = [article.image.url]
-    holder = article.rights.copyright_holder or settings.publisher_name
+    if published_at:
+        data["datePublished"] = published_at.astimezone(tz).isoformat()
+    if excerpt:
+        data["description"] = excerpt
+    if section_name:
+        data["articleSection"] = section_name
+    if tag_names:
+        data["keywords"] = tag_names
+    if image_url:
+        data["image"] = [image_url]
+    holder = copyright_holder or settings.publisher_name
     data["copyrightHolder"] = {"@type": "Organization", "name": holder}
-    if article.published_at:
-        data["copyrightYear"] = article.published_at.astimezone(tz).year
-    if article.source:
-        data["sourceOrganization"] = {"@type": "Organization", "name": article.source.name}
+    if published_at:
+        data["copyrightYear"] = published_at.astimezone(tz).year
+    if source_name:
+        data["sourceOrganization"] = {"@type": "Organization", "name": source_name}
     return data

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Double, Float, cast, func, literal_column, text
+from sqlalchemy import func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -47,27 +47,39 @@ class ArticleFilters:
 
 
 def filtered(filters: ArticleFilters, now: datetime):  # type: ignore[no-untyped-def]
-    stmt = select(Article).where(is_public(now), *filters.extra)
-    if filters.section:
+    return narrowed(select(Article).where(is_public(now)), filters)
+
+
+def narrowed(stmt, filters: ArticleFilters):  # type: ignore[no-untyped-def]
+    """`stmt` (a select from `article`) with the filters' clauses. Values may be bind
+    parameters, for statements built once and run many times (`public_reads`)."""
+    stmt = stmt.where(*filters.extra)
+    if _given(filters.section):
         stmt = stmt.where(Article.section_id == select(Section.id).where(
             Section.slug == filters.section).scalar_subquery())
     for tag in filters.tags:
         stmt = stmt.where(col(Article.id).in_(
             select(ArticleTag.article_id).join(Tag, col(Tag.id) == ArticleTag.tag_id)
             .where(Tag.slug == tag)))
-    if filters.author:
+    if _given(filters.author):
         stmt = stmt.where(col(Article.id).in_(
             select(ArticleAuthor.article_id).join(Author, col(Author.id) == ArticleAuthor.author_id)
             .where(Author.slug == filters.author)))
-    if filters.language:
+    if _given(filters.language):
         stmt = stmt.where(Article.language == filters.language)
-    if filters.published_after:
+    if filters.published_after is not None:
         stmt = stmt.where(col(Article.published_at) > filters.published_after)
-    if filters.published_before:
+    if filters.published_before is not None:
         stmt = stmt.where(col(Article.published_at) < filters.published_before)
-    if filters.updated_since:
+    if filters.updated_since is not None:
         stmt = stmt.where(col(Article.updated_at) >= filters.updated_since)
     return stmt
+
+
+def _given(value: object) -> bool:
+    if isinstance(value, str):
+        return value != ""  # `?section=` filters nothing
+    return value is not None
 
 
 def sort_key(sort: str) -> SortKey:
@@ -130,7 +142,7 @@ def current_slug_for(session: Session, old_slug: str, now: datetime) -> str | No
     ).first()
 
 
-# ---- search ---------------------------------------------------------------------------------
+# ---- search (the queries are in app/articles/search.py) -------------------------------
 
 _WORD = re.compile(r"\w[\w\u0900-\u0dff\u0300-\u036f'’-]*", re.UNICODE)
 MAX_TERMS = 12
@@ -139,57 +151,3 @@ MAX_TERMS = 12
 def search_terms(q: str) -> list[str]:
     terms = [t.strip("'’-") for t in _WORD.findall(q)]
     return [t for t in terms if t][:MAX_TERMS]
-
-
-def search_page(session: Session, q: str, filters: ArticleFilters, *, now: datetime, sort: str,
-                limit: int, cursor: str | None) -> tuple[list[Article], str | None]:
-    """Ranked full text (FTS5 bm25 on SQLite, ts_rank_cd on PostgreSQL), keyset-paginated on
-    (rank, id); `sort=-published_at` pages by date instead."""
-    terms = search_terms(q)
-    if not terms:
-        return [], None
-    base = filtered(filters, now).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        ranked = (
-            select(literal_column("article_fts.article_id").label("aid"),
-                   literal_column("bm25(article_fts, 0.0, 10.0, 4.0, 1.0)", Float).label("rank"))
-            .select_from(text("article_fts"))
-            .where(text("article_fts MATCH :match").bindparams(match=match))
-            .subquery()
-        )
-        rank_col = ranked.c.rank  # bm25: lower is better
-    else:
-        query = func.plainto_tsquery("simple", " ".join(terms))
-        vector = literal_column("article.search_vector")
-        ranked = (
-            # ts_rank_cd is a float4, which comes back rounded to its text form: as a float8
-            # the value in the cursor round-trips exactly, so equal ranks page by id.
-            select(col(Article.id).label("aid"),
-                   cast(-func.ts_rank_cd(vector, query, 32), Double).label("rank"))
-            .where(vector.op("@@")(query))
-            .subquery()
-        )
-        rank_col = ranked.c.rank
-    stmt = base.join(ranked, ranked.c.aid == Article.id)
-    if sort == "-relevance":
-        key = SortKey("-relevance", [(rank_col, False), (col(Article.id), False)])
-    else:
-        key = sort_key(sort)
-    if cursor:
-        values = decode_cursor(cursor, key.name, len(key.columns))
-        if key.name == "-relevance":
-            try:
-                values[0] = float(values[0])
-            except (TypeError, ValueError):
-                raise BadRequest("The cursor is not one this API issued") from None
-        stmt = stmt.where(key.after(values))
-    rows = session.execute(stmt.add_columns(rank_col).order_by(*key.order_by()).limit(limit + 1)).all()
-    articles = [row[0] for row in rows]
-    if len(articles) <= limit:
-        return articles, None
-    last_article, last_rank = rows[limit - 1]
-    values = ([repr(float(last_rank)), last_article.id] if key.name == "-relevance"
-              else [getattr(last_article, c.key) for c, _ in key.columns])
-    return articles[:limit], encode_cursor(key.name, values)

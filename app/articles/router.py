@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from app.articles import presenters, queries
+from app.articles import presenters, public_reads, queries, search
 from app.articles.models import ArticleCard, ArticlePublic
-from app.core.db import ReadSessionDep
+from app.core.db import ReadSessionDep, get_read_engine
 from app.core.errors import NotFound, Unprocessable, problem_responses
 from app.core.listing import (
+    FieldsQ,
     ListParamsDep,
     NowDep,
     answer,
@@ -58,8 +59,12 @@ SortQ = Annotated[str, Query(max_length=20, description=(
     json_schema_extra={"enum": list(queries.SORTS)})]
 TimeQ = Annotated[datetime | None, Query(description="RFC 3339 timestamp (UTC if no offset)")]
 IncludeQ = Annotated[Literal["body"] | None, Query(description="`body` adds bodies to list items")]
-FormatsQ = Annotated[str | None, Query(max_length=50, description=(
-    "Body forms: comma-separated subset of `blocks,html,text`"), examples=["blocks,html"])]
+# The pattern is the contract (checked before `parse_formats`), so clients and schema-driven
+# tools know which values are valid, not only the prose.
+FormatsQ = Annotated[str | None, Query(
+    max_length=50, pattern=r"^(blocks|html|text)(,(blocks|html|text))*$",
+    description="Body forms: comma-separated subset of `blocks,html,text`",
+    examples=["blocks,html"])]
 
 
 def _filters(section: str | None, tag: list[str], author: str | None, language: str | None,
@@ -72,14 +77,15 @@ def _filters(section: str | None, tag: list[str], author: str | None, language: 
 
 
 def _list_keys(articles: list) -> list[str]:  # type: ignore[type-arg]
-    return ["articles", *(f"article:{a.id}" for a in articles)]
+    return ["articles", *(f"article:{a['id'] if isinstance(a, dict) else a.id}"
+                          for a in articles)]
 
 
 @router.get("/articles", response_model=ArticleList, operation_id="listArticles",
             summary="List published articles, newest first",
             responses=problem_responses(400, 422, 429))
-def list_articles(
-    request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
+async def list_articles(
+    request: Request, params: ListParamsDep, now: NowDep,
     section: SectionQ = None, tag: TagQ = [],  # noqa: B006 (FastAPI copies defaults)
     author: AuthorQ = None, language: LanguageQ = None,
     published_after: TimeQ = None, published_before: TimeQ = None, updated_since: TimeQ = None,
@@ -91,41 +97,41 @@ def list_articles(
     body_formats = parse_formats(formats, ("blocks", "html")) if include == "body" else ()
     filters = _filters(section, tag, author, language, published_after, published_before,
                        updated_since)
-    articles, next_cursor = queries.list_page(
-        session, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor,
-        with_body=bool(body_formats))
-    items = presenters.cards(session, articles, body_formats)
+    # Async, with no Session: the hottest uncached read (see public_reads and core.prepared).
+    page = await public_reads.card_page(
+        get_read_engine(), filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor,
+        formats=body_formats)
     return answer(request, list_representation(
-        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
-        surrogate_keys=_list_keys(articles), last_modified=queries.last_change(session, now)))
+        request, page.cards, limit=params.limit, next_cursor=page.next_cursor, fields=fields,
+        surrogate_keys=_list_keys(page.cards), last_modified=page.last_change))
 
 
 @router.get("/articles/{slug}", response_model=ArticlePublic, operation_id="getArticleBySlug",
             summary="Get one published article by slug",
             responses={301: {"description": "An old slug: `Location` names the current one"},
                        **problem_responses(404, 422, 429)})
-def get_article(request: Request, slug: str, session: ReadSessionDep, now: NowDep,
-                fields: Annotated[str | None, Query(max_length=500)] = None,
-                formats: FormatsQ = None) -> Response:
+async def get_article(request: Request, slug: str, now: NowDep, fields: FieldsQ = None,
+                      formats: FormatsQ = None) -> Response:
     """The full article: body as blocks and HTML (ask `formats=text` for plain text), rights,
     source, authors with bios, and `structured_data` (schema.org NewsArticle JSON-LD) for SEO."""
     wanted = parse_fields(fields, ArticlePublic)
     body_formats = parse_formats(formats, ("blocks", "html"))
-    article = queries.get_public(session, slug, now)
-    if article is None:
-        current = queries.current_slug_for(session, slug, now)
+    engine = get_read_engine()
+    found = await public_reads.public_article(engine, slug, now, body_formats)
+    if found is None:
+        current = await public_reads.current_slug(engine, slug, now)
         if current is None:
             raise NotFound(f"No published article with slug {slug!r}")
         target = request.url.replace(path=request.url.path.rsplit("/", 1)[0] + "/" + current)
         return RedirectResponse(str(target), status_code=301,
                                 headers={"Cache-Control": "public, max-age=300"})
-    public = presenters.full(session, article, body_formats)
-    keys = [f"article:{article.id}", *(f"author:{a.id}" for a in public.authors)]
-    if public.section:
-        keys.append(f"section:{public.section.slug}")
+    public, author_ids = found
+    keys = [f"article:{public['id']}", *(f"author:{a}" for a in author_ids)]
+    if public["section"]:
+        keys.append(f"section:{public['section']['slug']}")
     return answer(request, detail_representation(
         public, fields=wanted, surrogate_keys=keys,
-        last_modified=max(article.updated_at, article.published_at or article.updated_at)))
+        last_modified=max(public["updated_at"], public["published_at"] or public["updated_at"])))
 
 
 @router.get("/search", response_model=SearchResults, operation_id="searchArticles",
@@ -145,7 +151,7 @@ def search_articles(
     script (Devanagari included). Every word must match."""
     fields = parse_fields(params.fields, ArticleCard)
     filters = _filters(section, tag, author, language, published_after, published_before, None)
-    articles, next_cursor = queries.search_page(
+    articles, next_cursor = search.search_page(
         session, q, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor)
     items = presenters.cards(session, articles)
     return answer(request, list_representation(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
@@ -58,7 +59,11 @@ def _blocks(data: ArticleCreate | ArticleUpdate) -> list[Block] | None:
     if data.body_html is not None:
         return blocks_from_html(data.body_html)
     if data.body_text is not None:
-        return paragraphs_from_text(data.body_text)
+        try:
+            return paragraphs_from_text(data.body_text)
+        except ValidationError as exc:  # a paragraph over the length of a text block
+            raise InvalidArticle("A paragraph of body_text is too long", errors=[
+                {"loc": ["body", "body_text"], "msg": e["msg"]} for e in exc.errors()]) from None
     return None
 
 

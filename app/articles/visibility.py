@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, literal_column
 
 from app.articles.models import Article, Status
 
 LIVE_STATUSES = (Status.published.value, Status.scheduled.value)
+assert all(s.isalpha() for s in LIVE_STATUSES)  # written into SQL as quoted literals
 
 
 def is_public(now: datetime) -> ColumnElement[bool]:
+    # The table's columns rather than the mapped attributes: the same SQL, and a Core select
+    # that uses the rule stays a Core select (the ORM ones accept it as well).
+    article = Article.__table__.c  # type: ignore[attr-defined]
     return and_(
-        Article.status.in_(LIVE_STATUSES),  # type: ignore[attr-defined]
-        Article.published_at <= now,  # type: ignore[operator]
-        Article.deleted_at.is_(None),  # type: ignore[union-attr]
+        # Constants, written into the SQL: no expanding parameter, so `core.prepared` can
+        # compile the statement once.
+        article.status.in_([literal_column(f"'{s}'") for s in LIVE_STATUSES]),
+        article.published_at <= now,
+        article.deleted_at.is_(None),
     )
 
 

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+from app.articles.blocks import check_http_url, check_image_url
 from app.core.db import UTCDateTime
+from app.core.ids import RowId
+from app.core.patch import Unset
 
 
 class AuthorBase(SQLModel):
@@ -26,21 +29,39 @@ class Author(AuthorBase, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+# A profile's links (website, social): a few named URLs, each bounded.
+LinksInput = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_length=50)],
+                            Annotated[str, StringConstraints(max_length=2000)]],
+                       Field(max_length=20)]
+
+
+def _http_urls(_cls: type, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+    """The avatar (an http(s) URL or a path on the site) and profile links (website, social;
+    absolute http(s) URLs) are rendered as `src`/`href`: no other scheme gets that far."""
+    if isinstance(value, dict):
+        return {name: check_http_url(url) or "" for name, url in value.items()}
+    return check_image_url(value)
+
+
 class AuthorCreate(AuthorBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     slug: str | None = Field(default=None, max_length=200)
-    links: dict[str, str] = Field(default_factory=dict)
-    user_id: int | None = None
+    links: LinksInput = Field(default_factory=dict)
+    user_id: RowId | None = None
+
+    _urls = field_validator("avatar_url", "links")(classmethod(_http_urls))
 
 
 class AuthorUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | Unset = None
     bio: str | None = Field(default=None, max_length=5000)
     title: str | None = Field(default=None, max_length=200)
     avatar_url: str | None = Field(default=None, max_length=2000)
-    links: dict[str, str] | None = None
-    user_id: int | None = None
+    links: LinksInput | None = None
+    user_id: RowId | None = None
+
+    _urls = field_validator("avatar_url", "links")(classmethod(_http_urls))
 
 
 class AuthorRef(SQLModel):

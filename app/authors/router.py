@@ -16,6 +16,7 @@ from app.authors.models import ArticleAuthor, Author, AuthorPublic
 from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.listing import (
+    FieldsQ,
     ListParamsDep,
     NowDep,
     answer,
@@ -71,7 +72,7 @@ def list_authors(request: Request, session: ReadSessionDep, params: ListParamsDe
 @router.get("/{slug}", response_model=AuthorPublic, operation_id="getAuthorBySlug",
             summary="Get one author by slug", responses=problem_responses(404, 422, 429))
 def get_author(request: Request, session: ReadSessionDep, now: NowDep,
-               slug: Annotated[str, Path(max_length=200)], fields: str | None = None) -> Response:
+               slug: Annotated[str, Path(max_length=200)], fields: FieldsQ = None) -> Response:
     """An author's profile; the author must have at least one published article."""
     wanted = parse_fields(fields, AuthorPublic)
     row = session.exec(_with_counts(now).where(Author.slug == slug)).first()

@@ -11,7 +11,7 @@ from app.briefs import service
 from app.briefs.dependencies import BriefDep
 from app.briefs.models import BriefCreate, BriefDay, BriefEditorial, BriefOrder, BriefUpdate
 from app.core.db import SessionDep
-from app.core.editorial import PageParamsDep, envelope
+from app.core.editorial import PageParamsDep, QueryBool, envelope
 from app.core.errors import problem_responses
 from app.core.listing import NowDep
 from app.core.pagination import Page
@@ -29,13 +29,17 @@ class BriefEditorialList(Page[BriefEditorial]):
 @router.get("", response_model=BriefEditorialList, operation_id="listEditorialBriefs",
             summary="List briefs in every state", responses=problem_responses(400, 401, 422))
 def list_briefs(request: Request, response: Response, session: SessionDep, params: PageParamsDep,
-                _user: CurrentWriter, date: Annotated[dt.date | None, Query(description=(
+                user: CurrentWriter, now: NowDep,
+                date: Annotated[dt.date | None, Query(description=(
                     "Only this publisher-local date, YYYY-MM-DD"))] = None,
-                include_deleted: bool = False) -> dict[str, Any]:
+                include_deleted: Annotated[QueryBool, Query(
+                    description="Include deleted briefs")] = False) -> dict[str, Any]:
     """Briefs newest day first, in page order within a day, published or not (`published_at`
-    null means unpublished). Deleted briefs only with `include_deleted=true`."""
+    null means unpublished). Deleted briefs only with `include_deleted=true`. A writer sees
+    `article` (and `article_id`) only for an article they may read: their own or a public one."""
     items, next_cursor = service.list_briefs(session, day=date, include_deleted=include_deleted,
                                              limit=params.limit, cursor=params.cursor)
+    items = service.as_seen_by(session, items, user, now)
     return envelope(request, response, items, limit=params.limit, next_cursor=next_cursor)
 
 
@@ -64,9 +68,11 @@ def reorder_briefs(order: BriefOrder, date: DateQ, session: SessionDep, now: Now
 
 @router.get("/{brief_id}", response_model=BriefEditorial, operation_id="getBrief",
             summary="Get a brief", responses=problem_responses(401, 404, 422))
-def get_brief(brief: BriefDep, session: SessionDep) -> BriefEditorial:
-    """One brief in any state, deleted ones included (`deleted_at` set)."""
-    return service.editorial_view(session, brief)
+def get_brief(brief: BriefDep, session: SessionDep, user: CurrentWriter,
+              now: NowDep) -> BriefEditorial:
+    """One brief in any state, deleted ones included (`deleted_at` set). A writer sees
+    `article` (and `article_id`) only for an article they may read: their own or a public one."""
+    return service.as_seen_by(session, [service.editorial_view(session, brief)], user, now)[0]
 
 
 @router.patch("/{brief_id}", response_model=BriefEditorial, operation_id="updateBrief",

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
+from app.core.ids import RowId
+from app.core.patch import Unset
 
 
 class BriefBase(SQLModel):
@@ -31,18 +34,18 @@ class BriefCreate(BriefBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     date: dt.date
     position: int | None = Field(default=None, ge=0, le=10_000)
-    article_id: str | None = None
+    article_id: str | None = Field(default=None, max_length=32)
     published: bool = True
 
 
 class BriefUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     dateline: str | None = Field(default=None, max_length=100)
-    headline: str | None = Field(default=None, min_length=1, max_length=300)
+    headline: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
     summary: str | None = Field(default=None, max_length=2000)
-    date: dt.date | None = None
+    date: dt.date | Unset = None
     position: int | None = Field(default=None, ge=0, le=10_000)
-    article_id: str | None = None
+    article_id: str | None = Field(default=None, max_length=32)
     published: bool | None = None
 
 
@@ -72,7 +75,7 @@ class BriefEditorial(BriefPublic):
 
 class BriefOrder(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-    ids: list[int] = Field(max_length=1000, description=(
+    ids: list[RowId] = Field(max_length=1000, description=(
         "Every live brief of the day, in the order they should appear"))
 
 

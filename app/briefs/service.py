@@ -6,15 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
+from app.articles.visibility import is_public
 from app.briefs.models import Brief, BriefArticleRef, BriefCreate, BriefEditorial, BriefUpdate
 from app.briefs.queries import NEWEST_DAY_FIRST
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
 from app.syndication import changes
+from app.users.models import Role, User
 
 
 def _next_position(session: Session, day: dt.date) -> int:
@@ -24,7 +26,8 @@ def _next_position(session: Session, day: dt.date) -> int:
 
 
 def _check_article(session: Session, article_id: str | None) -> None:
-    if article_id and session.get(Article, article_id) is None:
+    # "" is an unknown id, not "no article" (null is that): checked, or the insert trips the FK.
+    if article_id is not None and session.get(Article, article_id) is None:
         raise Unprocessable(f"No article with id {article_id!r}",
                             errors=[{"loc": ["body", "article_id"], "msg": "unknown article"}])
 
@@ -139,6 +142,22 @@ def day_views(session: Session, day: dt.date) -> list[BriefEditorial]:
     rows = session.exec(_with_articles().where(Brief.date == day, col(Brief.deleted_at).is_(None))
                         .order_by(*NEWEST_DAY_FIRST.order_by())).all()
     return [_view(*row) for row in rows]
+
+
+def as_seen_by(session: Session, views: list[BriefEditorial], user: User,
+               now: dt.datetime) -> list[BriefEditorial]:
+    """Writers meet only their own, undeleted articles (and public ones): a brief pointing at
+    any other keeps its text but not the article's id, slug or title, which would tell a writer
+    what a colleague is drafting."""
+    if user.role != Role.writer:
+        return views
+    ids = {v.article_id for v in views if v.article_id}
+    readable = set(session.exec(select(Article.id).where(
+        col(Article.id).in_(ids),
+        or_(and_(col(Article.created_by_id) == user.id, col(Article.deleted_at).is_(None)),
+            is_public(now)))).all()) if ids else set()
+    return [v if v.article_id is None or v.article_id in readable
+            else v.model_copy(update={"article_id": None, "article": None}) for v in views]
 
 
 def list_briefs(session: Session, *, day: dt.date | None, include_deleted: bool, limit: int,

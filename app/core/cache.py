@@ -9,15 +9,17 @@ process serves what it replaced, and a scheduled article appears on time with no
 
 The state query is tiny, and concurrent requests share one: a request waits for the next query
 that *starts after it arrived* (never one already in flight, which could predate a commit), so
-under load one query per round trip serves every waiting request.
+under load one query per round trip serves every waiting request. On SQLite it runs only after a
+commit: `PRAGMA data_version` tells, in microseconds, whether any connection has committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -30,11 +32,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.db import UTCDateTime, get_read_engine, get_write_engine
 from app.core.http import is_fresh
 from app.core.listing import now as default_now
+from app.core.listing import utc_now
 
 UNCACHED_PREFIXES = ("/v1/editorial", "/v1/auth/", "/v1/syndication")
 MAX_BODY_BYTES = 2 * 1024 * 1024
 # Headers a 304 leaves out: it describes the representation without carrying it.
 BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
+CONDITIONAL_HEADERS = {b"if-none-match", b"if-modified-since"}
 
 # Written as SQL text because `core` imports no domain package; the tables are `counter` and
 # `article` of the initial migration. `ix_article_status` keeps the subquery to scheduled rows.
@@ -58,6 +62,45 @@ def read_state(engine: Engine, now: datetime) -> State:
     with engine.connect() as conn:
         row = conn.execute(STATE_SQL, {"now": now}).one()
     return int(row.version), row.next_at
+
+
+class DataVersion:
+    """SQLite's `PRAGMA data_version`, read on a connection of this cache's own: it changes
+    whenever another connection, in any process, commits to the file, and reading it costs
+    microseconds. While it stands still (and no scheduled article's time has come) the content
+    state cannot have changed, so the state query runs only after commits."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Any = None
+
+    @staticmethod
+    def usable(engine: Engine) -> bool:
+        # A memory database is one connection shared with the writers, whose own commits do
+        # not move its data_version.
+        return engine.dialect.name == "sqlite" and engine.url.database not in (None, "",
+                                                                               ":memory:")
+
+    def read(self) -> int | None:
+        """The current data_version, or None when it cannot be read (then query)."""
+        try:
+            if self._connection is None:
+                pooled = self._engine.raw_connection()
+                pooled.detach()  # kept for good, outside the pool's count
+                self._connection = pooled.dbapi_connection
+            return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+        except Exception:  # whatever failed, it only costs the shortcut
+            self.close()
+            return None
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def __del__(self) -> None:  # an app (a test's) may go away; its connection with it
+        self.close()
 
 
 class SharedStateReader:
@@ -97,6 +140,26 @@ class Entry:
     body: bytes
     tag: str  # unquoted, without the `-gz` suffix, as `is_fresh` compares it
     last_modified: datetime | None
+    route: str | None = None  # the matched route's template, for logs and metrics
+    not_modified_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.not_modified_headers = [(k, v) for k, v in self.headers if k not in BODY_HEADERS]
+
+
+@dataclass(slots=True)
+class Flight:
+    """A render in progress: its content state, and the entry it stored (None if none)."""
+
+    state: State
+    done: asyncio.Future[Entry | None]
+
+
+@dataclass(slots=True)
+class Lookup:
+    key: tuple[Any, ...]
+    state: State
+    entry: Entry | None
 
 
 class LRU:
@@ -137,51 +200,107 @@ def cache_key(scope: Scope) -> tuple[Any, ...]:
             b"gzip" in _header(scope, b"accept-encoding"))
 
 
-class ResponseCacheMiddleware:
-    """Pure ASGI cache in front of the public GET routes under /v1."""
+class ResponseCache:
+    """The entries and the content state of one process. `EdgeMiddleware` asks it first, so a
+    hit is answered before routing, dependencies or any other middleware run."""
 
-    def __init__(self, app: ASGIApp, *, entries: int, engine: Callable[[], Engine] = primary_engine,
+    def __init__(self, *, entries: int, engine: Callable[[], Engine] = primary_engine,
                  overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
-        self.app = app
         self.entries = LRU(entries)
         # The clock is the app's `now` dependency, so overriding it moves the cache's time too.
         self._overrides = overrides if overrides is not None else {}
         self._engine = engine
         self.reader = SharedStateReader(self._fetch_state)
+        self._flights: dict[tuple[Any, ...], Flight] = {}
+        self._data_version: DataVersion | None = None
+        self._known: tuple[int, State] | None = None  # (data_version, state read after it)
 
     def _now(self) -> datetime:
-        return self._overrides.get(default_now, default_now)()  # type: ignore[no-any-return]
+        # `now` itself is an async dependency; an override (tests) is a plain callable.
+        override = self._overrides.get(default_now)
+        return override() if override is not None else utc_now()  # type: ignore[no-any-return]
 
     def _fetch_state(self) -> State:
         return read_state(self._engine(), self._now())
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] != "GET"
-                or not scope["path"].startswith("/v1/")
-                or scope["path"].startswith(UNCACHED_PREFIXES)):
-            await self.app(scope, receive, send)
-            return
-        key = cache_key(scope)
-        state = await self.reader.get()
-        entry = self.entries.get(key)
-        if entry is not None and entry.state == state:
-            await self._answer(scope, entry, send)
-            return
-        await self._fill(scope, receive, send, key, state)
+    @staticmethod
+    def handles(scope: Scope) -> bool:
+        path: str = scope["path"]
+        return (scope["method"] == "GET" and path.startswith("/v1/")
+                and not path.startswith(UNCACHED_PREFIXES))
 
-    async def _answer(self, scope: Scope, entry: Entry, send: Send) -> None:
+    async def state(self) -> State:
+        """The current content state: read from the database, unless SQLite's data_version
+        shows no commit since the last read and no scheduled publication is due."""
+        if self._data_version is None:
+            engine = self._engine()
+            if not DataVersion.usable(engine):
+                return await self.reader.get()
+            self._data_version = DataVersion(engine)
+        version = self._data_version.read()
+        known = self._known
+        if version is not None and known is not None and known[0] == version:
+            next_at = known[1][1]
+            if next_at is None or self._now() < next_at:
+                return known[1]
+        # Read after `version`: a commit in between shows as a new version next time.
+        state = await self.reader.get()
+        if version is not None:
+            self._known = (version, state)
+        return state
+
+    async def lookup(self, scope: Scope) -> Lookup:
+        """The entry for this request if it was rendered under the current content state."""
+        key = cache_key(scope)
+        state = await self.state()
+        entry = self.entries.get(key)
+        return Lookup(key, state, entry if entry is not None and entry.state == state else None)
+
+    async def answer(self, scope: Scope, entry: Entry, send: Send) -> None:
         inm = _header(scope, b"if-none-match").decode("latin-1") or None
         ims = _header(scope, b"if-modified-since").decode("latin-1") or None
         if (inm or ims) and is_fresh(inm, ims, entry.tag, entry.last_modified):
-            headers = [(k, v) for k, v in entry.headers if k not in BODY_HEADERS]
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": entry.not_modified_headers})
             await send({"type": "http.response.body", "body": b""})
             return
         await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
         await send({"type": "http.response.body", "body": entry.body})
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple[Any, ...],
-                    state: State) -> None:
+    async def fill(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
+                   lookup: Lookup) -> None:
+        """Run `app` and store what it answers, if it is a public representation. Concurrent
+        misses on one key under one content state wait for a single render (after a write,
+        every reader of the front page misses at once) and are answered from its entry."""
+        flight = self._flights.get(lookup.key)
+        if flight is None:
+            flight = self._flights[lookup.key] = Flight(
+                lookup.state, asyncio.get_running_loop().create_future())
+            entry = None
+            try:
+                await self._render(app, scope, receive, send, lookup)
+                entry = self.entries.get(lookup.key)
+            finally:
+                if self._flights.get(lookup.key) is flight:
+                    del self._flights[lookup.key]
+                flight.done.set_result(entry if entry is not None
+                                       and entry.state == lookup.state else None)
+            return
+        if flight.state == lookup.state:
+            entry = await asyncio.shield(flight.done)
+            if entry is not None:
+                if entry.route:
+                    scope.setdefault("state", {})["route_template"] = entry.route
+                await self.answer(scope, entry, send)
+                return
+        # A render under another content state, or one that stored nothing: render this one.
+        await self._render(app, scope, receive, send, lookup)
+
+    async def _render(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
+                      lookup: Lookup) -> None:
+        if any(name in CONDITIONAL_HEADERS for name, _ in scope["headers"]):
+            await self._fill_for_revalidation(app, scope, receive, send, lookup)
+            return
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
@@ -203,13 +322,51 @@ class ResponseCacheMiddleware:
                 else:
                     chunks.append(chunk)
                 if not message.get("more_body", False) and storable and start is not None:
-                    self._store(key, state, start["headers"], b"".join(chunks))
+                    self._store(scope, lookup, start["headers"], b"".join(chunks))
             await send(message)
 
-        await self.app(scope, receive, capture)
+        await app(scope, receive, capture)
 
-    def _store(self, key: tuple[Any, ...], state: State, headers: list[tuple[bytes, bytes]],
+    async def _fill_for_revalidation(self, app: ASGIApp, scope: Scope, receive: Receive,
+                                     send: Send, lookup: Lookup) -> None:
+        """A revalidation (`If-None-Match`, `If-Modified-Since`) that misses: the app renders
+        the full representation, without the request's validators, which is stored; the
+        answer then comes from the entry (a 304 when they match), so the next revalidation of
+        this resource is a hit instead of another render."""
+        plain = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                      if k not in CONDITIONAL_HEADERS]}
+        messages: list[Message] = []
+
+        async def collect(message: Message) -> None:
+            messages.append(message)
+
+        await app(plain, receive, collect)
+        if "route" in plain:  # for the access log and metrics, which read the outer scope
+            scope["route"] = plain["route"]
+        start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
+        if start is not None and start["status"] == 200:
+            headers = list(start.get("headers", []))
+            body = b"".join(m.get("body", b"") for m in messages[1:]
+                            if m["type"] == "http.response.body")
+            entry = self._entry(scope, lookup, headers, body)
+            if entry is not None:
+                if _storable(headers) and len(body) <= MAX_BODY_BYTES:
+                    self.entries.put(lookup.key, entry)
+                await self.answer(scope, entry, send)  # judged on the request's validators
+                return
+        for message in messages:
+            await send(message)
+
+    def _store(self, scope: Scope, lookup: Lookup, headers: list[tuple[bytes, bytes]],
                body: bytes) -> None:
+        entry = self._entry(scope, lookup, headers, body)
+        if entry is not None:
+            self.entries.put(lookup.key, entry)
+
+    @staticmethod
+    def _entry(scope: Scope, lookup: Lookup, headers: list[tuple[bytes, bytes]],
+               body: bytes) -> Entry | None:
+        """An entry for a representation with an ETag; None without one."""
         tag: str | None = None
         last_modified: datetime | None = None
         for name, value in headers:
@@ -217,8 +374,32 @@ class ResponseCacheMiddleware:
                 tag = value.decode("latin-1").strip('"').removesuffix("-gz")
             elif name == b"last-modified":
                 last_modified = parsedate_to_datetime(value.decode("latin-1"))
-        if tag is not None:
-            self.entries.put(key, Entry(state, list(headers), body, tag, last_modified))
+        if tag is None:
+            return None
+        # Routing has run by now: its template is kept so that a hit, answered before
+        # routing, is logged and counted under the same route.
+        route = getattr(scope.get("route"), "path_format", None)
+        return Entry(lookup.state, list(headers), body, tag, last_modified, route)
+
+
+class ResponseCacheMiddleware:
+    """The cache as a plain ASGI middleware, for an app without `EdgeMiddleware`."""
+
+    def __init__(self, app: ASGIApp, *, entries: int, engine: Callable[[], Engine] = primary_engine,
+                 overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
+        self.app = app
+        self.cache = ResponseCache(entries=entries, engine=engine, overrides=overrides)
+        self.entries = self.cache.entries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.cache.handles(scope):
+            await self.app(scope, receive, send)
+            return
+        lookup = await self.cache.lookup(scope)
+        if lookup.entry is not None:
+            await self.cache.answer(scope, lookup.entry, send)
+        else:
+            await self.cache.fill(self.app, scope, receive, send, lookup)
 
 
 def _storable(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,6 +33,19 @@ class PageParams:
 
 
 PageParamsDep = Annotated[PageParams, Depends()]
+
+
+def _true_or_false(value: object) -> object:
+    if isinstance(value, str):
+        if value not in ("true", "false"):
+            raise ValueError("must be `true` or `false`")
+        return value == "true"
+    return value
+
+
+# A boolean query flag spelled as the schema's boolean is: `true` or `false`. Pydantic alone
+# also takes `1`, `yes`, `on`..., which the document does not promise and clients cannot rely on.
+QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 def envelope(request: Request, response: Response, items: list[T], *, limit: int,

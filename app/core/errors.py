@@ -144,6 +144,7 @@ _STATUS_TITLES = {
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
     413: ("payload-too-large", "Request body too large"),
+    414: ("uri-too-long", "Request target too long"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation", "Invalid request"),
     429: ("rate-limited", "Too many requests"),
@@ -186,12 +187,27 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 # Driver and pool failures that mean "the database does not answer": 503, never 500.
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+DATABASE_RETRY_AFTER = "5"  # seconds: a restart or a failover, not a long outage
 
 
 def status_of_unhandled(exc: BaseException) -> int:
     """The status the catch-all handler answers for an exception escaping the app (what access
     logs and metrics should record)."""
     return 503 if isinstance(exc, DATABASE_UNAVAILABLE) else 500
+
+
+def _outage_reason(exc: BaseException) -> str:
+    """The driver's or pool's first line ("Connection refused", "database is locked", "QueuePool
+    limit ... reached"): what an operator needs, never the SQL or its parameters."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+def database_unavailable(path: str, exc: BaseException) -> Response:
+    log.warning("database unavailable on %s: %s: %s", path, type(exc).__name__,
+                _outage_reason(exc))
+    return problem_response(503, detail="The database is unavailable; try again shortly",
+                            instance=path, headers={"Retry-After": DATABASE_RETRY_AFTER})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -214,10 +230,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(422, detail="One or more inputs are invalid",
                                 instance=request.url.path, errors=_validation_errors(exc))
 
-    async def database_unavailable(request: Request, exc: Exception) -> Response:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return problem_response(503, detail="The database is unavailable; try again shortly",
-                                instance=request.url.path, headers={"Retry-After": "5"})
+    async def database_unavailable_error(request: Request, exc: Exception) -> Response:
+        return database_unavailable(request.url.path, exc)
 
     async def integrity_conflict(request: Request, exc: Exception) -> Response:
         # Two writers raced for one unique value (a slug, an email) and the database refused the
@@ -232,7 +246,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Middleware that reads the database (response cache, rate limits) raises outside the
         # router, where only this catch-all handler sees it: an outage is still a 503 there.
         if isinstance(exc, DATABASE_UNAVAILABLE):
-            return await database_unavailable(request, exc)
+            return database_unavailable(request.url.path, exc)
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(500, detail="An unexpected error occurred",
                                 instance=request.url.path)
@@ -240,9 +254,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(sa_exc.OperationalError, database_unavailable)
-    app.add_exception_handler(sa_exc.InterfaceError, database_unavailable)
-    app.add_exception_handler(sa_exc.TimeoutError, database_unavailable)
+    app.add_exception_handler(sa_exc.OperationalError, database_unavailable_error)
+    app.add_exception_handler(sa_exc.InterfaceError, database_unavailable_error)
+    app.add_exception_handler(sa_exc.TimeoutError, database_unavailable_error)
     app.add_exception_handler(sa_exc.IntegrityError, integrity_conflict)
     app.add_exception_handler(Exception, unexpected)
 

@@ -1,7 +1,17 @@
-"""Opaque, time-ordered identifiers for articles (32 hex characters)."""
+"""Opaque, time-ordered identifiers for articles (32 hex characters), and the bounds of the
+integer ids of every other table."""
 
 import secrets
 import time
+from typing import Annotated
+
+from pydantic import Field
+
+# An integer id a client sends (in a path or a body) is checked against the 32-bit range the
+# tables use: a larger one would reach the driver and fail there as a 500 (SQLite and
+# PostgreSQL both refuse to bind integers past 64 bits).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 def new_id() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,29 +18,43 @@ from app.core.http import Representation, respond
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
-def now() -> datetime:
-    """The request's clock (a dependency, so tests can move time)."""
+def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def now() -> datetime:
+    """The request's clock (a dependency, so tests can move time). Dependencies that do no I/O
+    are async: FastAPI runs a plain `def` one in a worker thread, a hop per request."""
+    return utc_now()
 
 
 NowDep = Annotated[datetime, Depends(now)]
 
 
+# No example value: the names differ per resource (`id,slug,title` is no brief's field).
+FieldsQ = Annotated[str | None, Query(max_length=500, description=(
+    "Sparse fieldset: comma-separated top-level field names, e.g. `slug,title` for articles; "
+    "an unknown name answers 422"))]
+
+
+@dataclass(frozen=True, slots=True)
 class ListParams:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100)")] = DEFAULT_LIMIT,
-        cursor: Annotated[str | None, Query(max_length=512, description=(
-            "Opaque cursor from `meta.next_cursor` of the previous page"))] = None,
-        fields: Annotated[str | None, Query(max_length=500, description=(
-            "Sparse fieldset: comma-separated top-level field names"), examples=["id,slug,title"])] = None,
-    ) -> None:
-        self.limit = limit
-        self.cursor = cursor
-        self.fields = fields
+    limit: int
+    cursor: str | None
+    fields: str | None
 
 
-ListParamsDep = Annotated[ListParams, Depends()]
+async def list_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT,
+                                description="Page size (1-100)")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=512, description=(
+        "Opaque cursor from `meta.next_cursor` of the previous page"))] = None,
+    fields: FieldsQ = None,
+) -> ListParams:
+    return ListParams(limit, cursor, fields)  # async, as `now` is
+
+
+ListParamsDep = Annotated[ListParams, Depends(list_params)]
 
 
 def parse_fields(fields: str | None, model: type[BaseModel]) -> set[str] | None:
@@ -70,11 +85,21 @@ def _url_with_cursor(request: Request, cursor: str) -> str:
     return str(request.url.include_query_params(cursor=cursor))
 
 
-def dump(model: BaseModel, include: set[str] | None = None) -> dict[str, Any]:
-    return model.model_dump(mode="json", include=include, exclude_unset=True)
+# Models are dumped to JSON-ready dicts already; the hot reads hand over plain dicts holding
+# datetimes, which must come out as pydantic writes them (UTC as `Z`).
+JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
-def list_representation(request: Request, items: Sequence[BaseModel], *, limit: int,
+def dump(item: BaseModel | dict[str, Any], include: set[str] | None = None) -> dict[str, Any]:
+    """A model's JSON shape (fields it was not given left out), or a plain dict already in that
+    shape; `include` keeps only those top-level fields."""
+    if isinstance(item, dict):
+        return item if include is None else {k: v for k, v in item.items() if k in include}
+    return item.model_dump(mode="json", include=include, exclude_unset=True)
+
+
+def list_representation(request: Request, items: Sequence[BaseModel | dict[str, Any]], *,
+                        limit: int,
                         next_cursor: str | None, fields: set[str] | None,
                         surrogate_keys: Iterable[str], last_modified: datetime | None,
                         public: bool = True) -> Representation:
@@ -83,16 +108,17 @@ def list_representation(request: Request, items: Sequence[BaseModel], *, limit: 
         "data": [dump(item, fields) for item in items],
         "meta": {"limit": limit, "next_cursor": next_cursor},
         "links": {"self": str(request.url), "next": next_url},
-    })
+    }, option=JSON_OPTIONS)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
     return Representation(body, last_modified=last_modified, surrogate_keys=surrogate_keys,
                           headers=headers, public=public)
 
 
-def detail_representation(item: BaseModel, *, fields: set[str] | None,
+def detail_representation(item: BaseModel | dict[str, Any], *, fields: set[str] | None,
                           surrogate_keys: Iterable[str], last_modified: datetime | None,
                           public: bool = True) -> Representation:
-    return Representation(orjson.dumps(dump(item, fields)), last_modified=last_modified,
+    return Representation(orjson.dumps(dump(item, fields), option=JSON_OPTIONS),
+                          last_modified=last_modified,
                           surrogate_keys=surrogate_keys, public=public)
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -18,11 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.core.config import get_settings
-from app.core.errors import status_of_unhandled
-from app.core.middleware import client_ip
+from starlette.types import Scope
 
 access_log = logging.getLogger("khabar.access")
 
@@ -92,56 +87,8 @@ def logging_config(level: str = "info") -> dict[str, Any]:
     }
 
 
+# Called once per answered request by EdgeMiddleware, e.g. to update Prometheus metrics.
 RequestObserver = Callable[[str, str, int, float], None]  # (method, route, status, seconds)
-
-
-class AccessLogMiddleware:
-    """Times every request once: one `khabar.access` line (route template and a redacted query,
-    never headers, bodies or raw credentials), then each observer (e.g. Prometheus metrics).
-    Must sit inside RequestContextMiddleware, which puts the request id in `scope["state"]`."""
-
-    def __init__(self, app: ASGIApp, observers: Sequence[RequestObserver] = ()) -> None:
-        self.app = app
-        self.observers = tuple(observers)
-        self.trusted_proxies = get_settings().trusted_proxies
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        except Exception as exc:
-            status = status_of_unhandled(exc)
-            raise
-        finally:
-            seconds = time.perf_counter() - start
-            route = route_template(scope)
-            query = scope.get("query_string", b"").decode("latin-1")
-            access_log.info(
-                "%s %s %s", scope["method"], route, status,
-                extra={
-                    "request_id": scope.get("state", {}).get("request_id"),
-                    "method": scope["method"],
-                    "route": route,
-                    "path": scope["path"],
-                    "query": redact_query(query) if query else None,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 2),
-                    "client_ip": client_ip(scope, self.trusted_proxies),
-                },
-            )
-            for observe in self.observers:
-                observe(scope["method"], route, status, seconds)
 
 
 UNMATCHED = "<unmatched>"

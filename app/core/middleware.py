@@ -1,17 +1,19 @@
-"""Pure ASGI middleware: request ids, security headers, body size limit."""
+"""Request checks and the headers every answer carries; `EdgeMiddleware` (app/core/edge.py)
+applies them in one layer. The body checks stay middleware: only requests with a body pass them."""
 
 from __future__ import annotations
 
 import re
-import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -19,49 +21,22 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"cross-origin"),
 ]
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+DOCS_CSP = (b"content-security-policy", b"frame-ancestors 'none'")  # Swagger UI runs scripts
 DOCS_PATHS = ("/docs", "/redoc")
 
 
-class RequestContextMiddleware:
-    """Echo a sane `X-Request-ID` (or make one) and add the security headers of a JSON API."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"),
-                        "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        is_docs = scope["path"].startswith(DOCS_PATHS)
-        app = self.app
-        # No URL this API serves contains NUL, and PostgreSQL text cannot hold one: refuse it
-        # here rather than let it reach a query as a driver error. No resource has such a path
-        # (404); in a query it is an invalid value (422).
-        if "\x00" in scope["path"]:
-            app = problem_response(404, detail="No resource has a NUL character in its path",
-                                   instance=scope["path"].replace("\x00", ""))
-        elif _has_nul(scope.get("query_string", b"")):
-            app = problem_response(422, detail="NUL characters are not allowed in the query",
-                                   instance=scope["path"], errors=[
-                                       {"loc": ["query"], "msg": "NUL character in the query"}])
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"server"]
-                headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(SECURITY_HEADERS)
-                if not is_docs:
-                    headers.append(API_CSP)
-                else:
-                    headers.append((b"content-security-policy", b"frame-ancestors 'none'"))
-                message = {**message, "headers": headers}  # never edit a message in place
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
+def nul_problem(scope: Scope) -> Response | None:
+    """No URL this API serves contains NUL, and PostgreSQL text cannot hold one: refuse it
+    before it reaches a query as a driver error. No resource has such a path (404); in a query
+    it is an invalid value (422)."""
+    if "\x00" in scope["path"]:
+        return problem_response(404, detail="No resource has a NUL character in its path",
+                                instance=scope["path"].replace("\x00", ""))
+    if _has_nul(scope.get("query_string", b"")):
+        return problem_response(422, detail="NUL characters are not allowed in the query",
+                                instance=scope["path"], errors=[
+                                    {"loc": ["query"], "msg": "NUL character in the query"}])
+    return None
 
 
 def _has_nul(query: bytes) -> bool:
@@ -80,8 +55,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = problem_response(413, detail=f"Request bodies are limited to {self.max_bytes} bytes",
-                                     instance=scope["path"])
+
+        def too_large(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            return problem_response(413, detail=f"Request bodies are limited to {self.max_bytes} "
+                                    "bytes", instance=scope["path"])(scope, receive, send)
+
         for key, value in scope["headers"]:
             if key == b"content-length":
                 try:
@@ -122,6 +100,62 @@ class BodyLimitMiddleware:
         except _BodyTooLarge:
             if not response_started:
                 await too_large(scope, receive, send)
+
+
+def request_size_problem(scope: Scope, max_url_bytes: int, max_header_bytes: int,
+                         max_header_field_bytes: int) -> Response | None:
+    """A request target (path and query) over `max_url_bytes` is refused with 414, and header
+    fields over `max_header_bytes` in all or `max_header_field_bytes` in one with 431, before any
+    other work: a front proxy usually bounds both, but uvicorn alone bounds neither (httptools)
+    or only loosely (h11), and every later step would otherwise parse them."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    # The instance is cut short: echoing an oversized path back would defeat the point.
+    if len(path) + len(query) + (1 if query else 0) > max_url_bytes:
+        return problem_response(414, detail=(
+            f"The request target (path and query) is limited to {max_url_bytes} bytes"),
+            instance=scope["path"][:200])
+    total = largest = 0
+    for name, value in scope["headers"]:
+        size = len(name) + len(value)
+        total += size
+        largest = max(largest, size)
+    if total > max_header_bytes or largest > max_header_field_bytes:
+        return problem_response(431, detail=(
+            f"Request headers are limited to {max_header_bytes} bytes in all and "
+            f"{max_header_field_bytes} bytes per field"), instance=scope["path"][:200])
+    return None
+
+
+# A NUL escape in JSON is a backslash-u0000 after an even number of backslashes; after an odd
+# number the first backslash belongs to an escaped backslash, and the text is harmless.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_FORM_NUL = re.compile(rb"%00|\x00")
+
+
+class NulBodyMiddleware:
+    """Refuse request bodies that carry a NUL character with 422, as the query already is:
+    PostgreSQL text cannot hold one (the write would fail as a 500), and SQLite would store it.
+    Bodies are JSON or form-encoded, already bounded by `BodyLimitMiddleware` outside this."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"").lower()
+        nul = _FORM_NUL if b"form-urlencoded" in content_type else _JSON_NUL
+        messages = await _read_body(receive, max_bytes=2**62) or []  # bounded outside
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if b"\x00" in body or nul.search(body):
+            await problem_response(422, detail="NUL characters are not allowed in the body",
+                                   instance=scope["path"], errors=[
+                                       {"loc": ["body"], "msg": "NUL character in the body"}],
+                                   )(scope, receive, send)
+            return
+        await self.app(scope, _replay(messages, receive), send)
 
 
 def _is_chunked(scope: Scope) -> bool:

@@ -3,8 +3,8 @@
 Routers declare what they know (summaries, operation ids, problem statuses). Rules that hold for
 every route live here, so a route added tomorrow gets them too: public operations say they need no
 auth, every operation documents the `4XX` problems any request can meet, problems are served as
-`application/problem+json` only, discriminated unions name their tag as required, and every
-response body has an example.
+`application/problem+json` only, discriminated unions name their tag as required, parameters are
+never null (nor `const`), and every response body has an example.
 """
 
 from __future__ import annotations
@@ -103,6 +103,9 @@ def _polish_operation(op: dict[str, Any], path: str, schemas: dict[str, Any]) ->
     # An operation without `security` inherits none at the top level; saying so explicitly tells
     # linters and readers it is public on purpose.
     op.setdefault("security", [])
+    for parameter in op.get("parameters", []):
+        _without_null(parameter.get("schema"))
+        _const_as_enum(parameter.get("schema"))
     responses = op.setdefault("responses", {})
     for status, response in responses.items():
         _problems_as_problem_json(response)
@@ -122,6 +125,28 @@ def _polish_operation(op: dict[str, Any], path: str, schemas: dict[str, Any]) ->
                             "instance": path},
             }},
         }
+
+
+def _without_null(schema: dict[str, Any] | None) -> None:
+    """FastAPI writes an optional parameter (`str | None = None`) as `anyOf: [string, null]`,
+    but a query string, header or path cannot carry JSON null: a parameter is optional by being
+    left out (`required: false`). Tools that believe the `null` branch send the text `null`."""
+    branches = (schema or {}).get("anyOf")
+    if not schema or not branches or {"type": "null"} not in branches:
+        return
+    rest = [b for b in branches if b != {"type": "null"}]
+    del schema["anyOf"]
+    if len(rest) == 1:
+        schema.update({**rest[0], **schema})
+    else:
+        schema["anyOf"] = rest
+
+
+def _const_as_enum(schema: dict[str, Any] | None) -> None:
+    """`Literal["body"]` becomes `const: body`, which tools written for OpenAPI 3.0 ignore (they
+    then send any text); a one-value `enum` says the same to every tool."""
+    if schema and "const" in schema:
+        schema["enum"] = [schema.pop("const")]
 
 
 def _problems_as_problem_json(response: dict[str, Any]) -> None:

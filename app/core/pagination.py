@@ -38,9 +38,16 @@ class SortKey:
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
         """Rows strictly after `values` in this order (a cursor's values, checked first: a
         decoded cursor is client input, and a value of the wrong type would reach the driver)."""
+        self.check(values)
+        return self.after_clause(values)
+
+    def check(self, values: Sequence[Any]) -> None:
         if len(values) != len(self.columns) or not all(
                 _fits(value, col) for value, (col, _) in zip(values, self.columns, strict=False)):
             raise InvalidCursor("The cursor is not one this API issued")
+
+    def after_clause(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """`after()` without the check: `values` may be bind parameters."""
         directions = {desc for _, desc in self.columns}
         cols = [col for col, _ in self.columns]
         if len(directions) == 1:  # one row-value comparison: an index range scan on both DBs

@@ -26,14 +26,13 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.core.config import Settings
-from app.core.errors import TooManyRequests, problem_response
-from app.core.middleware import client_ip
+from app.core.errors import TooManyRequests
 
 log = logging.getLogger("khabar.ratelimit")
-STATE_KEY = "ratelimit_headers"  # scope["state"] entry the middleware adds to the response
+STATE_KEY = "ratelimit_headers"  # scope["state"] entry EdgeMiddleware adds to the response
 # Paths under /v1/ that are not the Content API: the editorial surface has its own login
 # throttle, and syndication is limited per partner (after authentication) instead of per IP.
 NOT_PUBLIC = ("/v1/editorial", "/v1/auth/", "/v1/syndication")  # "/v1/auth/": not /v1/authors
@@ -120,42 +119,5 @@ class RateLimiter:
 
 
 def add_headers(scope: Scope, decision: Decision) -> None:
-    """Ask `RateLimitMiddleware` to put this decision's headers on the response."""
+    """Ask `EdgeMiddleware` to put this decision's headers on the response."""
     scope.setdefault("state", {})[STATE_KEY] = decision.headers()
-
-
-class RateLimitMiddleware:
-    """Limits Content API requests per client IP, and writes the `RateLimit-*` headers of any
-    decision made during the request (the partner limit is decided in a dependency)."""
-
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, trusted_proxies: list[str]) -> None:
-        self.app = app
-        self.limiter = limiter
-        self.trusted_proxies = trusted_proxies
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        path: str = scope["path"]
-        item = self.limiter.public
-        if item is not None and path.startswith("/v1/") and not path.startswith(NOT_PUBLIC):
-            decision = await self.limiter.check(item, "ip", client_ip(scope, self.trusted_proxies))
-            if decision is not None and not decision.allowed:
-                exc = decision.error("Too many requests from this address; slow down")
-                await problem_response(429, title=exc.title, detail=exc.detail, instance=path,
-                                       slug=exc.slug, headers=exc.headers)(scope, receive, send)
-                return
-            if decision is not None:
-                state[STATE_KEY] = decision.headers()
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start" and state.get(STATE_KEY):
-                names = {k.lower().encode() for k, _ in state[STATE_KEY]}
-                headers = [(k, v) for k, v in message.get("headers", []) if k not in names]
-                headers.extend((k.lower().encode(), v.encode()) for k, v in state[STATE_KEY])
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

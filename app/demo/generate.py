@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, text
+import orjson
+from sqlalchemy import JSON, Table, insert, text
 from sqlmodel import Session, col, select
 
 from app.articles.blocks import HeadingBlock, ParagraphBlock, reading_time_minutes
@@ -179,7 +180,7 @@ class _Draws:
         return [seq[j] for j in picked]
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=8192)  # every generated head (about 4,000) stays cached
 def _slug_prefix(title: str) -> str:
     return slugify(title)
 
@@ -187,7 +188,9 @@ def _slug_prefix(title: str) -> str:
 def _articles(n: int, anchor: datetime, sections: dict[str, int], author_ids: list[int],
               tag_ids: list[int]) -> Iterator[tuple[dict[str, Any], list[int], list[int]]]:
     """Article rows with their author and tag ids. One seeded stream: article `i` depends only
-    on articles before it, so any N gives the same first articles on every machine."""
+    on articles before it, so any N gives the same first articles on every machine. They come
+    oldest first, 7 minutes apart up to the newest, so rows are inserted in publication order as
+    a newsroom's are (search takes the newest matches by insertion order, see articles.search)."""
     section_ids = [sections[s[0]] for s in SECTIONS]
     publisher = get_settings().publisher_name
     by_language = pools()
@@ -203,7 +206,7 @@ def _articles(n: int, anchor: datetime, sections: dict[str, int], author_ids: li
         pool = by_language["ne" if nepali else "en"]
         blocks = draw.distinct(pool.paragraphs, 3 + draw.below(5))
         blocks.insert(2, draw.pick(pool.headings))
-        published = anchor - timedelta(minutes=7 * i + 5)
+        published = anchor - timedelta(minutes=7 * (n - 1 - i) + 5)
         row = {
             "id": f"{int(published.timestamp() * 1000):012x}{rng.getrandbits(80):020x}",
             # slugify("<head> (i)") is slugify("<head>") + "-i"; slugify once per head.
@@ -245,6 +248,31 @@ def _bulk_pragmas(session: Session) -> Iterator[None]:
 FTS_TRIGGER = "article_fts_ai"
 
 
+def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows of one shape. On SQLite the rows go to the driver's `executemany` after
+    each value went through its column type's own bind processor (what Core would store),
+    skipping Core's per-parameter bookkeeping, which cost more than SQLite's own insert work
+    (measured: 0.9 s of 2.0 s CPU per 10k articles). JSON is encoded with orjson."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    columns = [c for c in table.columns if c.key in rows[0]]
+    procs = [_json_text if isinstance(c.type, JSON) else c.type._cached_bind_processor(conn.dialect)
+             for c in columns]
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    keyed = list(zip([c.key for c in columns], procs, strict=True))
+    conn.exec_driver_sql(sql, [tuple(row[k] if p is None else p(row[k]) for k, p in keyed)
+                               for row in rows])
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
 def _insert_articles(session: Session, rows: list[dict[str, Any]]) -> None:
     table = Article.__table__  # Core, not ORM bulk: no per-row mapper work
     trigger = None
@@ -253,7 +281,7 @@ def _insert_articles(session: Session, rows: list[dict[str, Any]]) -> None:
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
             {"name": FTS_TRIGGER}).scalar()
     if trigger is None:
-        session.execute(insert(table), rows)  # type: ignore[arg-type]
+        _bulk_insert(session, table, rows)  # type: ignore[arg-type]
         return
     # FTS5 indexes a batch ~5x faster from one INSERT ... SELECT than row by row from the
     # trigger (measured: 0.8 s against 4.5 s of CPU for 10k articles). SQLite DDL is
@@ -261,7 +289,7 @@ def _insert_articles(session: Session, rows: list[dict[str, Any]]) -> None:
     # the write lock keeps other writers out meanwhile. Same columns as the trigger.
     before = session.execute(text("SELECT coalesce(max(rowid), 0) FROM article")).scalar_one()
     session.execute(text(f"DROP TRIGGER {FTS_TRIGGER}"))
-    session.execute(insert(table), rows)  # type: ignore[arg-type]
+    _bulk_insert(session, table, rows)  # type: ignore[arg-type]
     session.execute(text(
         "INSERT INTO article_fts (rowid, article_id, title, excerpt, body_text) "
         "SELECT rowid, id, title, coalesce(excerpt, ''), body_text FROM article "
@@ -289,11 +317,11 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         if not batch:
             return
         _insert_articles(session, batch)
-        session.execute(insert(ArticleAuthor.__table__), links_a)  # type: ignore[attr-defined]
-        session.execute(insert(ArticleTag.__table__), links_t)  # type: ignore[attr-defined]
+        _bulk_insert(session, ArticleAuthor.__table__, links_a)  # type: ignore[arg-type]
+        _bulk_insert(session, ArticleTag.__table__, links_t)  # type: ignore[arg-type]
         last = bump(session, CHANGE_SEQ, len(batch))
         first = last - len(batch) + 1
-        session.execute(insert(ArticleChange.__table__), [  # type: ignore[attr-defined]
+        _bulk_insert(session, ArticleChange.__table__, [  # type: ignore[arg-type]
             {"article_id": row["id"], "seq": first + k} for k, row in enumerate(batch)])
         session.commit()
         added["articles"] += len(batch)
@@ -321,7 +349,23 @@ def load_demo(session: Session, *, articles: int, now: datetime,
     # instead of walking `ix_article_published_at_id` (well under 1 ms).
     session.execute(text("ANALYZE"))
     session.commit()
+    _truncate_wal(session)
     return added
+
+
+def _truncate_wal(session: Session) -> None:
+    """SQLite: the load ran without checkpoints (`_bulk_pragmas`), so the WAL holds a copy of
+    everything it wrote (16 GB after a million articles). Copy it into the database now and
+    give the space back, rather than leave the work to the first writer after the load. Outside
+    any transaction, on a raw connection (the engine's would begin one)."""
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # type: ignore[union-attr]
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
 
 
 def _demo_briefs(session: Session, now: datetime) -> int:

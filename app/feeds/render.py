@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
 from feedgen.feed import FeedGenerator
+
+# XML 1.0 cannot carry C0 controls other than tab and line breaks, U+FFFE/U+FFFF or lone
+# surrogates: one such character in one title would make the whole feed unrenderable (a 500 for
+# every reader), so they are dropped from everything that goes into XML.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
 
 MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -49,11 +61,11 @@ def summary_of(excerpt: str | None, body_text: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def _generator(meta: FeedMeta, items: Sequence[FeedItem]) -> FeedGenerator:
+def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.id(meta.feed_url)
-    fg.title(meta.title)
-    fg.subtitle(meta.description)
+    fg.title(xml_text(meta.title))
+    fg.subtitle(xml_text(meta.description))
     fg.link(href=meta.home_url, rel="alternate")
     fg.link(href=meta.feed_url, rel="self")
     fg.language(meta.language)
@@ -63,24 +75,28 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem]) -> FeedGenerator:
         fe = fg.add_entry()
         fe.id(item.url)
         fe.guid(item.url, permalink=True)
-        fe.title(item.title)
+        fe.title(xml_text(item.title))
         fe.link(href=item.url)
         fe.published(item.published)
         fe.updated(item.updated)
-        fe.description(item.summary)
+        # The summary is plain text. RSS readers render `description` as HTML, so there it is
+        # escaped once more: an article quoting `<script>` must not become one in a reader.
+        # (Atom's `content` without a type is text already.)
+        summary = xml_text(item.summary)
+        fe.description(html.escape(summary, quote=False) if kind == "rss" else summary)
         if item.content_html is not None:
-            fe.content(item.content_html, type="CDATA")
+            fe.content(xml_text(item.content_html), type="CDATA")
         for name in item.authors:
-            fe.author(name=name)
+            fe.author(name=xml_text(name))
         for tag in item.tags:
-            fe.category(term=tag)
+            fe.category(term=xml_text(tag))
     return fg
 
 
 def render(kind: str, meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
     if kind == "json":
         return json_feed(meta, items)
-    fg = _generator(meta, items)
+    fg = _generator(meta, items, kind)
     return fg.rss_str(pretty=False) if kind == "rss" else fg.atom_str(pretty=False)
 
 

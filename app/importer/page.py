@@ -70,6 +70,9 @@ class PageParseError(ValueError):
 
 def parse_page(text: str, *, timezone: ZoneInfo) -> ParsedPage:
     raw = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # A NUL marks a binary file, and PostgreSQL text cannot hold one: refuse it by its line.
+    if nul := next((n for n, line in enumerate(raw, start=1) if "\x00" in line), None):
+        raise PageParseError(nul, "the page has a NUL character (a binary file?)")
     lines = [(number, " ".join(line.split())) for number, line in enumerate(raw, start=1)]
     lines = [(number, line) for number, line in lines if line]
     if not lines:

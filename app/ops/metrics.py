@@ -14,6 +14,7 @@ not exported in that mode).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -58,8 +59,18 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
+# The children of each label set, looked up once: `labels()` validates and locks on every call.
+# Bounded as the labels are (methods x route templates x statuses).
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
-    """An observer for AccessLogMiddleware, which times each request once for logs and metrics."""
-    labels = (method if method in METHODS else "OTHER", route, str(status))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(seconds)
+    """An observer for EdgeMiddleware, which times each request once for logs and metrics."""
+    series = _SERIES.get((method, route, status))
+    if series is None:
+        labels = (method if method in METHODS else "OTHER", route, str(status))
+        series = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+        if method in METHODS:
+            _SERIES[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)

@@ -31,6 +31,7 @@ class PartnerUsage(SQLModel, table=True):
     count: int = 0
 
 
+SectionSlug = Annotated[str, StringConstraints(max_length=100)]
 # An Annotated constraint: SQLModel's `Field(regex=...)` is not enforced under pydantic 2.
 RateLimitText = Annotated[
     str, StringConstraints(pattern=r"^[1-9]\d{0,6}/(second|minute|hour|day)$")]
@@ -39,7 +40,7 @@ RateLimitText = Annotated[
 class PartnerCreate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
     name: str = Field(min_length=1, max_length=200)
-    sections: list[str] = Field(default_factory=list, max_length=50,
+    sections: list[SectionSlug] = Field(default_factory=list, max_length=50,
                                 description="Allowed section slugs; empty means every section")
     rate_limit: RateLimitText | None = Field(
         default=None, description="e.g. `600/minute`; unset: KHABAR_RATE_LIMIT_PARTNER")
@@ -47,7 +48,7 @@ class PartnerCreate(SQLModel):
 
 class PartnerUpdate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
-    sections: list[str] | None = Field(default=None, max_length=50)
+    sections: list[SectionSlug] | None = Field(default=None, max_length=50)
     rate_limit: RateLimitText | None = None
 
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path
 from sqlmodel import Session, col, select
 
 from app.core.db import SessionDep
+from app.core.editorial import PageParamsDep
 from app.core.errors import NotFound, problem_responses
-from app.core.listing import ListParamsDep, NowDep
+from app.core.listing import NowDep
 from app.core.pagination import Page, PageLinks, PageMeta, decode_cursor, encode_cursor
 from app.partners import service
 from app.partners.models import Partner, PartnerCreate, PartnerPublic, PartnerUpdate, PartnerWithKey
@@ -60,7 +61,7 @@ def _page(session: Session, limit: int, cursor: str | None) -> tuple[list[Partne
 @router.get("", response_model=PartnerList, operation_id="listPartners",
             summary="List syndication partners",
             responses=problem_responses(400, *ADMIN_ERRORS, 422))
-def list_partners(session: SessionDep, params: ListParamsDep, _admin: CurrentAdmin) -> PartnerList:
+def list_partners(session: SessionDep, params: PageParamsDep, _admin: CurrentAdmin) -> PartnerList:
     """Every partner, oldest first, revoked ones included. Key hashes never leave the server;
     `key_prefix` identifies which key a partner holds."""
     partners, next_cursor = _page(session, params.limit, params.cursor)

@@ -123,7 +123,9 @@ def list_changes(
     delete for an id you never had is a no-op). Store `meta.next_cursor` (never null) and poll
     with `since=` until `data` is empty. Reading twice from one cursor returns the same items."""
     position = service.decode_position(since)
-    service.announce_due(write, now)
+    if service.any_due(session, now):
+        service.announce_due(write, now)
+        session.rollback()  # a fresh snapshot (SQLite's began before the announcement)
     rows = service.change_page(session, partner, since=position, limit=limit, now=now)
     shown = present.native(session, [r.article for r in rows if r.visible])
     by_id = {a.id: a for a in shown}
@@ -139,10 +141,11 @@ def list_changes(
     })
 
 
+# JSON first, as in app/feeds: tools that check a JSON answer against one schema take the first.
 FEED_RESPONSES = {200: {"description": "The feed, with full text", "content": {
-    "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"},
     "application/feed+json": {"schema": {"type": "object"}, "example": {
-        "version": "https://jsonfeed.org/version/1.1", "items": []}}}}}
+        "version": "https://jsonfeed.org/version/1.1", "items": []}},
+    "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"}}}}
 
 
 @router.get("/feed.{kind}", operation_id="getSyndicationFeed", response_class=Response,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status
@@ -47,9 +47,22 @@ def decode_position(cursor: str | None) -> int:
     return seq
 
 
-def _due_clause(now: datetime):  # type: ignore[no-untyped-def]
-    return (col(Article.status) == Status.scheduled.value, col(Article.published_at) <= now,
-            col(Article.deleted_at).is_(None))
+def _due_clause(session: Session, now: datetime):  # type: ignore[no-untyped-def]
+    scheduled = col(Article.status) == Status.scheduled.value
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite keeps no statistics on values (no STAT4 in Python's build): it took the status
+        # test to match every row and walked `ix_article_published_at_id`, reading every
+        # article (60 ms per change-feed poll at 20k articles, 63% of its time). `unlikely()`
+        # tells it what PostgreSQL's statistics know: few articles are scheduled.
+        scheduled = func.unlikely(scheduled)
+    return (scheduled, col(Article.published_at) <= now, col(Article.deleted_at).is_(None))
+
+
+def any_due(session: Session, now: datetime) -> bool:
+    """Whether a scheduled article is due: a read (any session), so a poll with nothing due
+    never opens a write transaction (on SQLite that would take the database's write lock)."""
+    return session.exec(select(Article.id).where(*_due_clause(session, now))
+                        .limit(1)).first() is not None
 
 
 def announce_due(session: Session, now: datetime) -> list[str]:
@@ -57,11 +70,11 @@ def announce_due(session: Session, now: datetime) -> list[str]:
     must still announce them with a fresh `seq` (the one they got when scheduled was rendered as
     a tombstone). Marking them `published` and announcing them is one transaction; concurrent
     callers flip each row once (the UPDATE re-checks `status` under the row lock)."""
-    if session.exec(select(Article.id).where(*_due_clause(now)).limit(1)).first() is None:
+    if not any_due(session, now):
         session.rollback()  # nothing due: end the read-only transaction, nothing to commit
         return []
     ids = list(session.execute(
-        update(Article).where(*_due_clause(now)).values(status=Status.published.value)
+        update(Article).where(*_due_clause(session, now)).values(status=Status.published.value)
         .returning(col(Article.id))).scalars().all())
     if ids:
         changes.article_changed(session, sorted(ids))

@@ -5,7 +5,10 @@ from typing import Annotated
 from pydantic import ConfigDict, StringConstraints
 from sqlmodel import Field, SQLModel
 
+from app.core.patch import Unset
+
 SLUG_PATTERN = r"^[^\s/?#%]+$"
+NameText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 # An Annotated constraint: SQLModel's `Field(regex=...)` is not enforced under pydantic 2.
 SlugText = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
 
@@ -27,7 +30,7 @@ class SectionCreate(SectionBase):
 
 class SectionUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: NameText | Unset = None
     description: str | None = Field(default=None, max_length=1000)
 
 
@@ -64,7 +67,7 @@ class TagCreate(TagBase):
 
 class TagUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: NameText | Unset = None
 
 
 class TagRef(SQLModel):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from app.core.db import SessionDep, utcnow
+from app.core.editorial import PageParamsDep
 from app.core.errors import problem_responses
-from app.core.listing import ListParamsDep
 from app.core.pagination import Page, PageLinks, PageMeta, SortKey, decode_cursor, encode_cursor
 from app.core.security import issue_token
 from app.users import service
@@ -59,10 +59,28 @@ def get_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: Session
 UserDep = Annotated[User, Depends(get_user)]
 
 
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, documenting what FastAPI already enforces: an empty `username`
+    or `password` counts as missing (422), so the schema says `minLength: 1`."""
+
+    def __init__(
+        self, *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form(min_length=1, max_length=320)],
+        password: Annotated[str, Form(min_length=1, max_length=256,
+                                      json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(grant_type=grant_type, username=username, password=password, scope=scope,
+                         client_id=client_id, client_secret=client_secret)
+
+
 @auth_router.post("/token", response_model=Token, operation_id="createAccessToken",
                   summary="Log in: exchange email and password for an access token",
                   responses=problem_responses(401, 422, 429))
-def create_access_token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+def create_access_token(form: Annotated[LoginForm, Depends()],
                         session: SessionDep, throttle: LoginThrottleDep, ip: CallerIp) -> Token:
     """OAuth2 password grant, form-encoded: `grant_type=password`, `username` (the email) and
     `password`. Send the returned `access_token` as `Authorization: Bearer <token>` until
@@ -83,7 +101,7 @@ def create_access_token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
 @router.get("", response_model=UserList, operation_id="listUsers", summary="List users",
             responses=problem_responses(400, 401, 403, 422))
 def list_users(request: Request, response: Response, session: SessionDep, _admin: CurrentAdmin,
-               params: ListParamsDep) -> UserList:
+               params: PageParamsDep) -> UserList:
     """Every user (disabled ones too), oldest first. Admins only."""
     stmt = select(User).order_by(*BY_ID.order_by()).limit(params.limit + 1)
     if params.cursor:

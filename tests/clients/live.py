@@ -39,13 +39,16 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> No
 
 
 @contextmanager
-def live_api(database_url: str, **env: str) -> Iterator[str]:
-    """Yields the base URL (`http://127.0.0.1:<port>`) of `uvicorn app.asgi:app`."""
+def live_api(database_url: str, *, redis_url: str | None = None, **env: str) -> Iterator[str]:
+    """Yields the base URL (`http://127.0.0.1:<port>`) of `uvicorn app.asgi:app`. It uses Redis
+    only when `redis_url` is given (never one inherited from the environment)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environ = {**os.environ, "DATABASE_URL": database_url, "KHABAR_PUBLIC_BASE_URL": base,
                "KHABAR_RATE_LIMIT_PUBLIC": "0", **env}
     environ.pop("REDIS_URL", None)
+    if redis_url:
+        environ["REDIS_URL"] = redis_url
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1",

@@ -3,10 +3,13 @@ surfaces that are never cached, and two app instances on one database."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -74,6 +77,23 @@ class TestHits:
         assert again.headers["etag"] == first.headers["etag"]
         assert "cache-control" in again.headers
 
+    def test_a_revalidation_that_misses_fills_the_cache(
+            self, client: TestClient, second_client: TestClient, make_article: MakeArticle,
+            session: Session) -> None:
+        article = make_article("Validated elsewhere")
+        url = f"/v1/articles/{article.slug}"
+        etag = second_client.get(url).headers["etag"]  # another process's cache, not this one
+        fresh = client.get(url, headers={"If-None-Match": etag})
+        assert fresh.status_code == 304
+        assert fresh.content == b""
+        assert fresh.headers["etag"] == etag
+        quietly_retitle(session, article, "Changed behind the cache's back")
+        assert client.get(url).json()["title"] == "Validated elsewhere"  # the stored render
+        stale = client.get(f"/v1/articles/{article.slug}?fields=title",
+                           headers={"If-None-Match": '"not-this-one"'})
+        assert stale.status_code == 200
+        assert stale.json() == {"title": "Changed behind the cache's back"}
+
     def test_errors_are_not_cached(self, client: TestClient,
                                    make_article: Callable[..., Article]) -> None:
         assert client.get("/v1/articles/later").status_code == 404
@@ -123,6 +143,25 @@ class TestInvalidation:
         assert titles(client.get("/v1/articles")) == ["Shared, edited"]
 
 
+class TestStateReads:
+    def test_on_sqlite_the_state_is_read_only_after_a_commit(
+            self, app: FastAPI, client: TestClient, make_article: MakeArticle,
+            session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("PRAGMA data_version is SQLite's")
+        cache = app.state.response_cache
+        reads: list[int] = []
+        fetch = cache._fetch_state
+        monkeypatch.setattr(cache.reader, "_fetch", lambda: reads.append(1) or fetch())
+        article = make_article("Counted")
+        for _ in range(3):
+            assert titles(client.get("/v1/articles")) == ["Counted"]
+        assert len(reads) == 1
+        quietly_retitle(session, article, "Committed")  # a commit, if not a content change
+        assert titles(client.get("/v1/articles")) == ["Counted"]  # still the cached entry
+        assert len(reads) == 2
+
+
 class TestScope:
     @pytest.fixture
     def counting(self, engine: Engine) -> tuple[TestClient, list[str]]:
@@ -151,6 +190,30 @@ class TestScope:
         client.get("/v1/articles")
         client.get("/v1/articles")
         assert calls == ["/v1/articles"]
+
+    def test_concurrent_misses_wait_for_one_render(self, engine: Engine) -> None:
+        renders: list[str] = []
+
+        async def slow(_scope: Scope, _receive: Receive, send: Send) -> None:
+            renders.append("render")
+            await anyio.sleep(0.2)  # long enough for every other request to arrive meanwhile
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"etag", b'"one"'), (b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"rendered": 1}'})
+
+        wrapped = ResponseCacheMiddleware(slow, entries=8, engine=lambda: engine)
+
+        async def readers() -> list[httpx.Response]:
+            transport = httpx.ASGITransport(app=wrapped)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                return list(await asyncio.gather(
+                    *(client.get("/v1/articles") for _ in range(10)),
+                    client.get("/v1/articles", headers={"If-None-Match": '"one"'})))
+
+        answers = asyncio.run(readers())
+        assert renders == ["render"]
+        assert [a.status_code for a in answers] == [200] * 10 + [304]
+        assert all(a.content == b'{"rendered": 1}' for a in answers[:10])
 
     @pytest.mark.usefixtures("engine")
     def test_the_lru_keeps_its_bound(self) -> None:
@@ -182,11 +245,13 @@ def test_cache_key_normalizes_query_order() -> None:
 
 
 @pytest.mark.usefixtures("engine")
-def test_switched_off_it_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KHABAR_RESPONSE_CACHE", "false")
+@pytest.mark.parametrize(("setting", "installed"), [("true", True), ("false", False)])
+def test_switched_off_it_is_not_installed(monkeypatch: pytest.MonkeyPatch, setting: str,
+                                          installed: bool) -> None:
+    monkeypatch.setenv("KHABAR_RESPONSE_CACHE", setting)
     get_settings.cache_clear()
     try:
         app = create_app()
-        assert all(m.cls is not ResponseCacheMiddleware for m in app.user_middleware)
+        assert (app.state.response_cache is not None) is installed
     finally:
         get_settings.cache_clear()

@@ -1,0 +1,120 @@
+"""Fixtures of the OWASP API Security Top 10 (2023) suite.
+
+The shared `engine` fixture empties the database after every test, so a world built once and
+read by many tests cannot rest on it. Two fixtures build the world on the worker's database
+(`database_url`) directly instead, and empty it themselves when done:
+
+* `matrix` (session): builds the world, calls every route with every credential on every object
+  (tests/security/table.py), records the exchanges, and empties the database before any other
+  test runs. Each worker that needs it runs it once; api1, api2, api3, api5 and api8 judge it.
+* `world` and `world_client` (module): a world kept for one module's live probes. Every test of
+  such a module must use them only (never `client`, `session` or `engine`, whose teardown would
+  empty the world under the module's feet).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.articles.newsroom import newsroom  # noqa: F401  (fixture)
+from tests.conftest import empty_database
+from tests.security.runner import MatrixRun, run_matrix
+from tests.security.world import World
+from tests.syndication.conftest import make_partner  # noqa: F401  (fixture)
+
+
+def _engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The write engine of this worker's migrated database."""
+    from app.core.db import get_write_engine
+
+    request.getfixturevalue("database_url")
+    return get_write_engine()
+
+
+@pytest.fixture(scope="session")
+def matrix(request: pytest.FixtureRequest) -> MatrixRun:
+    from app.main import create_app
+
+    engine = _engine(request)
+    try:
+        world = World(engine).build()
+        return run_matrix(create_app(), world)
+    finally:
+        empty_database(engine)
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    if any("matrix" in item.fixturenames for item in request.session.items
+           if item.module is request.module):
+        # The matrix builds and empties its own world: it must be done before this one exists.
+        request.getfixturevalue("matrix")
+    engine = _engine(request)
+    try:
+        yield World(engine).build()
+    finally:
+        empty_database(engine)
+
+
+@pytest.fixture(scope="module")
+def world_app(request: pytest.FixtureRequest) -> FastAPI:
+    """An app over the module's world (built first)."""
+    from app.main import create_app
+
+    request.getfixturevalue("world")
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def world_client(world_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(world_app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def served(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of the app as the image serves it (`khabar serve`: uvicorn with its own
+    settings), on this worker's database."""
+    from tests.clients.live import free_port, wait_for
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": request.getfixturevalue("database_url")}
+    khabar = Path(sys.executable).parent / "khabar"
+    proc = subprocess.Popen([str(khabar), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz", proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def app_with(**env: str) -> Iterator[FastAPI]:
+    """A new app under these extra settings (module-scoped fixtures cannot use monkeypatch)."""
+    from app.core.config import get_settings
+    from app.main import create_app
+
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    try:
+        yield create_app()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
