@@ -97,7 +97,7 @@ def create_author(session: Session, data: AuthorCreate, *, now: datetime) -> Aut
     _check_user(session, data.user_id, None)
     author = Author(**data.model_dump(exclude={"slug"}), slug=slug, created_at=now, updated_at=now)
     session.add(author)
-    changes.content_changed(session)
+    changes.content_changed(session, "authors")
     _commit(session, "The slug or user")
     session.refresh(author)
     return author
@@ -115,10 +115,11 @@ def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: 
         setattr(author, name, {} if name == "links" and value is None else value)
     author.updated_at = now
     session.add(author)
+    stale = (f"author:{author.id}", "authors")
     if _SHOWN_ON_ARTICLES & values.keys():
-        changes.article_changed(session, _article_ids(session, author.id or 0))
+        changes.article_changed(session, _article_ids(session, author.id or 0), *stale)
     else:
-        changes.content_changed(session)
+        changes.content_changed(session, *stale)
     _commit(session, "The user")
     session.refresh(author)
     return author
@@ -130,5 +131,5 @@ def delete_author(session: Session, author: Author) -> None:
     if count:
         raise Conflict(f"The author has {count} article(s); move them to another author first")
     session.delete(author)
-    changes.content_changed(session)
+    changes.content_changed(session, f"author:{author.id}", "authors")
     session.commit()

@@ -48,7 +48,7 @@ def add_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Brief
 
 def create_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Brief:
     brief = add_brief(session, data, now=now)
-    changes.content_changed(session)
+    changes.content_changed(session, "briefs")
     session.commit()
     session.refresh(brief)
     return brief
@@ -74,7 +74,7 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
         brief.published_at = (brief.published_at or now) if published else None
     brief.updated_at = now
     session.add(brief)
-    changes.content_changed(session)
+    changes.content_changed(session, "briefs")
     session.commit()
     session.refresh(brief)
     return brief
@@ -85,7 +85,7 @@ def delete_brief(session: Session, brief: Brief, *, now: dt.datetime) -> None:
         raise Conflict("The brief is already deleted")
     brief.deleted_at = now
     session.add(brief)
-    changes.content_changed(session)
+    changes.content_changed(session, "briefs")
     session.commit()
 
 
@@ -114,7 +114,7 @@ def reorder_briefs(session: Session, day: dt.date, ids: Sequence[int], *,
             brief.position = position
             brief.updated_at = now
             session.add(brief)
-    changes.content_changed(session)
+    changes.content_changed(session, "briefs")
     session.commit()
     return [briefs[i] for i in ids]
 

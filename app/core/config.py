@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
-from typing import Annotated
-
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +51,13 @@ class Settings(BaseSettings):
     # When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus's
     # `authorization` scrape setting); unset, it is open and must be kept off the internet.
     metrics_token: str | None = Field(None, alias="KHABAR_METRICS_TOKEN")
+    # The CDN purge hook (app/core/purge.py): where stale Surrogate-Keys are POSTed after each
+    # write, and the headers that call needs (JSON, e.g. {"Fastly-Key": "..."}).
+    purge_url: str | None = Field(None, alias="KHABAR_PURGE_URL")
+    purge_headers: dict[str, str] = Field({}, alias="KHABAR_PURGE_HEADERS")
 
-    @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies", mode="before")
+    @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies",
+                     mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Comma-separated strings are friendlier in env files than JSON lists.
@@ -69,7 +73,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+        weak = self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+        if self.env == "production" and weak:
             raise ValueError("KHABAR_SECRET_KEY must be set to a random value of 32+ characters")
         return self
 

@@ -75,7 +75,7 @@ def create_section(session: Session, data: SectionCreate) -> Section:
         raise Conflict(f"A section with slug {slug!r} exists")
     section = Section(slug=slug, name=data.name, description=data.description)
     session.add(section)
-    changes.content_changed(session)
+    changes.content_changed(session, "sections", f"section:{slug}")
     _commit_new(session, slug)
     session.refresh(section)
     return section
@@ -85,13 +85,14 @@ def update_section(session: Session, section: Section, data: SectionUpdate) -> S
     values = data.model_dump(exclude_unset=True)
     _name_not_null(values)
     renamed = values.get("name", section.name) != section.name
+    stale = ("sections", f"section:{section.slug}")
     for name, value in values.items():
         setattr(section, name, value)
     session.add(section)
     if renamed:
-        changes.article_changed(session, _section_article_ids(session, section.id or 0))
+        changes.article_changed(session, _section_article_ids(session, section.id or 0), *stale)
     else:
-        changes.content_changed(session)
+        changes.content_changed(session, *stale)
     session.commit()
     session.refresh(section)
     return section
@@ -103,7 +104,7 @@ def delete_section(session: Session, section: Section) -> None:
     if count:
         raise Conflict(f"{count} article(s) use section {section.slug!r}; move them first")
     session.delete(section)
-    changes.content_changed(session)
+    changes.content_changed(session, "sections", f"section:{section.slug}")
     session.commit()
 
 
@@ -139,7 +140,7 @@ def create_tag(session: Session, data: TagCreate) -> Tag:
         raise Conflict(f"A tag with slug {slug!r} exists")
     tag = Tag(slug=slug, name=data.name)
     session.add(tag)
-    changes.content_changed(session)
+    changes.content_changed(session, "tags")
     _commit_new(session, slug)
     session.refresh(tag)
     return tag
@@ -151,9 +152,9 @@ def update_tag(session: Session, tag: Tag, data: TagUpdate) -> Tag:
     if renamed:
         tag.name = data.name  # type: ignore[assignment]
         session.add(tag)
-        changes.article_changed(session, _tag_article_ids(session, tag.id or 0))
+        changes.article_changed(session, _tag_article_ids(session, tag.id or 0), "tags")
     else:
-        changes.content_changed(session)
+        changes.content_changed(session, "tags")
     session.commit()
     session.refresh(tag)
     return tag
@@ -164,5 +165,5 @@ def delete_tag(session: Session, tag: Tag) -> None:
     article_ids = _tag_article_ids(session, tag.id or 0)
     session.execute(delete(ArticleTag).where(col(ArticleTag.tag_id) == tag.id))
     session.delete(tag)
-    changes.article_changed(session, article_ids)
+    changes.article_changed(session, article_ids, "tags")
     session.commit()
