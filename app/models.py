@@ -3,8 +3,8 @@
 from app.articles.models import Article, ArticleRevision, SlugHistory
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
-from app.partners.models import Partner, PartnerUsage
 from app.core.counters import Counter
+from app.partners.models import Partner, PartnerUsage
 from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User

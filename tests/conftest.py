@@ -85,8 +85,10 @@ def empty_database(engine) -> None:  # type: ignore[no-untyped-def]
                           "('content_version', 0)"))
 
 
+# `database_url` is asked for its side effect: the migrated database the settings now name.
+# (A fixture cannot take `usefixtures`, hence the noqa.)
 @pytest.fixture
-def engine(database_url: str):  # type: ignore[no-untyped-def]
+def engine(database_url: str):  # type: ignore[no-untyped-def]  # noqa: ARG001
     from app.core.db import get_write_engine
 
     engine = get_write_engine()
@@ -116,7 +118,7 @@ def _sqlite_autocommit(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-
 
 
 @pytest.fixture
-def app(engine):  # type: ignore[no-untyped-def]
+def app(engine):  # type: ignore[no-untyped-def]  # noqa: ARG001  (a migrated, emptied database)
     from app.main import create_app
 
     return create_app()
@@ -132,7 +134,8 @@ def client(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def seed_text() -> str:
-    return (Path(__file__).parent / "fixtures" / "khabarhub-opinion.txt").read_text(encoding="utf-8")
+    seed = Path(__file__).parent / "fixtures" / "khabarhub-opinion.txt"
+    return seed.read_text(encoding="utf-8")
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def make_author(session: Session) -> Callable[..., Author]:
 
 @pytest.fixture
 def make_article(session: Session, make_author: Callable[..., Author]) -> Callable[..., Article]:
-    """make_article(title=..., status="published"|"draft"|"scheduled"|"deleted", **create_fields)."""
+    """make_article(title=..., status="published"|"draft"|"scheduled"|"deleted",
+    **create_fields)."""
 
     def make(title: str | None = None, *, status: str = "published",
              published_at: datetime | None = None, **fields: Any) -> Article:

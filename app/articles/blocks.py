@@ -131,7 +131,10 @@ class ImageBlock(_Block):
     caption: str | None = Field(None, max_length=2000)
     credit: str | None = Field(None, max_length=500)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str | None:
+        return check_http_url(value)
 
     @field_validator("caption", "credit")
     @classmethod
@@ -144,7 +147,10 @@ class EmbedBlock(_Block):
     url: str = Field(max_length=2000)
     provider: str | None = Field(None, max_length=100)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str | None:
+        return check_http_url(value)
 
 
 Block = Annotated[
@@ -177,11 +183,12 @@ def render_html(blocks: list[Block]) -> str:
                 caption = " — ".join(esc(p) for p in (block.caption, block.credit) if p)
                 figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
                 alt = esc(block.caption or "")
-                parts.append(f'<figure><img src="{esc(block.url)}" alt="{alt}">{figcaption}</figure>')
+                parts.append(f'<figure><img src="{esc(block.url)}" alt="{alt}">'
+                             f'{figcaption}</figure>')
             case EmbedBlock():
                 label = esc(block.provider or block.url)
-                parts.append(f'<p class="embed"><a href="{esc(block.url)}" rel="noopener noreferrer '
-                             f'nofollow">{label}</a></p>')
+                parts.append(f'<p class="embed"><a href="{esc(block.url)}" '
+                             f'rel="noopener noreferrer nofollow">{label}</a></p>')
     return "\n".join(parts)
 
 

@@ -6,7 +6,6 @@ tag set; every block is then built through its pydantic model, which sanitizes i
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
 from html.parser import HTMLParser
@@ -37,6 +36,7 @@ VOID_TAGS = {"br", "img"}
 STARTS_BLOCK = {"p", *HEADING_LEVELS, "blockquote", "ul", "ol", "figure"}
 BREAKS = {"p", "div", "li", "blockquote", "aside", *HEADING_LEVELS}
 _EDGE_BREAKS = re.compile(r"^(\s*<br>)+|(<br>\s*)+$")
+TOO_LONG = {"string_too_long", "too_long"}  # pydantic's error types for max_length
 
 
 def _clean_document(source: str) -> str:
@@ -124,7 +124,11 @@ class _Walker(HTMLParser):
             self.buf.append("<br>")
 
     def _list_item(self) -> None:
-        self.items.append(_EDGE_BREAKS.sub("", "".join(self.buf)))
+        # Blank ones (such as the whitespace before the first <li>) would count against the
+        # list's item limit before the block's own validator could drop them.
+        item = _EDGE_BREAKS.sub("", "".join(self.buf)).strip()
+        if item:
+            self.items.append(item)
         self.buf = []
 
     def _image(self, src: str, alt: str) -> None:
@@ -161,13 +165,19 @@ class _Walker(HTMLParser):
 
     @staticmethod
     def _add(out: list[Block], model: type, **fields: object) -> None:
-        # Skipped: empty once sanitized, or an image without an absolute http(s) URL.
-        with contextlib.suppress(ValidationError):
+        # Skipped: empty once sanitized, or an image without an absolute http(s) URL. A block over
+        # a length limit is refused instead, as in body_text: dropping it would lose real text.
+        try:
             out.append(model(**fields))
+        except ValidationError as exc:
+            if any(error["type"] in TOO_LONG for error in exc.errors()):
+                raise
 
 
 def blocks_from_html(source: str) -> list[Block]:
-    """Convert editor HTML into blocks; anything without a block mapping becomes paragraphs."""
+    """Convert editor HTML into blocks; anything without a block mapping becomes paragraphs.
+
+    Raises ValidationError when a block is over a length limit (a paragraph over `MAX_TEXT`)."""
     if not source or not source.strip():
         return []
     walker = _Walker()

@@ -52,8 +52,9 @@ SectionQ = Annotated[str | None, Query(max_length=100, description="Section slug
 TagQ = Annotated[list[str], Query(max_length=10, description=(
     "Tag slug; repeat to require several tags (all must match)"))]
 AuthorQ = Annotated[str | None, Query(max_length=200, description="Author slug")]
-LanguageQ = Annotated[str | None, Query(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
-                                        description="BCP 47 language tag, e.g. `en`, `ne`")]
+LanguageQ = Annotated[str | None, Query(
+    max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+    description="BCP 47 language tag, e.g. `en`, `ne`")]
 SortQ = Annotated[str, Query(max_length=20, description=(
     "`-published_at` (default), `published_at` or `-updated_at`"),
     json_schema_extra={"enum": list(queries.SORTS)})]

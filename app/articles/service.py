@@ -7,7 +7,7 @@ the write are one statement, so of two concurrent saves from the same revision e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,14 +57,20 @@ def _blocks(data: ArticleCreate | ArticleUpdate) -> list[Block] | None:
     if data.body is not None:
         return list(data.body)
     if data.body_html is not None:
-        return blocks_from_html(data.body_html)
+        return _converted("body_html", blocks_from_html, data.body_html)
     if data.body_text is not None:
-        try:
-            return paragraphs_from_text(data.body_text)
-        except ValidationError as exc:  # a paragraph over the length of a text block
-            raise InvalidArticle("A paragraph of body_text is too long", errors=[
-                {"loc": ["body", "body_text"], "msg": e["msg"]} for e in exc.errors()]) from None
+        return _converted("body_text", paragraphs_from_text, data.body_text)
     return None
+
+
+def _converted(field: str, convert: Callable[[str], list[Block]], source: str) -> list[Block]:
+    try:
+        return convert(source)
+    except ValidationError as exc:  # a block over a length limit, e.g. a paragraph over 20,000
+        kind = exc.title.removesuffix("Block").lower()  # the model's name: ParagraphBlock
+        raise InvalidArticle(f"A {kind} block of {field} is too long", errors=[
+            {"loc": ["body", field], "msg": f"{kind} block: {e['msg']}"}
+            for e in exc.errors()]) from None
 
 
 def body_columns(blocks: Sequence[Block]) -> dict[str, Any]:
@@ -181,6 +187,13 @@ def _require_revision(article: Article, expected_revision: int) -> None:
         raise StaleArticle(f"Article is at revision {article.revision}, not {expected_revision}")
 
 
+def _require_live(article: Article, done: str) -> None:
+    # A deleted article is frozen: only reads and restore touch it, so what an admin restores is
+    # exactly what was deleted (and a trashed article never changes status behind the scenes).
+    if article.deleted_at is not None:
+        raise ArticleStateConflict(f"A deleted article cannot be {done}; restore it first")
+
+
 def _apply(session: Session, article: Article, expected_revision: int, values: dict[str, Any], *,
            by: User | None, now: datetime, author_ids: list[int] | None = None,
            tag_id_list: list[int] | None = None) -> Article:
@@ -258,6 +271,8 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
 
 def update_article(session: Session, article: Article, data: ArticleUpdate, *,
                    expected_revision: int, by: User | None, now: datetime) -> Article:
+    _require_revision(article, expected_revision)
+    _require_live(article, "changed")
     given = data.model_fields_set
     values: dict[str, Any] = {}
     for name in ("title", "subtitle", "excerpt", "canonical_url"):
@@ -289,8 +304,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
 def publish_article(session: Session, article: Article, *, publish_at: datetime | None,
                     expected_revision: int, by: User | None, now: datetime) -> Article:
     _require_revision(article, expected_revision)
-    if article.deleted_at is not None:
-        raise ArticleStateConflict("A deleted article cannot be published; restore it first")
+    _require_live(article, "published")
     when = publish_at if publish_at and publish_at > now else now
     status = Status.scheduled if when > now else Status.published
     return _apply(session, article, expected_revision,
@@ -300,9 +314,11 @@ def publish_article(session: Session, article: Article, *, publish_at: datetime 
 def unpublish_article(session: Session, article: Article, *, expected_revision: int,
                       by: User | None, now: datetime) -> Article:
     _require_revision(article, expected_revision)
+    _require_live(article, "unpublished")
     if article.status not in (Status.published, Status.scheduled):
         raise ArticleStateConflict("Only a published or scheduled article can be unpublished")
-    return _apply(session, article, expected_revision, {"status": Status.draft.value}, by=by, now=now)
+    return _apply(session, article, expected_revision, {"status": Status.draft.value},
+                  by=by, now=now)
 
 
 def delete_article(session: Session, article: Article, *, expected_revision: int,
@@ -324,6 +340,8 @@ def restore_article(session: Session, article: Article, *, expected_revision: in
 def restore_revision(session: Session, article: Article, revision: ArticleRevision, *,
                      expected_revision: int, by: User | None, now: datetime) -> Article:
     """Bring back the content of an old revision (status and deletion stay as they are now)."""
+    _require_revision(article, expected_revision)
+    _require_live(article, "taken back to an earlier revision")
     snap = revision.snapshot
     values = {name: snap.get(name) for name in ("title", "subtitle", "excerpt", "language",
                                                 "source_name", "source_url", "copyright_holder",

@@ -4,8 +4,13 @@ Entries are the exact bytes the app answered (status 200 with an ETag, i.e. a `R
 keyed by the normalized request: host, path, sorted query string and whether gzip is accepted.
 Each entry records the content state it was rendered under: the `content_version` counter (bumped
 inside every content write's transaction) and the next scheduled publication time. Every request
-reads the current state from the primary before answering, so once a write is acknowledged no
-process serves what it replaced, and a scheduled article appears on time with no job runner.
+reads the current state before answering, from the database the responses are rendered from (the
+read engine: the primary, or the replica of `DATABASE_READ_URL`), so the cache is exactly as fresh
+as that database: a process serves nothing a write replaced once that database has the write, and
+a scheduled article appears on time with no job runner. With a replica, its lag is the only
+staleness (the Editorial API reads the primary). Reading the state on the primary instead would
+store a page the lagging replica rendered under the primary's newer version, and serve it until
+the next write.
 
 The state query is tiny, and concurrent requests share one: a request waits for the next query
 that *starts after it arrived* (never one already in flight, which could predate a commit), so
@@ -29,7 +34,7 @@ import anyio.to_thread
 from sqlalchemy import Engine, Integer, bindparam, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.db import UTCDateTime, get_read_engine, get_write_engine
+from app.core.db import UTCDateTime, get_read_engine
 from app.core.http import is_fresh
 from app.core.listing import now as default_now
 from app.core.listing import utc_now
@@ -51,11 +56,11 @@ STATE_SQL = text(
 State = tuple[int, datetime | None]
 
 
-def primary_engine() -> Engine:
-    """The primary, read without taking SQLite's write lock (the write engine begins IMMEDIATE;
-    on SQLite both engines open the same file, and a new read transaction sees every commit)."""
-    write = get_write_engine()
-    return get_read_engine() if write.dialect.name == "sqlite" else write
+def content_engine() -> Engine:
+    """Where the content state is read: the read engine, which renders the responses, so an
+    entry's state and its bytes come from one database. (On SQLite both engines open the same
+    file; the read engine takes no write lock, and a new read transaction sees every commit.)"""
+    return get_read_engine()
 
 
 def read_state(engine: Engine, now: datetime) -> State:
@@ -204,7 +209,7 @@ class ResponseCache:
     """The entries and the content state of one process. `EdgeMiddleware` asks it first, so a
     hit is answered before routing, dependencies or any other middleware run."""
 
-    def __init__(self, *, entries: int, engine: Callable[[], Engine] = primary_engine,
+    def __init__(self, *, entries: int, engine: Callable[[], Engine] = content_engine,
                  overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
         self.entries = LRU(entries)
         # The clock is the app's `now` dependency, so overriding it moves the cache's time too.
@@ -385,7 +390,7 @@ class ResponseCache:
 class ResponseCacheMiddleware:
     """The cache as a plain ASGI middleware, for an app without `EdgeMiddleware`."""
 
-    def __init__(self, app: ASGIApp, *, entries: int, engine: Callable[[], Engine] = primary_engine,
+    def __init__(self, app: ASGIApp, *, entries: int, engine: Callable[[], Engine] = content_engine,
                  overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
         self.app = app
         self.cache = ResponseCache(entries=entries, engine=engine, overrides=overrides)

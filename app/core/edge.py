@@ -31,6 +31,7 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.cache import ResponseCache
@@ -82,6 +83,29 @@ def surface_cors(settings: Settings) -> tuple[CORSMiddleware, CORSMiddleware]:
                                expose_headers=["ETag", "Location", "X-Request-ID"],
                                allow_credentials=False, max_age=600)
     return public, editorial
+
+
+def preflight_problem(cors: CORSMiddleware, request_headers: Headers, surface: str,
+                      path: str) -> Response:
+    """A refused preflight as a 400 problem naming what the policy does not allow (Starlette
+    answers plain text, and on an any-origin policy still says `Access-Control-Allow-Origin: *`).
+    Starlette has decided; this only explains, and sends no `Access-Control-*` header."""
+    refused: list[str] = []
+    if not cors.is_allowed_origin(request_headers["origin"]):
+        refused.append("this origin")  # not echoed back, nor which origins are allowed
+    method = request_headers["access-control-request-method"]
+    if method not in cors.allow_methods:
+        refused.append(f"the method {method[:20]!r} (allowed: {', '.join(cors.allow_methods)})")
+    requested = request_headers.get("access-control-request-headers") or ""
+    names = [h.strip() for h in requested.split(",") if h.strip()]
+    bad = [h for h in names if h.lower() not in cors.allow_headers]
+    if bad and not cors.allow_all_headers:
+        refused.append(f"the header(s) {', '.join(repr(h[:40]) for h in bad[:5])}")
+    if not refused:  # e.g. Access-Control-Request-Private-Network
+        refused.append("this request")
+    return problem_response(400, title="CORS preflight rejected", slug="cors-preflight-rejected",
+                            detail=f"The {surface} CORS policy does not allow {'; '.join(refused)}",
+                            instance=path)
 
 
 # A random prefix per process and a counter: unique across processes, and no system call per
@@ -194,7 +218,11 @@ class EdgeMiddleware:
                         else self.public_cors)
                 if (scope["method"] == "OPTIONS"
                         and "access-control-request-method" in request_headers):
-                    preflight, cors = cors.preflight_response(request_headers), None
+                    preflight = cors.preflight_response(request_headers)
+                    if preflight.status_code >= 400:
+                        surface = "Editorial API" if cors is self.editorial_cors else "public API"
+                        preflight = preflight_problem(cors, request_headers, surface, path)
+                    cors = None
                     await preflight(scope, receive, edge_send)
                     return
             if await self._rate_limited(scope, receive, edge_send, state):

@@ -28,7 +28,8 @@ def etag_for(body: bytes) -> str:
 
 def public_cache_control() -> str:
     s = get_settings()
-    return f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}"
+    return (f"public, max-age={s.cache_max_age}, "
+            f"stale-while-revalidate={s.cache_stale_while_revalidate}")
 
 
 PRIVATE_CACHE_CONTROL = "private, no-store"

@@ -65,7 +65,8 @@ def parse_fields(fields: str | None, model: type[BaseModel]) -> set[str] | None:
     if unknown:
         raise Unprocessable(
             f"Unknown field(s): {', '.join(unknown)}",
-            errors=[{"loc": ["query", "fields"], "msg": f"unknown field {name!r}"} for name in unknown],
+            errors=[{"loc": ["query", "fields"], "msg": f"unknown field {name!r}"}
+                    for name in unknown],
         )
     return names
 

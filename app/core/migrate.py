@@ -7,12 +7,13 @@ from alembic.config import Config
 
 from app.core.config import REPO_ROOT, get_settings
 
-
 # Search structures made by hand in the initial migration, per dialect; autogenerate ignores them.
 SEARCH_OBJECTS = {"article_fts", "search_vector", "ix_article_search_vector"}
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+# Alembic calls the filter with these five arguments; only the name matters here.
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,  # noqa: ARG001
+                   compare_to: object) -> bool:  # noqa: ARG001
     """Alembic's filter: leave the per-dialect full-text objects out of comparisons."""
     return not (name in SEARCH_OBJECTS or (name or "").startswith("article_fts"))
 

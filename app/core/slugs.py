@@ -17,8 +17,10 @@ def slugify(text: str) -> str:
                     word_boundary=True) or "untitled"
 
 
-def unique_slug(session: Session, column: Column, wanted: str, *, taken: set[str] = frozenset()) -> str:  # type: ignore[type-arg,assignment]
-    """`wanted`, or `wanted-2`, `wanted-3`, ... whichever is free in `column` (and not in `taken`)."""
+def unique_slug(session: Session, column: Column, wanted: str, *,  # type: ignore[type-arg]
+                taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """`wanted`, or `wanted-2`, `wanted-3`, ... whichever is free in `column` (and not in
+    `taken`)."""
     base = slugify(wanted)
     existing = set(session.exec(select(column).where(
         (column == base) | column.startswith(base + "-"))).all()) | set(taken)

@@ -26,6 +26,7 @@ from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
 from app.core.config import REPO_ROOT, get_settings
 from app.core.counters import CHANGE_SEQ, bump
+from app.core.db import SQLITE_CACHE_KIB
 from app.core.slugs import slugify
 from app.importer.service import import_page
 from app.syndication import changes
@@ -241,7 +242,7 @@ def _bulk_pragmas(session: Session) -> Iterator[None]:
     try:
         yield
     finally:
-        session.execute(text("PRAGMA cache_size=-2000"))
+        session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}"))  # the engine's
         session.execute(text("PRAGMA wal_autocheckpoint=1000"))
 
 

@@ -30,7 +30,8 @@ FEED_RESPONSES = {
     200: {"description": "The feed", "content": {
         "application/feed+json": {"schema": {"type": "object"}, "example": {
             "version": "https://jsonfeed.org/version/1.1", "title": "Khabar", "items": []}},
-        "application/rss+xml": {"schema": {"type": "string"}, "example": "<rss version=\"2.0\">…</rss>"},
+        "application/rss+xml": {"schema": {"type": "string"},
+                                "example": "<rss version=\"2.0\">…</rss>"},
         "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"},
     }},
 }
@@ -113,7 +114,8 @@ def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Resp
     """Articles published in the last 48 hours, at most 1,000, as Google News asks."""
     settings = get_settings()
     filters = queries.ArticleFilters(published_after=now - timedelta(days=2))
-    stmt = queries.filtered(filters, now).order_by(col(Article.published_at).desc()).limit(SITEMAP_MAX)
+    stmt = (queries.filtered(filters, now).order_by(col(Article.published_at).desc())
+            .limit(SITEMAP_MAX))
     articles = list(session.exec(stmt).all())
     ET.register_namespace("", SITEMAP_NS)
     ET.register_namespace("news", NEWS_NS)

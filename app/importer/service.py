@@ -32,7 +32,8 @@ def import_page(session: Session, text: str, *, now: datetime, by: User | None =
     page = parse_page(text, timezone=get_settings().tz)
     author_slugs = None
     if page.author is not None:
-        author = authors_service.find_or_add(session, page.author.name, bio=page.author.bio, now=now)
+        author = authors_service.find_or_add(session, page.author.name, bio=page.author.bio,
+                                             now=now)
         author_slugs = [author.slug]
     data = ArticleCreate(
         title=page.title,
@@ -40,7 +41,8 @@ def import_page(session: Session, text: str, *, now: datetime, by: User | None =
         section=section,
         authors=author_slugs,
         source=SourceInput(name=page.source_name) if page.source_name else None,
-        rights=RightsInput(copyright_holder=page.copyright_holder) if page.copyright_holder else None,
+        rights=(RightsInput(copyright_holder=page.copyright_holder)
+                if page.copyright_holder else None),
     )
     published_at = page.published_at or now
     article = articles_service.create_article(

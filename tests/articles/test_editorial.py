@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.articles.models import Article
+from app.articles import service as articles_service
+from app.articles.errors import ArticleStateConflict
+from app.articles.models import Article, ArticleRevision, ArticleUpdate
 from app.core import listing
 from app.core.db import get_write_engine
 from tests.articles.newsroom import Newsroom, if_match
@@ -52,6 +54,16 @@ COLLECTION_MATRIX = [pytest.param(method, path, body, who, expected, id=f"{name}
                      for name, method, path, body, statuses in COLLECTION_ROUTES
                      for who, expected in zip(("anon", "bad", "writer", "editor", "admin"),
                                               statuses, strict=True)]
+
+
+# Every editorial state change on a deleted article, as (method, path, JSON body).
+DELETED_ARTICLE_CHANGES = [
+    pytest.param("POST", "/publish", None, id="publish"),
+    pytest.param("POST", "/publish", {"publish_at": "2999-01-01T00:00:00Z"}, id="schedule"),
+    pytest.param("POST", "/unpublish", None, id="unpublish"),
+    pytest.param("PATCH", "", {"title": "Changed"}, id="edit"),
+    pytest.param("POST", "/revisions/1/restore", None, id="restore-revision"),
+]
 
 
 def headers_of(room: Newsroom, who: str) -> dict[str, str]:
@@ -214,6 +226,44 @@ class TestPreconditions:
                                       json={"title": "x"} if method == "PATCH" else None,
                                       headers={**h, **if_match(deleted)})
             assert response.status_code == 409, (path, method, response.text)
+
+    @pytest.mark.parametrize(("method", "path", "body"), DELETED_ARTICLE_CHANGES)
+    def test_a_deleted_article_changes_only_by_restore(
+            self, client: TestClient, newsroom: Newsroom, method: str, path: str,
+            body: dict[str, str] | None) -> None:
+        deleted = newsroom.article(state="deleted")  # published, then deleted
+        url = f"{BASE}/{deleted.id}"
+        h = newsroom.headers["admin"]
+        revisions = client.get(f"{url}/revisions", headers=h).json()["data"]
+        response = client.request(method, f"{url}{path}", json=body,
+                                  headers={**h, **if_match(deleted)})
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "restore it first" in response.json()["detail"]
+        after = stored(deleted.id)
+        assert (after.revision, after.status, after.title, after.deleted_at) == (
+            deleted.revision, deleted.status, deleted.title, deleted.deleted_at)
+        assert client.get(f"{url}/revisions", headers=h).json()["data"] == revisions
+        assert client.get(url, headers=h).status_code == 200
+        restored = client.post(f"{url}/restore", headers={**h, **if_match(deleted)})
+        assert restored.status_code == 200, restored.text
+        assert restored.json()["status"] == "published"
+
+    def test_the_service_refuses_content_changes_to_a_deleted_article(
+            self, newsroom: Newsroom) -> None:
+        # The routes stop these in a dependency; the use cases refuse them on their own as well.
+        deleted = newsroom.article(state="deleted")
+        revision = newsroom.session.exec(select(ArticleRevision).where(
+            ArticleRevision.article_id == deleted.id, ArticleRevision.revision == 1)).one()
+        common: dict[str, Any] = {"expected_revision": deleted.revision, "by": newsroom.admin,
+                                  "now": datetime.now(UTC)}
+        with pytest.raises(ArticleStateConflict):
+            articles_service.update_article(newsroom.session, deleted,
+                                            ArticleUpdate(title="Changed"), **common)
+        with pytest.raises(ArticleStateConflict):
+            articles_service.restore_revision(newsroom.session, deleted, revision, **common)
+        newsroom.release()
+        assert stored(deleted.id).revision == deleted.revision
 
 
 class TestRevisions:
@@ -393,6 +443,28 @@ class TestInput:
         response = client.post(BASE, json={"title": "Who wrote this"}, headers=headers)
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["body", "authors"]
+
+    @pytest.mark.parametrize(("field", "too_long"), [
+        ("body_html", "<p>Fine.</p><p>" + "a" * 20_001 + "</p>"),
+        ("body_text", "Fine.\n\n" + "a" * 20_001),
+    ])
+    def test_a_paragraph_over_20000_characters_is_422(
+            self, client: TestClient, newsroom: Newsroom, field: str, too_long: str) -> None:
+        h = newsroom.headers["editor"]
+        before = client.get(BASE, headers=h).json()["data"]
+        created = client.post(BASE, json={"title": "Long", field: too_long}, headers=h)
+        assert created.status_code == 422, created.text
+        assert created.headers["content-type"] == "application/problem+json"
+        assert created.json()["errors"][0]["loc"] == ["body", field]
+        assert "20000 characters" in created.json()["errors"][0]["msg"]
+        assert client.get(BASE, headers=h).json()["data"] == before
+        article = newsroom.article()
+        patched = client.patch(f"{BASE}/{article.id}", json={field: too_long},
+                               headers={**h, **if_match(article)})
+        assert patched.status_code == 422, patched.text
+        assert patched.json()["errors"][0]["loc"] == ["body", field]
+        after = stored(article.id)
+        assert (after.revision, after.body) == (article.revision, article.body)
 
     def test_tags_are_created_and_body_text_is_split(
             self, client: TestClient, newsroom: Newsroom) -> None:

@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.articles.blocks import (
+    MAX_TEXT,
     BlockList,
     BlockquoteBlock,
     HeadingBlock,
@@ -183,6 +184,24 @@ def test_whitespace_is_collapsed():
     assert dump("<p>\n  a\n\n   b  <em> c </em>\n</p>") == [
         {"type": "paragraph", "text": "a b <em> c </em>"}
     ]
+
+
+@pytest.mark.parametrize("source", [
+    "<p>" + "a" * (MAX_TEXT + 1) + "</p><p>short</p>",
+    "a" * (MAX_TEXT + 1),
+    "<h2>" + "a" * (MAX_TEXT + 1) + "</h2>",
+    "<ul>" + "<li>x</li>" * 501 + "</ul>",
+], ids=["paragraph", "loose-text", "heading", "list-of-501"])
+def test_a_block_over_its_length_limit_is_refused_not_dropped(source):
+    with pytest.raises(ValidationError):
+        blocks_from_html(source)
+
+
+def test_blocks_at_their_length_limit_are_kept():
+    [paragraph] = blocks_from_html("<p>" + "a" * MAX_TEXT + "</p>")
+    assert len(paragraph.text) == MAX_TEXT
+    [listing] = blocks_from_html("<ul>\n" + "<li>x</li>\n" * 500 + "</ul>")
+    assert len(listing.items) == 500
 
 
 # --- XSS corpus ----------------------------------------------------------------------------

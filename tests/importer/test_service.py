@@ -71,7 +71,8 @@ class TestImportFailures:
         assert self._counts(session) == (0, 0)
 
 
-def test_cli_import_reports_bad_input_in_one_line(tmp_path, database_url, engine) -> None:
+@pytest.mark.usefixtures("engine")
+def test_cli_import_reports_bad_input_in_one_line(tmp_path, database_url) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("\n\n", encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "app.cli", "import", str(bad)],

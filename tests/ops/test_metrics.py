@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -52,7 +53,8 @@ class TestMetrics:
 class TestMetricsToken:
     """With KHABAR_METRICS_TOKEN set, only the operator's scraper reads /metrics."""
 
-    def test_requires_the_bearer_token(self, engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    @pytest.mark.usefixtures("engine")
+    def test_requires_the_bearer_token(self, monkeypatch) -> None:  # type: ignore[no-untyped-def]
         from fastapi.testclient import TestClient
 
         from app.core.config import get_settings

@@ -1,6 +1,6 @@
-"""Servers a fault test may stop and start: a private PostgreSQL cluster and a private Redis on
-free ports in temporary directories (never the shared ones on 5432/6379), and a live
-`khabar serve` whose log the test reads afterwards.
+"""Servers a fault test may stop and start: a private PostgreSQL cluster (and a streaming
+replica of it) and a private Redis on free ports in temporary directories (never the shared ones
+on 5432/6379), and a live `khabar serve` whose log the test reads afterwards.
 
 Each is a context manager that kills what it started and removes its directory, even when the
 test fails half-way.
@@ -90,6 +90,49 @@ def private_postgres() -> Iterator[PrivatePostgres]:
                 server.stop("immediate")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def private_replica(primary: PrivatePostgres,
+                    timeout: float = 30) -> Iterator[PrivatePostgres]:
+    """A hot standby of `primary` (a `private_postgres()`), streaming from it, started. initdb's
+    pg_hba.conf already lets the superuser replicate over 127.0.0.1 (trust), and PostgreSQL 15's
+    defaults (wal_level=replica, max_wal_senders=10) need nothing more."""
+    root = Path(tempfile.mkdtemp(prefix="khabar-pg-replica-"))
+    try:
+        shutil.chown(root, "postgres")
+        # -R writes standby.signal and primary_conninfo; -c fast skips the checkpoint wait.
+        _as_postgres(PG_BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port),
+                     "-U", "postgres", "-D", root / "data", "-R", "-X", "stream", "-c", "fast",
+                     "--no-sync")
+        server = PrivatePostgres(root, free_port())
+        server.start()
+        try:
+            _wait_streaming(server, timeout)
+            yield server
+        finally:
+            if server.running():
+                server.stop("immediate")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_streaming(replica: PrivatePostgres, timeout: float) -> None:
+    engine = create_engine(replica.url(), isolation_level="AUTOCOMMIT")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as conn:
+                recovering = conn.execute(text("SELECT pg_is_in_recovery()")).scalar()
+                status = conn.execute(text("SELECT status FROM pg_stat_wal_receiver")).scalar()
+            if recovering and status == "streaming":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the replica on port {replica.port} is not streaming "
+                                   f"(in recovery: {recovering}, receiver: {status})")
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
 
 
 @dataclass

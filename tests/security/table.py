@@ -250,7 +250,7 @@ TABLE: dict[str, Spec] = {
     "POST /v1/editorial/articles/{article_id}/publish": Spec(
         "editor", articles(_all(403), _unless_deleted(200)), kind="article", writes=True),
     "POST /v1/editorial/articles/{article_id}/unpublish": Spec(
-        "editor", articles(_all(403), lambda t: 200 if t in LIVE_STATUS else 409),
+        "editor", articles(_all(403), lambda t: 200 if t in LIVE_STATUS - {"deleted"} else 409),
         kind="article", writes=True),
     "GET /v1/editorial/articles/{article_id}/revisions": Spec(
         "writer", articles(_all(200), _all(200)), kind="article"),

