@@ -97,7 +97,7 @@ def apply(session: Session, partner: Partner, author: str, op: tuple) -> None:  
     rev = article.revision
     deleted = article.deleted_at is not None
     live = article.status in ("published", "scheduled")
-    if kind == "edit":
+    if kind == "edit" and not deleted:
         articles_service.update_article(session, article, ArticleUpdate(title=f"T{rev}"),
                                         expected_revision=rev, by=None, now=now)
     elif kind == "unpublish" and live:
