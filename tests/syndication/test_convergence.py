@@ -97,7 +97,9 @@ def apply(session: Session, partner: Partner, author: str, op: tuple) -> None:  
     rev = article.revision
     deleted = article.deleted_at is not None
     live = article.status in ("published", "scheduled")
-    if kind == "edit" and not deleted:
+    if deleted and kind not in ("restore", "delete"):
+        return  # a trashed article refuses every change but restore (409)
+    if kind == "edit":
         articles_service.update_article(session, article, ArticleUpdate(title=f"T{rev}"),
                                         expected_revision=rev, by=None, now=now)
     elif kind == "unpublish" and live:
