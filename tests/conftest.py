@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,24 @@ def _migrated(url: str) -> Iterator[str]:
     _reset_caches()
     upgrade("head", url)
     yield url
+    _reset_caches()
+
+
+@pytest.fixture
+def reconfigure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """reconfigure(NAME="value", OTHER=None): set (None: unset) environment settings and rebuild
+    settings and engines from them; the run's own configuration comes back after the test."""
+
+    def apply(**env: str | None) -> None:
+        for name, value in env.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        _reset_caches()
+
+    yield apply
+    monkeypatch.undo()
     _reset_caches()
 
 

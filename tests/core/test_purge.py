@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from app.authors.models import Author
 from app.core import purge
-from app.core.config import get_settings
 from app.syndication import changes
 
 
@@ -51,20 +50,16 @@ class Receiver:
             time.sleep(0.02)
 
 
-def _configure(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    monkeypatch.setenv("KHABAR_PURGE_URL", url)
-    monkeypatch.setenv("KHABAR_PURGE_HEADERS", '{"Fastly-Key": "cdn-token"}')
-    get_settings.cache_clear()
+def _purge_to(reconfigure: Callable[..., None], url: str) -> None:
+    reconfigure(KHABAR_PURGE_URL=url, KHABAR_PURGE_HEADERS='{"Fastly-Key": "cdn-token"}')
 
 
 @pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+def receiver(reconfigure: Callable[..., None]) -> Iterator[Receiver]:
     receiver = Receiver()
-    _configure(monkeypatch, receiver.url)
+    _purge_to(reconfigure, receiver.url)
     yield receiver
     receiver.server.shutdown()
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def test_publishing_purges_the_article_its_authors_and_the_lists(
@@ -102,11 +97,12 @@ def test_a_rolled_back_write_purges_nothing(receiver: Receiver, session: Session
 
 
 def test_a_cdn_that_is_down_never_fails_a_write(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, client: TestClient,
+        reconfigure: Callable[..., None], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, client: TestClient,
         auth_headers: Callable[..., dict[str, str]]) -> None:
     closed = Receiver()
     closed.server.server_close()  # nothing listens on this port any more
-    _configure(monkeypatch, closed.url)
+    _purge_to(reconfigure, closed.url)
     monkeypatch.setattr(purge, "RETRY_DELAYS", (0.01,))
     with caplog.at_level(logging.WARNING, logger="khabar.purge"):
         created = client.post("/v1/editorial/sections", headers=auth_headers("editor"),
@@ -117,4 +113,3 @@ def test_a_cdn_that_is_down_never_fails_a_write(
             assert time.monotonic() < deadline, "the failed purge was never logged"
             time.sleep(0.02)
     assert "ConnectError" in caplog.text
-    get_settings.cache_clear()

@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-
-from app.core.config import get_settings
-from app.core.db import get_read_engine, get_write_engine
 
 UNREACHABLE = "postgresql+psycopg://khabar:secret@127.0.0.1:1/khabar"
 # The run's own database is set up first, so the fixture below restores its URL afterwards.
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
-def _clear_engine_caches() -> None:
-    for cached in (get_write_engine, get_read_engine):
-        if cached.cache_info().currsize:
-            cached().dispose()
-        cached.cache_clear()
-    get_settings.cache_clear()
-
-
 @pytest.fixture
-def unreachable_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def unreachable_client(reconfigure: Callable[..., None]) -> Iterator[TestClient]:
     """A fresh app whose database is a PostgreSQL port nobody listens on."""
     from app.main import create_app
 
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
-    monkeypatch.delenv("DATABASE_READ_URL", raising=False)
-    _clear_engine_caches()
-    try:
-        with TestClient(create_app(), raise_server_exceptions=False) as client:
-            yield client
-    finally:
-        monkeypatch.undo()  # the real test database again, for the next test's engines
-        _clear_engine_caches()
+    reconfigure(DATABASE_URL=UNREACHABLE, DATABASE_READ_URL=None)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
 
 
 def _assert_problem_503(response) -> None:  # type: ignore[no-untyped-def]

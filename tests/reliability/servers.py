@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,14 @@ from tests.clients.live import REPO, free_port, wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 KHABAR = Path(sys.executable).parent / "khabar"
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.05)
 
 
 def _as_postgres(*args: str | Path) -> None:
@@ -71,6 +79,18 @@ class PrivatePostgres:
 
 
 @contextmanager
+def _started(root: Path) -> Iterator[PrivatePostgres]:
+    """The cluster in `root`, started on a free port, stopped afterwards."""
+    server = PrivatePostgres(root, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.running():
+            server.stop("immediate")
+
+
+@contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A PostgreSQL 15 cluster of our own (trust auth, 127.0.0.1 only), started."""
     if not (PG_BIN / "pg_ctl").exists():
@@ -81,13 +101,8 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.chown(root, "postgres")
         _as_postgres(PG_BIN / "initdb", "-D", root / "data", "-A", "trust", "-U", "postgres",
                      "-E", "UTF8", "--no-sync")
-        server = PrivatePostgres(root, free_port())
-        server.start()
-        try:
+        with _started(root) as server:
             yield server
-        finally:
-            if server.running():
-                server.stop("immediate")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -105,14 +120,9 @@ def private_replica(primary: PrivatePostgres,
         _as_postgres(PG_BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port),
                      "-U", "postgres", "-D", root / "data", "-R", "-X", "stream", "-c", "fast",
                      "--no-sync")
-        server = PrivatePostgres(root, free_port())
-        server.start()
-        try:
+        with _started(root) as server:
             _wait_streaming(server, timeout)
             yield server
-        finally:
-            if server.running():
-                server.stop("immediate")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -19,32 +19,15 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
 from app.authors.models import Author
-from app.core.config import get_settings
 from app.core.db import get_read_engine, get_write_engine
 
 POOL_TIMEOUT = 0.5
 SLACK = 4.0  # generous: a loaded CI machine, never a measure of speed
 
 
-def _clear_engine_caches() -> None:
-    for cached in (get_write_engine, get_read_engine):
-        if cached.cache_info().currsize:
-            cached().dispose()
-        cached.cache_clear()
-    get_settings.cache_clear()
-
-
 @pytest.fixture
-def small_pool(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: ARG001
-    # `engine`: the run's database, migrated, and emptied after the test.
-    monkeypatch.setenv("KHABAR_DB_POOL_SIZE", "2")
-    monkeypatch.setenv("KHABAR_DB_POOL_TIMEOUT", str(POOL_TIMEOUT))
-    _clear_engine_caches()
-    try:
-        yield
-    finally:
-        monkeypatch.undo()
-        _clear_engine_caches()
+def small_pool(reconfigure: Callable[..., None]) -> None:
+    reconfigure(KHABAR_DB_POOL_SIZE="2", KHABAR_DB_POOL_TIMEOUT=str(POOL_TIMEOUT))
 
 
 def hold_every_connection(engine: Engine) -> list[Connection]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -29,7 +28,7 @@ from app.users.models import Role, UserCreate
 from tests.conftest import BASE_URL
 from tests.factories import PASSWORD
 from tests.reliability.load import Load, Outcome, send, server_errors
-from tests.reliability.servers import live_server, private_postgres
+from tests.reliability.servers import live_server, private_postgres, wait_until
 
 pytestmark = pytest.mark.skipif(
     not BASE_URL.startswith("postgresql"),
@@ -78,14 +77,6 @@ def read(client: httpx.Client, n: int) -> httpx.Response:
 def acknowledged(outcomes: list[Outcome]) -> dict[str, str]:
     """id -> title of every create the server answered 201."""
     return {str(o.json()["id"]): o.json()["title"] for o in outcomes if o.status == 201}
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {seconds} s")
-        time.sleep(0.05)
 
 
 def assert_fast_outage_problem(outcome: Outcome) -> None:

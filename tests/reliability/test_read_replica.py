@@ -11,9 +11,6 @@ It brings its own primary and replica, so it runs in the suite's PostgreSQL pass
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -25,6 +22,7 @@ from tests.reliability.servers import (
     live_server,
     private_postgres,
     private_replica,
+    wait_until,
 )
 from tests.reliability.test_postgres_restart import DESK, seed
 
@@ -35,14 +33,6 @@ pytestmark = pytest.mark.skipif(
 EDITORIAL = "/v1/editorial/articles"
 OLD_TITLE = "Budget passes on first reading"
 NEW_TITLE = "Budget passes on second reading"
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {seconds} s")
-        time.sleep(0.05)
 
 
 def superuser(server: PrivatePostgres) -> Engine:

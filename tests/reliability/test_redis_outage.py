@@ -16,7 +16,7 @@ import httpx
 
 from app.articles.models import Article
 from tests.reliability.load import Load, server_errors
-from tests.reliability.servers import live_server, private_redis
+from tests.reliability.servers import live_server, private_redis, wait_until
 from tests.syndication.conftest import PartnerMaker, make_partner  # noqa: F401  (fixture)
 
 LIMIT = 5
@@ -28,14 +28,6 @@ FAIL_FAST_SECONDS = 5.0
 def forwarded(ip: str) -> dict[str, str]:
     # The live server trusts 127.0.0.1 as a proxy, so each test "client" is an X-Forwarded-For.
     return {"X-Forwarded-For": ip}
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {seconds} s")
-        time.sleep(0.1)
 
 
 def test_limits_fail_open_while_redis_is_down_and_count_again_once_it_is_back(
