@@ -73,7 +73,7 @@ class RevisionNotFound(NotFound):
 class ImportRequest(BaseModel):
     """A raw news page (like the seed document) as text, with where to file it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types exactly: 0 is no boolean
     text: str = PydanticField(min_length=1, max_length=900_000, description="The page, as text")
     section: str | None = PydanticField(default=None, max_length=100, description="Section slug")
     publish: bool = PydanticField(default=False, description=(

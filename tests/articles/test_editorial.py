@@ -521,6 +521,18 @@ class TestImport:
         assert response.json()["status"] == "published"
         assert client.get(f"/v1/articles/{response.json()['slug']}").status_code == 200
 
+    @pytest.mark.parametrize("body", [{"publish": 0}, {"publish": "yes"}, {"section": 7}])
+    def test_json_of_the_wrong_type_is_422_and_stores_nothing(
+            self, client: TestClient, newsroom: Newsroom, seed_text: str,
+            body: dict[str, object]) -> None:
+        # Found by `make fuzz`: `"publish": 0` used to be read as false and a draft stored.
+        editor = newsroom.headers["editor"]
+        response = client.post("/v1/editorial/import", headers=editor,
+                               json={"text": seed_text, **body})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert client.get("/v1/editorial/articles", headers=editor).json()["data"] == []
+
     @pytest.mark.parametrize("text", ["   \n\n  ", "March 14, 2021\n"])
     def test_unreadable_pages_are_422_naming_the_line(
             self, client: TestClient, newsroom: Newsroom, text: str) -> None:
