@@ -10,12 +10,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 BASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
 # Tests never talk to a real Redis unless they ask for it (tests/... that need Redis set it).
@@ -42,17 +47,35 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'khabar-test.db'}"
         yield from _migrated(url)
         return
+    with postgres_database(f"khabar_test_{worker_id}") as url:
+        yield from _migrated(url)
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the run's server (named `prefix` and a random
+    suffix), dropped afterwards: the URL of it."""
     base = make_url(BASE_URL)
-    name = f"khabar_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield from _migrated(base.set(database=name).render_as_string(hide_password=False))
+        yield base.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the run's kind, apart from the run's test database."""
+    if not BASE_URL.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    with postgres_database("khabar_scratch") as url:
+        yield url
 
 
 def _migrated(url: str) -> Iterator[str]:
@@ -81,6 +104,27 @@ def reconfigure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]
     yield apply
     monkeypatch.undo()
     _reset_caches()
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch,
+              engine: Any) -> Iterator[Callable[..., FastAPI]]:  # noqa: ARG001 (migrated DB)
+    """configure(NAME="value") -> a new app built with these settings, with rate-limit counters
+    of its own (a fresh key prefix)."""
+    from app.core.config import get_settings
+    from app.main import create_app
+
+    def build(**env: str) -> FastAPI:
+        monkeypatch.setenv("KHABAR_RATE_LIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        app = create_app()
+        get_settings.cache_clear()
+        return app
+
+    yield build
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ upgrade/downgrade round trip leaves the schema exactly as it found it.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -23,7 +22,6 @@ from pytest_alembic.tests import (
 )
 from pytest_alembic.tests.experimental import test_downgrade_leaves_no_trace
 from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 import app.models  # noqa: F401  (every table on the metadata autogenerate compares with)
 from app.core.db import build_engine
@@ -40,24 +38,6 @@ __all__ = [  # collected from here, so they run on this run's engine
     "test_upgrade",
 ]
 
-
-@pytest.fixture
-def scratch_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """An empty database of the run's kind, separate from the run's test database."""
-    if not BASE_URL.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    base = make_url(BASE_URL)
-    name = f"khabar_scratch_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

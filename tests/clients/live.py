@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -39,24 +40,15 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> No
 
 
 @contextmanager
-def live_api(database_url: str, *, redis_url: str | None = None, **env: str) -> Iterator[str]:
-    """Yields the base URL (`http://127.0.0.1:<port>`) of `uvicorn app.asgi:app`. It uses Redis
-    only when `redis_url` is given (never one inherited from the environment)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    environ = {**os.environ, "DATABASE_URL": database_url, "KHABAR_PUBLIC_BASE_URL": base,
-               "KHABAR_RATE_LIMIT_PUBLIC": "0", **env}
-    environ.pop("REDIS_URL", None)
-    if redis_url:
-        environ["REDIS_URL"] = redis_url
+def serving(command: list[str], base: str, health_path: str = "/healthz",
+            **popen: Any) -> Iterator[str]:
+    """Runs `command` (a server that will answer on `base`) until the block ends; yields `base`
+    once `health_path` answers. Its output goes to a temporary file, quoted if it never answers."""
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=REPO, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
         try:
             try:
-                wait_for(f"{base}/healthz", proc)
+                wait_for(f"{base}{health_path}", proc)
             except (RuntimeError, TimeoutError) as exc:
                 log.seek(0)
                 output = log.read().decode(errors="replace")[-4000:]
@@ -72,17 +64,25 @@ def live_api(database_url: str, *, redis_url: str | None = None, **env: str) -> 
 
 
 @contextmanager
+def live_api(database_url: str, *, redis_url: str | None = None, **env: str) -> Iterator[str]:
+    """Yields the base URL (`http://127.0.0.1:<port>`) of `uvicorn app.asgi:app`. It uses Redis
+    only when `redis_url` is given (never one inherited from the environment)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environ = {**os.environ, "DATABASE_URL": database_url, "KHABAR_PUBLIC_BASE_URL": base,
+               "KHABAR_RATE_LIMIT_PUBLIC": "0", **env}
+    environ.pop("REDIS_URL", None)
+    if redis_url:
+        environ["REDIS_URL"] = redis_url
+    with serving([sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1",
+                  "--port", str(port), "--log-level", "warning"], base, cwd=REPO, env=environ):
+        yield base
+
+
+@contextmanager
 def static_site(directory: Path) -> Iterator[str]:
     """`python -m http.server` serving `directory` on another free port: another origin."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/", proc)
+    with serving([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                  "--directory", str(directory)], f"http://127.0.0.1:{port}", "/") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

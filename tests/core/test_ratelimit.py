@@ -5,31 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from app.core.config import get_settings
-
 REDIS = "redis://127.0.0.1:6379/{db}"
 
-
-@pytest.fixture
-def configure(monkeypatch, engine):  # type: ignore[no-untyped-def]  # noqa: ARG001 (migrated DB)
-    """configure(**env) -> a new app built with these settings."""
-    from app.main import create_app
-
-    def build(**env: str):  # type: ignore[no-untyped-def]
-        monkeypatch.setenv("KHABAR_RATE_LIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        app = create_app()
-        get_settings.cache_clear()
-        return app
-
-    yield build
-    get_settings.cache_clear()
 
 
 def partner_key(make_partner, rate_limit: str | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -64,24 +64,6 @@ def _wait_for(writer: Writer, count: int) -> None:
         writer.stop.wait(0.01)
 
 
-@pytest.fixture
-def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database to restore into (for PostgreSQL created here and dropped after)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    base = make_url(database_url)
-    name = f"khabar_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def _article_ids(url: str) -> set[str]:
     engine = create_engine(url)

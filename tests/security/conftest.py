@@ -15,7 +15,6 @@ read by many tests cannot rest on it. Two fixtures build the world on the worker
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,20 +83,14 @@ def world_client(world_app: FastAPI) -> Iterator[TestClient]:
 def served(request: pytest.FixtureRequest) -> Iterator[str]:
     """The base URL of the app as the image serves it (`khabar serve`: uvicorn with its own
     settings), on this worker's database."""
-    from tests.clients.live import free_port, wait_for
+    from tests.clients.live import free_port, serving
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": request.getfixturevalue("database_url")}
     khabar = Path(sys.executable).parent / "khabar"
-    proc = subprocess.Popen([str(khabar), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/healthz", proc)
+    with serving([str(khabar), "serve", "--port", str(port)], f"http://127.0.0.1:{port}",
+                 env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @contextmanager

@@ -23,40 +23,18 @@ writer cannot tell another writer's article from a missing one, nor publish thro
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.articles.models import Article
-from app.core.config import get_settings
 from tests.factories import PASSWORD
 from tests.syndication.conftest import PartnerMaker
 
 Configure = Callable[..., FastAPI]
 
-
-@pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch,
-              engine: Any) -> Iterator[Configure]:  # noqa: ARG001 (migrated database)
-    """configure(**env) -> a new app built with these settings (rate-limit counters of its
-    own, in memory)."""
-    from app.main import create_app
-
-    def build(**env: str) -> FastAPI:
-        monkeypatch.setenv("KHABAR_RATE_LIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        app = create_app()
-        get_settings.cache_clear()
-        return app
-
-    yield build
-    get_settings.cache_clear()
 
 
 def _login(client: TestClient, email: str, password: str, **headers: str) -> int:
