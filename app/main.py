@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -17,6 +17,7 @@ from app.core.config import get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
 from app.core.openapi import install_openapi, unique_operation_id
+from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
 from app.feeds.router import router as feeds_router
 from app.ops.metrics import record_request
@@ -61,6 +62,7 @@ def create_app() -> FastAPI:
         contact={"name": "Khabar maintainers", "url": "https://khabar.dev"},
         servers=[{"url": settings.public_base_url, "description": "This deployment"}],
         generate_unique_id_function=unique_operation_id,
+        dependencies=[Depends(single_valued_query)],
     )
     install_error_handlers(app)
     install_openapi(app)
