@@ -118,6 +118,14 @@ class Call:
             path_params=self.params)
 
 
+def _merged(query: str, extra: str) -> str:
+    """`query` with `extra` added, whose parameters replace those of the same name (a
+    single-valued parameter given twice is refused, whatever its values)."""
+    replaced = {pair.split("=", 1)[0] for pair in extra.split("&") if pair}
+    kept = [pair for pair in query.split("&") if pair and pair.split("=", 1)[0] not in replaced]
+    return "&".join([*kept, *([extra] if extra else [])])
+
+
 def prepare(world: World, key: str, target: str, credential: str, *,
             extra_query: str = "", extra_body: dict[str, Any] | None = None) -> Call:
     spec = TABLE[key]
@@ -134,7 +142,7 @@ def prepare(world: World, key: str, target: str, credential: str, *,
         method, path = "GET", f"{template}/{target}"
     else:
         path = _fill(template, params)
-    query = "&".join(q for q in (spec.query_for(world, target), extra_query) if q)
+    query = _merged(spec.query_for(world, target), extra_query)
     headers = {**world.credentials[credential], "Origin": EVIL_ORIGIN}
     if obj is not None and spec.writes:
         headers.update(if_match(obj))
