@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from sqlmodel import Session, select
 
-from app.articles.blocks import BlockList
+from app.articles.blocks import stored_blocks
 from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
@@ -60,7 +60,7 @@ def section_refs(session: Session, section_ids: Iterable[int | None]) -> dict[in
 def body_fields(article: Article, formats: Iterable[str]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if "blocks" in formats:
-        fields["body"] = BlockList.validate_python(article.body)
+        fields["body"] = stored_blocks(article.body)
     if "html" in formats:
         fields["body_html"] = article.body_html
     if "text" in formats:
