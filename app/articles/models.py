@@ -194,7 +194,8 @@ class _ArticleFields(BaseModel):
         default=None, max_length=50, description="Tag slugs or names; unknown tags are created")
     authors: list[Annotated[str, StringConstraints(max_length=200)]] | None = PydanticField(
         default=None, min_length=1, max_length=20, description="Author slugs, in byline order")
-    language: str | None = PydanticField(default=None,
+    # As long as the column: the pattern alone admits any number of subtags.
+    language: str | None = PydanticField(default=None, max_length=35,
                                          pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     source: SourceInput | None = None
     rights: RightsInput | None = None
