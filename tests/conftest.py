@@ -28,6 +28,9 @@ os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("KHABAR_RATE_LIMIT_PUBLIC", "0")
 os.environ.setdefault("KHABAR_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
 os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
+# Argon2 at production cost is tested once (tests/users/test_passwords.py); elsewhere it would
+# be a third of the suite's time.
+os.environ.setdefault("KHABAR_PASSWORD_HASH_COST", "cheap")
 
 
 def _reset_caches() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # write, and the headers that call needs (JSON, e.g. {"Fastly-Key": "..."}).
     purge_url: str | None = Field(None, alias="KHABAR_PURGE_URL")
     purge_headers: dict[str, str] = Field({}, alias="KHABAR_PURGE_HEADERS")
+    # Argon2id cost: `standard` is RFC 9106's low-memory profile (argon2-cffi's default); `cheap`
+    # exists only so the test suite does not spend a third of its time hashing, and is refused in
+    # production.
+    password_hash_cost: Literal["standard", "cheap"] = Field(
+        "standard", alias="KHABAR_PASSWORD_HASH_COST")
 
     @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies",
                      mode="before")
@@ -76,6 +81,8 @@ class Settings(BaseSettings):
         weak = self.secret_key == DEV_SECRET or len(self.secret_key) < 32
         if self.env == "production" and weak:
             raise ValueError("KHABAR_SECRET_KEY must be set to a random value of 32+ characters")
+        if self.env == "production" and self.password_hash_cost != "standard":
+            raise ValueError("KHABAR_PASSWORD_HASH_COST=cheap is for tests only")
         return self
 
     @property

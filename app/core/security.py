@@ -6,28 +6,47 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.core.config import get_settings
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified when the email is unknown, so a failed login costs the same either way.
-DUMMY_HASH = _hasher.hash("khabar-dummy-password")
 JWT_ALGORITHM = "HS256"
 KEY_PREFIX = "khb"
 
 
+@cache
+def _hasher_for(cost: str) -> PasswordHasher:
+    # `standard` is argon2-cffi's default, RFC 9106's low-memory profile (argon2id, 64 MiB, t=3).
+    return PasswordHasher.from_parameters(
+        profiles.RFC_9106_LOW_MEMORY if cost == "standard" else profiles.CHEAPEST)
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(get_settings().password_hash_cost)
+
+
+@cache
+def _dummy_hash(cost: str) -> str:
+    return _hasher_for(cost).hash("khabar-dummy-password")
+
+
+def dummy_hash() -> str:
+    """Verified when the email is unknown, so a failed login costs the same either way."""
+    return _dummy_hash(get_settings().password_hash_cost)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, func, select
 
 from app.core.errors import Conflict
-from app.core.security import DUMMY_HASH, hash_password, verify_password
+from app.core.security import dummy_hash, hash_password, verify_password
 from app.users.models import User, UserCreate, UserUpdate
 
 
@@ -44,7 +44,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     password verification, so response times do not reveal which emails exist."""
     user = session.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password) or user.disabled_at is not None:
         return None
