@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
-from sqlmodel import Session, col, select
+from fastapi import APIRouter, Depends, Path, Request, Response
+from sqlmodel import col, select
 
 from app.core.db import SessionDep
-from app.core.editorial import PageParamsDep
+from app.core.editorial import PageParamsDep, envelope
 from app.core.errors import NotFound, problem_responses
 from app.core.listing import NowDep
-from app.core.pagination import Page, PageLinks, PageMeta, decode_cursor, encode_cursor
+from app.core.pagination import Page, SortKey, fetch_page
 from app.partners import service
 from app.partners.models import Partner, PartnerCreate, PartnerPublic, PartnerUpdate, PartnerWithKey
 from app.users.dependencies import CurrentAdmin, no_store
@@ -48,28 +48,20 @@ def _with_key(partner: Partner, key: str) -> PartnerWithKey:
     return PartnerWithKey(**_public(partner).model_dump(), api_key=key)
 
 
-def _page(session: Session, limit: int, cursor: str | None) -> tuple[list[Partner], str | None]:
-    stmt = select(Partner).order_by(col(Partner.id)).limit(limit + 1)
-    if cursor:
-        stmt = stmt.where(col(Partner.id) > decode_cursor(cursor, "id", 1)[0])
-    rows = list(session.exec(stmt).all())
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor("id", [rows[limit - 1].id])
+BY_ID = SortKey("id", [(col(Partner.id), False)])
 
 
 @router.get("", response_model=PartnerList, operation_id="listPartners",
             summary="List syndication partners",
             responses=problem_responses(400, *ADMIN_ERRORS, 422))
-def list_partners(session: SessionDep, params: PageParamsDep, _admin: CurrentAdmin) -> PartnerList:
+def list_partners(request: Request, response: Response, session: SessionDep,
+                  params: PageParamsDep, _admin: CurrentAdmin) -> PartnerList:
     """Every partner, oldest first, revoked ones included. Key hashes never leave the server;
     `key_prefix` identifies which key a partner holds."""
-    partners, next_cursor = _page(session, params.limit, params.cursor)
-    base = f"/v1/editorial/partners?limit={params.limit}"
-    return PartnerList(data=[_public(p) for p in partners],
-                       meta=PageMeta(limit=params.limit, next_cursor=next_cursor),
-                       links=PageLinks(self=base, next=(
-                           f"{base}&cursor={next_cursor}" if next_cursor else None)))
+    partners, next_cursor = fetch_page(session, select(Partner), BY_ID, limit=params.limit,
+                                       cursor=params.cursor, cursor_of=lambda p: [p.id])
+    return PartnerList(**envelope(request, response, [_public(p) for p in partners],
+                                  limit=params.limit, next_cursor=next_cursor))
 
 
 @router.post("", response_model=PartnerWithKey, status_code=201, operation_id="createPartner",
