@@ -49,7 +49,7 @@ class Article(SQLModel, table=True):
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     section_id: int | None = Field(default=None, foreign_key="section.id")
     language: str = Field(default="en", max_length=35)
-    status: str = Field(default=Status.draft, max_length=16, index=True)
+    status: str = Field(default=Status.draft, max_length=16)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -70,6 +70,13 @@ def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]
         cur.execute("PRAGMA busy_timeout=15000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        if immediate:
+            # SQLite's advice for long-lived connections: gather planner statistics where they
+            # are missing or stale when a connection opens (usually nothing to do), bounded so
+            # a large table costs milliseconds. The write engine's connections only: the
+            # statistics are written.
+            cur.execute("PRAGMA analysis_limit=400")
+            cur.execute("PRAGMA optimize=0x10002")
         cur.close()
 
     def on_begin(conn: Any) -> None:

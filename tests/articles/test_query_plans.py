@@ -1,0 +1,117 @@
+"""The hot public statements reach their rows through an index that also gives their order, on
+a database filled through the Editorial API, where nobody ran ANALYZE.
+
+Without statistics SQLite guesses; with a standalone index on `status` it guessed that index
+and sorted every live row (100 ms a page at 10,000 articles instead of 0.14 ms). PostgreSQL keeps
+statistics itself, and its plan for a handful of rows is a sequential scan, so there the question
+asked is whether an index serving both the filter and the order exists (sequential and bitmap
+scans off).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from app.articles.public_reads import PageShape, _detail_statement, _page_statement
+from tests.articles.newsroom import Newsroom
+
+NOW = datetime.now(UTC)
+SHAPES = {
+    "list": {},
+    "list after a cursor": {"cursor": True},
+    "section": {"section": True},
+    "language": {"language": True},
+    "updated since": {"sort": "-updated_at", "updated_since": True},
+}
+VALUES: dict[str, Any] = {"now": NOW, "visible_at": NOW, "limit": 21, "section": 1,
+                          "language": "en", "after0": NOW, "after1": "zzz", "slug": "a-story",
+                          "updated_since": datetime(2020, 1, 1, tzinfo=UTC)}
+
+
+def shape(dialect: str, **changes: Any) -> PageShape:
+    return PageShape(**{"dialect": dialect, "sort": "-published_at", "cursor": False,
+                        "section": False, "tags": 0, "author": False, "language": False,
+                        "published_after": False, "published_before": False,
+                        "updated_since": False, "formats": (), **changes})
+
+
+@pytest.fixture
+def loaded(client, newsroom: Newsroom) -> None:  # type: ignore[no-untyped-def]
+    editor = newsroom.headers["editor"]
+    for i in range(30):
+        r = client.post("/v1/editorial/articles", headers=editor,
+                        json={"title": f"Story {i}", "body_text": "A paragraph."})
+        assert r.status_code == 201, r.text
+        if i % 3:
+            etag = r.headers["ETag"]
+            r = client.post(f"/v1/editorial/articles/{r.json()['id']}/publish",
+                            headers={**editor, "If-Match": etag})
+            assert r.status_code == 200, r.text
+
+
+def sqlite_plan(engine: Engine, sql: str, params: list[Any]) -> list[str]:
+    # A connection of its own, with no statistics: as on a database nobody analyzed.
+    db = sqlite3.connect(engine.url.database)
+    try:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            db.execute("DELETE FROM sqlite_stat1")
+            db.commit()
+        db.close()
+        db = sqlite3.connect(engine.url.database)
+        return [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    finally:
+        db.close()
+
+
+def postgres_plan(engine: Engine, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    with engine.connect() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).scalar_one()
+        return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+
+
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def bound(engine: Engine, compiled: Any) -> dict[str, Any]:
+    """The statement's parameters as the driver receives them (UTC datetimes made naive...)."""
+    values = {**compiled.params, **VALUES}
+    out = {}
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.bind_processor(engine.dialect)
+        out[name] = process(values[name]) if process else values[name]
+    return out
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize("name", [*SHAPES, "detail"])
+def test_hot_statement_uses_an_ordered_index(engine: Engine, name: str) -> None:
+    dialect = engine.dialect.name
+    statement = (_detail_statement(dialect, ()) if name == "detail"
+                 else _page_statement(shape(dialect, **SHAPES[name]))).stmt
+    compiled = statement.compile(dialect=engine.dialect)
+    params = bound(engine, compiled)
+    if dialect == "sqlite":
+        plan = sqlite_plan(engine, str(compiled), [params[k] for k in compiled.positiontup])
+        reads = [step for step in plan if step.startswith(("SEARCH article ", "SCAN article "))]
+        assert reads, plan
+        assert reads[0].startswith("SEARCH article USING"), plan
+        assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
+        return
+    plan = postgres_plan(engine, str(compiled), params)
+    article_scans = [n for n in nodes(plan) if n.get("Relation Name") == "article"
+                     and n.get("Alias") == "article"]
+    assert article_scans, plan
+    assert all("Index" in n["Node Type"] for n in article_scans), plan
+    assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes(plan)), plan
