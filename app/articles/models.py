@@ -11,7 +11,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.articles.blocks import Block, check_http_url, check_image_url
+from app.articles.blocks import Block, check_http_url, check_image_url, plain_field
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
@@ -211,8 +211,10 @@ class _ArticleFields(BaseModel):
     @classmethod
     def _image_url(cls, value: Image | None) -> Image | None:
         # Checked here, not on `Image`, which also renders stored rows.
-        if value is not None:
-            value = value.model_copy(update={"url": check_image_url(value.url)})
+        if isinstance(value, Image):
+            value = value.model_copy(update={"url": check_image_url(value.url),
+                                             "caption": plain_field(value.caption),
+                                             "credit": plain_field(value.credit)})
         return value
 
     @model_validator(mode="after")
@@ -227,14 +229,61 @@ class ArticleCreate(_ArticleFields):
     title: str = PydanticField(min_length=1, max_length=300)
 
 
+class SourcePatch(BaseModel):
+    """`source` in a PATCH: the fields given merge into the stored ones (RFC 7396)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = PydanticField(default=None, min_length=1, max_length=200)
+    url: str | None = PydanticField(default=None, max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_http_url(value)
+
+
+class ImagePatch(BaseModel):
+    """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396)."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str | None = PydanticField(default=None, max_length=2000)
+    caption: str | None = PydanticField(default=None, max_length=2000)
+    credit: str | None = PydanticField(default=None, max_length=500)
+    width: int | None = None
+    height: int | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _image_url(cls, value: str | None) -> str | None:
+        return check_image_url(value)
+
+    @field_validator("caption", "credit")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return plain_field(value)
+
+
 class ArticleUpdate(_ArticleFields):
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
+    # Nested objects merge (JSON Merge Patch): `{"rights": {"usage_terms": "..."}}` keeps the
+    # holder and the syndication flag; a field given as null removes just that field.
+    source: SourcePatch | None = None  # type: ignore[assignment]
+    image: ImagePatch | None = None  # type: ignore[assignment]
 
 
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     publish_at: datetime | None = PydanticField(
         default=None, description="A future time schedules the article; omitted means now")
+    published_at: datetime | None = PydanticField(default=None, description=(
+        "Admins only: publish with this past publication time (an archive's original date). "
+        "A future time is refused: schedule with `publish_at`"))
+
+    @model_validator(mode="after")
+    def _one_time(self) -> PublishRequest:
+        if self.publish_at is not None and self.published_at is not None:
+            raise ValueError("give publish_at (schedule) or published_at (backdate), not both")
+        return self
 
 
 class ArticleEditorial(ArticlePublic):
