@@ -95,7 +95,8 @@ def test_null_removes_the_whole_image_and_source(client, newsroom):
     article = _create(client, newsroom, image=IMAGE, source=SOURCE)
     r = _patch(client, newsroom, article, {"image": None, "source": None})
     assert r.status_code == 200, r.text
-    assert r.json().get("image") is None and r.json().get("source") is None
+    assert r.json().get("image") is None
+    assert r.json().get("source") is None
 
 
 def test_source_name_cannot_be_removed_alone(client, newsroom):
