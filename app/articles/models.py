@@ -11,7 +11,13 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.articles.blocks import Block, check_http_url, check_image_url, plain_field
+from app.articles.blocks import (
+    Block,
+    MarkupBudget,
+    check_http_url,
+    check_image_url,
+    plain_field,
+)
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
@@ -165,6 +171,16 @@ class SourceInput(BaseModel):
         return check_http_url(value)
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
 def _both_given(a: str, b: str) -> dict[str, Any]:
     return {"required": [a, b], "properties": {a: {"not": {"type": "null"}},
                                                b: {"not": {"type": "null"}}}}
@@ -216,6 +232,17 @@ class _ArticleFields(BaseModel):
                                              "caption": plain_field(value.caption),
                                              "credit": plain_field(value.credit)})
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_markup(cls, data: Any) -> Any:
+        # One budget for every block of the body, checked before any block is sanitized: 50
+        # blocks at the per-fragment bound would add up to seconds of parsing.
+        if isinstance(data, dict) and isinstance(data.get("body"), list):
+            budget = MarkupBudget()
+            for text in _strings(data["body"]):
+                budget.check(text)
+        return data
 
     @model_validator(mode="after")
     def _one_body_form(self) -> _ArticleFields:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from app.articles.blocks import (
     Block,
     BlockList,
+    MarkupTooComplex,
     paragraphs_from_text,
     reading_time_minutes,
     render_html,
@@ -70,6 +71,9 @@ def _blocks(data: ArticleCreate | ArticleUpdate) -> list[Block] | None:
 def _converted(field: str, convert: Callable[[str], list[Block]], source: str) -> list[Block]:
     try:
         return convert(source)
+    except MarkupTooComplex as exc:
+        raise InvalidArticle(f"{field} is too complex: {exc}", errors=[
+            {"loc": ["body", field], "msg": str(exc)}]) from None
     except ValidationError as exc:  # a block over a length limit, e.g. a paragraph over 20,000
         kind = exc.title.removesuffix("Block").lower()  # the model's name: ParagraphBlock
         raise InvalidArticle(f"A {kind} block of {field} is too long", errors=[

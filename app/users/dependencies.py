@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.db import LookupSessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import PRIVATE_CACHE_CONTROL
 from app.core.middleware import client_ip
@@ -26,13 +26,18 @@ RANK = {Role.writer: 1, Role.editor: 2, Role.admin: 3}
 
 
 def current_user(
-    session: SessionDep,
+    session: LookupSessionDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> User:
     if not token:
         raise Unauthorized("Send a bearer token from POST /v1/auth/token", headers=CHALLENGE)
     claims = decode_token(token)
     user = _user(session, claims)
+    # The user is read without SQLite's write lock and the read ends here: authenticating never
+    # waits for, or holds up, another request's write.
+    if user is not None:
+        session.expunge(user)  # detached, its loaded attributes stay readable
+    session.rollback()
     if user is None:
         raise Unauthorized("The token is invalid or expired", headers=CHALLENGE)
     return user
