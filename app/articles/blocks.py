@@ -11,6 +11,7 @@ import html
 import math
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import nh3
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
@@ -19,6 +20,8 @@ INLINE_TAGS = {"a", "strong", "em", "code", "br", "sup", "sub"}
 URL_SCHEMES = {"http", "https", "mailto"}
 WORDS_PER_MINUTE = 200
 MAX_TEXT = 20_000
+# C0 and C1 controls and DEL: never part of a URL (and most are not even XML).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_BLOCKS = 2000
 
 
@@ -103,11 +106,22 @@ def check_http_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme not in ("http", "https") or not value.split(":", 1)[1].startswith("//"):
         raise ValueError("must be an absolute http(s) URL")
-    if any(ch in value for ch in "\"'<> \t\n"):
-        raise ValueError("must not contain quotes, angle brackets or whitespace")
+    if any(ch in value for ch in "\"'<> \t\n\\"):
+        raise ValueError("must not contain quotes, angle brackets, backslashes or whitespace")
+    # The standard library's parser, as the clients that follow the link parse it: a host is
+    # required and the port, if any, must be a number.
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a port out of range or not a number)
+    except ValueError:
+        raise ValueError("must be a valid absolute http(s) URL") from None
+    if not parts.hostname:
+        raise ValueError("must name a host")
     return value
 
 
@@ -116,7 +130,8 @@ def check_image_url(value: str | None) -> str | None:
     None. (`//host` and a backslash, which browsers read as `//`, name another host.)"""
     if value is not None and value.strip().startswith("/"):
         path = value.strip()
-        if path.startswith("//") or any(ch in path for ch in "\\\"'<> \t\n"):
+        if (path.startswith("//") or any(ch in path for ch in "\\\"'<> \t\n")
+                or _CONTROL.search(path)):
             raise ValueError("must be an absolute http(s) URL or a path on this site")
         return path
     return check_http_url(value)

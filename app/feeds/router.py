@@ -122,7 +122,7 @@ def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Resp
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for a in articles:
         url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = presenters.canonical_url(a)
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = xml_text(presenters.canonical_url(a))
         news = ET.SubElement(url, f"{{{NEWS_NS}}}news")
         pub = ET.SubElement(news, f"{{{NEWS_NS}}}publication")
         ET.SubElement(pub, f"{{{NEWS_NS}}}name").text = xml_text(settings.publisher_name)
