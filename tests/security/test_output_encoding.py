@@ -59,8 +59,8 @@ def test_every_url_field_refuses_what_is_not_an_allowed_url(client, newsroom: Ne
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize(("name", "kind", "body"), URL_FIELDS[:3], ids=[f[0] for f in URL_FIELDS[:3]])
-def test_a_patch_refuses_a_control_character_in_a_url(client, newsroom: Newsroom, name, kind, body):
+@pytest.mark.parametrize("body", [f[2] for f in URL_FIELDS[:3]], ids=[f[0] for f in URL_FIELDS[:3]])
+def test_a_patch_refuses_a_control_character_in_a_url(client, newsroom: Newsroom, body):
     article = newsroom.article("Patched", by=newsroom.editor)
     r = client.get(f"{ARTICLES}/{article.id}", headers=newsroom.headers["editor"])
     r = client.patch(f"{ARTICLES}/{article.id}", json=body("https://example.com/\x1b[31m"),
@@ -102,8 +102,7 @@ def test_control_characters_stored_by_any_path_never_break_xml(
 SCRIPT_BREAKERS = "</script><script>alert(1)</script><!-- & -->"
 
 
-def test_json_ld_is_safe_to_paste_into_a_script(client, session: Session, make_article,
-                                                make_section, make_author):
+def test_json_ld_is_safe_to_paste_into_a_script(client, make_article, make_section, make_author):
     make_section("news", "News")
     author = make_author("Writer", title=f"Columnist {SCRIPT_BREAKERS}")
     article = make_article(f"Title {SCRIPT_BREAKERS}", excerpt=f"Excerpt {SCRIPT_BREAKERS}",
@@ -136,7 +135,8 @@ def test_image_caption_and_credit_are_plain_text(client, newsroom: Newsroom, fie
     assert r.status_code == 201, r.text
     assert " ".join(r.json()["image"][field].split()) == "Photo by Ram"
     r2 = client.get(f"{ARTICLES}/{r.json()['id']}", headers=newsroom.headers["editor"])
-    r2 = client.patch(f"{ARTICLES}/{r.json()['id']}", json={"image": {field: "<script>x</script>y"}},
+    r2 = client.patch(f"{ARTICLES}/{r.json()['id']}",
+                      json={"image": {field: "<script>x</script>y"}},
                       headers={**newsroom.headers["editor"], "If-Match": r2.headers["ETag"]})
     assert r2.status_code == 200, r2.text
     assert r2.json()["image"][field] == "y"
