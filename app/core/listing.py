@@ -121,7 +121,7 @@ def list_representation(request: Request, items: Sequence[BaseModel | dict[str, 
                         limit: int,
                         next_cursor: str | None, fields: set[str] | None,
                         surrogate_keys: Iterable[str], last_modified: datetime | None,
-                        public: bool = True) -> Representation:
+                        public: bool = True, expires: datetime | None = None) -> Representation:
     next_url = _url_with_cursor(request, next_cursor) if next_cursor else None
     body = orjson.dumps({
         "data": [dump(item, fields) for item in items],
@@ -130,7 +130,7 @@ def list_representation(request: Request, items: Sequence[BaseModel | dict[str, 
     }, option=JSON_OPTIONS)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
     return Representation(body, last_modified=last_modified, surrogate_keys=surrogate_keys,
-                          headers=headers, public=public)
+                          headers=headers, public=public, expires=expires)
 
 
 def detail_representation(item: BaseModel | dict[str, Any], *, fields: set[str] | None,
