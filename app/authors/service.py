@@ -28,6 +28,11 @@ BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])
 _SHOWN_ON_ARTICLES = {"name", "bio", "title", "avatar_url", "links"}
 
 
+def find(session: Session, name: str) -> Author | None:
+    """The author with this name's slug, if there is one."""
+    return session.exec(select(Author).where(Author.slug == slugify(name))).first()
+
+
 def find_or_add(session: Session, name: str, *, bio: str | None, now: datetime) -> Author:
     """The author with this name's slug, created if new (flushes, does not commit)."""
     slug = slugify(name)

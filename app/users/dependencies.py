@@ -49,6 +49,11 @@ def _user(session: Session, claims: dict | None) -> User | None:  # type: ignore
     user = session.get(User, int(claims["sub"]))
     if user is None or user.disabled_at is not None:
         return None
+    # `iat` has whole seconds: a token from the second of the change still counts as after it,
+    # so logging in right after changing the password works.
+    changed = user.password_changed_at
+    if changed is not None and int(claims.get("iat", 0)) < int(changed.timestamp()):
+        return None
     return user
 
 
