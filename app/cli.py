@@ -59,6 +59,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     """Run the API with uvicorn (JSON logs on stderr; the app writes its own access lines)."""
     import uvicorn
 
+    from app.core.http_protocol import HeaderTimeoutProtocol
     from app.core.logging import logging_config
 
     level = get_settings().log_level
@@ -67,7 +68,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
                 log_level=level, log_config=logging_config(level), access_log=False,
                 # A worker busy importing the app cannot answer the supervisor's ping; on a
                 # throttled container CPU the 5 s default kills every worker as it starts.
-                timeout_worker_healthcheck=30)
+                timeout_worker_healthcheck=30,
+                # Connections that never finish their request headers are closed.
+                http=HeaderTimeoutProtocol)
 
 
 @db_cli.command()

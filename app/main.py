@@ -17,6 +17,7 @@ from app.core.config import get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
 from app.core.openapi import install_openapi, unique_operation_id
+from app.core.protocol import HttpSemanticsMiddleware
 from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
 from app.feeds.router import router as feeds_router
@@ -82,4 +83,6 @@ def create_app() -> FastAPI:
     # response cache, access logs and metrics (see app/core/edge.py for the order).
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=app.state.rate_limiter,
                        cache=app.state.response_cache, observers=[record_request])
+    # Outermost: HEAD as GET without a body, and `Accept-Encoding` weights, for every layer.
+    app.add_middleware(HttpSemanticsMiddleware)
     return app

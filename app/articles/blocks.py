@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import nh3
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
@@ -18,10 +20,62 @@ INLINE_TAGS = {"a", "strong", "em", "code", "br", "sup", "sub"}
 URL_SCHEMES = {"http", "https", "mailto"}
 WORDS_PER_MINUTE = 200
 MAX_TEXT = 20_000
+# C0 and C1 controls and DEL: never part of a URL (and most are not even XML).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+MAX_BLOCKS = 2000
+
+
+# The HTML parser behind the sanitizer (html5ever) does work per element that grows with the
+# nesting depth (scope checks, reformatting open formatting elements): 150,000 nested <div>
+# took minutes. Markup is measured first, by one linear scan, and refused over these bounds;
+# at the bounds the worst input found costs well under a second (SECURITY.md has figures).
+MAX_MARKUP_DEPTH = 40
+MAX_MARKUP_ELEMENTS = 10_000
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                   "source", "track", "wbr"})
+# Closed implicitly by their next sibling, so an open one does not nest what follows.
+_SELF_CLOSING_SIBLINGS = frozenset({"p", "li", "dt", "dd", "option", "tr", "td", "th", "rt",
+                                    "rp"})
+
+
+class MarkupTooComplex(ValueError):
+    """HTML over the depth or element bound (refused before any parsing: a 422)."""
+
+
+class MarkupBudget:
+    """Depth and element counts of HTML, over one fragment or several (a request's blocks)."""
+
+    def __init__(self, max_depth: int = MAX_MARKUP_DEPTH,
+                 max_elements: int = MAX_MARKUP_ELEMENTS) -> None:
+        self.max_depth, self.max_elements, self.elements = max_depth, max_elements, 0
+
+    def check(self, text: str) -> None:
+        if "<" not in text:
+            return
+        stack: list[str] = []
+        for match in _TAG.finditer(text):
+            name = match[2].lower()
+            if match[1]:
+                if name in stack:  # at most max_depth long
+                    while stack.pop() != name:
+                        pass
+                continue
+            self.elements += 1
+            if self.elements > self.max_elements:
+                raise MarkupTooComplex(f"HTML has over {self.max_elements} elements")
+            if name in _VOID:
+                continue
+            if name in _SELF_CLOSING_SIBLINGS and stack and stack[-1] == name:
+                continue
+            stack.append(name)
+            if len(stack) > self.max_depth:
+                raise MarkupTooComplex(f"HTML nests deeper than {self.max_depth} elements")
 
 
 def sanitize_inline(text: str) -> str:
     """Keep the inline subset; drop every other tag, attribute and unsafe URL."""
+    MarkupBudget().check(text)
     return nh3.clean(
         text,
         tags=INLINE_TAGS,
@@ -52,11 +106,22 @@ def check_http_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme not in ("http", "https") or not value.split(":", 1)[1].startswith("//"):
         raise ValueError("must be an absolute http(s) URL")
-    if any(ch in value for ch in "\"'<> \t\n"):
-        raise ValueError("must not contain quotes, angle brackets or whitespace")
+    if any(ch in value for ch in "\"'<> \t\n\\"):
+        raise ValueError("must not contain quotes, angle brackets, backslashes or whitespace")
+    # The standard library's parser, as the clients that follow the link parse it: a host is
+    # required and the port, if any, must be a number.
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a port out of range or not a number)
+    except ValueError:
+        raise ValueError("must be a valid absolute http(s) URL") from None
+    if not parts.hostname:
+        raise ValueError("must name a host")
     return value
 
 
@@ -65,7 +130,8 @@ def check_image_url(value: str | None) -> str | None:
     None. (`//host` and a backslash, which browsers read as `//`, name another host.)"""
     if value is not None and value.strip().startswith("/"):
         path = value.strip()
-        if path.startswith("//") or any(ch in path for ch in "\\\"'<> \t\n"):
+        if (path.startswith("//") or any(ch in path for ch in "\\\"'<> \t\n")
+                or _CONTROL.search(path)):
             raise ValueError("must be an absolute http(s) URL or a path on this site")
         return path
     return check_http_url(value)

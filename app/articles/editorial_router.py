@@ -47,6 +47,7 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageLinks, PageM
 from app.core.preconditions import IfMatch, expected_revision, revision_etag
 from app.importer.service import PageParseError, import_page
 from app.users.dependencies import CurrentUser, CurrentWriter, no_store
+from app.users.models import Role
 
 router = APIRouter(prefix="/v1/editorial", tags=["Editorial"], dependencies=[Depends(no_store)])
 
@@ -207,9 +208,16 @@ def publish_article(article: ManagedArticle, response: Response,
                     if_match: IfMatch = None) -> ArticleEditorial:
     """With no body (or no `publish_at`, or one in the past) the article is published now. A
     future `publish_at` schedules it: it appears on every public surface at that time, with no
-    further call. Timestamps without an offset are UTC. Editors and admins."""
+    further call. Republishing a published article keeps its `published_at`. Admins may give
+    `published_at` in the past to publish with that date (importing an archive); a future one is
+    422 (use `publish_at`), and from anyone else 403. Timestamps without an offset are UTC.
+    Editors and admins."""
     publish_at = utc(body.publish_at) if body else None
+    published_at = utc(body.published_at) if body and body.published_at else None
+    if published_at is not None and user.role != Role.admin:
+        raise Forbidden("Only admins can set published_at; publish now or schedule")
     article = service.publish_article(session, article, publish_at=publish_at, by=user, now=now,
+                                      published_at=published_at,
                                       expected_revision=expected_revision(if_match, article.id))
     return _with_etag(response, article, editorial(session, article, now))
 

@@ -15,12 +15,15 @@ from pydantic import ValidationError
 
 from app.articles.blocks import (
     INLINE_TAGS,
+    MAX_BLOCKS,
     URL_SCHEMES,
     Block,
     BlockquoteBlock,
     HeadingBlock,
     ImageBlock,
     ListBlock,
+    MarkupBudget,
+    MarkupTooComplex,
     ParagraphBlock,
     PullquoteBlock,
 )
@@ -172,14 +175,18 @@ class _Walker(HTMLParser):
         except ValidationError as exc:
             if any(error["type"] in TOO_LONG for error in exc.errors()):
                 raise
+        if len(out) > MAX_BLOCKS:
+            raise MarkupTooComplex(f"HTML makes over {MAX_BLOCKS} blocks")
 
 
 def blocks_from_html(source: str) -> list[Block]:
     """Convert editor HTML into blocks; anything without a block mapping becomes paragraphs.
 
-    Raises ValidationError when a block is over a length limit (a paragraph over `MAX_TEXT`)."""
+    Raises ValidationError when a block is over a length limit (a paragraph over `MAX_TEXT`),
+    MarkupTooComplex when the HTML is over the depth or element bound (checked first)."""
     if not source or not source.strip():
         return []
+    MarkupBudget().check(source)
     walker = _Walker()
     walker.feed(_clean_document(source))
     walker.close()

@@ -11,7 +11,13 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.articles.blocks import Block, check_http_url, check_image_url
+from app.articles.blocks import (
+    Block,
+    MarkupBudget,
+    check_http_url,
+    check_image_url,
+    plain_field,
+)
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
@@ -165,6 +171,16 @@ class SourceInput(BaseModel):
         return check_http_url(value)
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
 def _both_given(a: str, b: str) -> dict[str, Any]:
     return {"required": [a, b], "properties": {a: {"not": {"type": "null"}},
                                                b: {"not": {"type": "null"}}}}
@@ -211,9 +227,22 @@ class _ArticleFields(BaseModel):
     @classmethod
     def _image_url(cls, value: Image | None) -> Image | None:
         # Checked here, not on `Image`, which also renders stored rows.
-        if value is not None:
-            value = value.model_copy(update={"url": check_image_url(value.url)})
+        if isinstance(value, Image):
+            value = value.model_copy(update={"url": check_image_url(value.url),
+                                             "caption": plain_field(value.caption),
+                                             "credit": plain_field(value.credit)})
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_markup(cls, data: Any) -> Any:
+        # One budget for every block of the body, checked before any block is sanitized: 50
+        # blocks at the per-fragment bound would add up to seconds of parsing.
+        if isinstance(data, dict) and isinstance(data.get("body"), list):
+            budget = MarkupBudget()
+            for text in _strings(data["body"]):
+                budget.check(text)
+        return data
 
     @model_validator(mode="after")
     def _one_body_form(self) -> _ArticleFields:
@@ -227,14 +256,61 @@ class ArticleCreate(_ArticleFields):
     title: str = PydanticField(min_length=1, max_length=300)
 
 
+class SourcePatch(BaseModel):
+    """`source` in a PATCH: the fields given merge into the stored ones (RFC 7396)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = PydanticField(default=None, min_length=1, max_length=200)
+    url: str | None = PydanticField(default=None, max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_http_url(value)
+
+
+class ImagePatch(BaseModel):
+    """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396)."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str | None = PydanticField(default=None, max_length=2000)
+    caption: str | None = PydanticField(default=None, max_length=2000)
+    credit: str | None = PydanticField(default=None, max_length=500)
+    width: int | None = None
+    height: int | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _image_url(cls, value: str | None) -> str | None:
+        return check_image_url(value)
+
+    @field_validator("caption", "credit")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return plain_field(value)
+
+
 class ArticleUpdate(_ArticleFields):
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
+    # Nested objects merge (JSON Merge Patch): `{"rights": {"usage_terms": "..."}}` keeps the
+    # holder and the syndication flag; a field given as null removes just that field.
+    source: SourcePatch | None = None  # type: ignore[assignment]
+    image: ImagePatch | None = None  # type: ignore[assignment]
 
 
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     publish_at: datetime | None = PydanticField(
         default=None, description="A future time schedules the article; omitted means now")
+    published_at: datetime | None = PydanticField(default=None, description=(
+        "Admins only: publish with this past publication time (an archive's original date). "
+        "A future time is refused: schedule with `publish_at`"))
+
+    @model_validator(mode="after")
+    def _one_time(self) -> PublishRequest:
+        if self.publish_at is not None and self.published_at is not None:
+            raise ValueError("give publish_at (schedule) or published_at (backdate), not both")
+        return self
 
 
 class ArticleEditorial(ArticlePublic):

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from app.articles.blocks import (
     Block,
     BlockList,
+    MarkupTooComplex,
     paragraphs_from_text,
     reading_time_minutes,
     render_html,
@@ -31,13 +32,17 @@ from app.articles.models import (
     ArticleCreate,
     ArticleRevision,
     ArticleUpdate,
+    Image,
+    RightsInput,
     SlugHistory,
+    SourceInput,
     Status,
     Syndication,
 )
 from app.authors.models import ArticleAuthor, Author
 from app.core.config import get_settings
 from app.core.ids import new_id
+from app.core.patch import given_fields, merged_object
 from app.core.slugs import slugify, unique_slug
 from app.syndication import changes
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -66,6 +71,9 @@ def _blocks(data: ArticleCreate | ArticleUpdate) -> list[Block] | None:
 def _converted(field: str, convert: Callable[[str], list[Block]], source: str) -> list[Block]:
     try:
         return convert(source)
+    except MarkupTooComplex as exc:
+        raise InvalidArticle(f"{field} is too complex: {exc}", errors=[
+            {"loc": ["body", field], "msg": str(exc)}]) from None
     except ValidationError as exc:  # a block over a length limit, e.g. a paragraph over 20,000
         kind = exc.title.removesuffix("Block").lower()  # the model's name: ParagraphBlock
         raise InvalidArticle(f"A {kind} block of {field} is too long", errors=[
@@ -153,6 +161,35 @@ def _rights_columns(data: ArticleCreate | ArticleUpdate, current: Article | None
             out["syndication"] = default_syndication(holder)
     elif current is None:
         out["syndication"] = Syndication.allowed.value
+    return out
+
+
+def _patched_rights(data: ArticleUpdate, article: Article) -> dict[str, Any]:
+    """`source` and `rights` of a PATCH, merged into the stored ones (RFC 7396): a field left
+    out keeps its value, so a partial `rights` never clears the holder or frees the text."""
+    given = data.model_fields_set
+    out: dict[str, Any] = {}
+    if "source" in given:
+        stored = {"name": article.source_name, "url": article.source_url}
+        source = merged_object({k: v for k, v in stored.items() if v is not None}, data.source,
+                               SourceInput, loc="source") or {}
+        out["source_name"], out["source_url"] = source.get("name"), source.get("url")
+    if "rights" in given:
+        if data.rights is None:
+            raise InvalidArticle("rights cannot be removed; set its fields instead", errors=[
+                {"loc": ["body", "rights"], "msg": "must be an object"}])
+        stored = {"copyright_holder": article.copyright_holder,
+                  "syndication": article.syndication, "usage_terms": article.usage_terms}
+        rights = merged_object({k: v for k, v in stored.items() if v is not None}, data.rights,
+                               RightsInput, loc="rights") or {}
+        patch = given_fields(data.rights) or {}
+        holder = rights.get("copyright_holder")
+        out["copyright_holder"], out["usage_terms"] = holder, rights.get("usage_terms")
+        if patch.get("syndication") is not None:
+            out["syndication"] = patch["syndication"]
+        elif "syndication" in patch or "copyright_holder" in patch:
+            # Cleared, or a new holder without a flag: the holder's default (third party: denied).
+            out["syndication"] = default_syndication(holder)
     return out
 
 
@@ -271,6 +308,9 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
 
 def update_article(session: Session, article: Article, data: ArticleUpdate, *,
                    expected_revision: int, by: User | None, now: datetime) -> Article:
+    # The CPU work (sanitizing and rendering the body) comes before any statement, so the write
+    # transaction is not open while it runs.
+    blocks = _blocks(data)
     _require_revision(article, expected_revision)
     _require_live(article, "changed")
     given = data.model_fields_set
@@ -284,17 +324,14 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
     if "language" in given and data.language:
         values["language"] = data.language
     if "image" in given:
-        values["image"] = data.image.model_dump() if data.image else None
+        values["image"] = merged_object(article.image, data.image, Image, loc="image")
     if "section" in given:
         values["section_id"] = _section_id(session, data.section)
     if "slug" in given and data.slug:
         values["slug"] = _free_slug(session, data.slug, article.id)
-    blocks = _blocks(data)
     if blocks is not None:
         values.update(body_columns(blocks))
-    values.update(_rights_columns(data, article))
-    if "source" in given and data.source is None:
-        values["source_name"] = values["source_url"] = None
+    values.update(_patched_rights(data, article))
     author_ids = _author_ids(session, data.authors, by) if data.authors is not None else None
     tags = tag_ids(session, data.tags) if data.tags is not None else None
     return _apply(session, article, expected_revision, values, by=by, now=now,
@@ -302,10 +339,22 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
 
 
 def publish_article(session: Session, article: Article, *, publish_at: datetime | None,
-                    expected_revision: int, by: User | None, now: datetime) -> Article:
+                    expected_revision: int, by: User | None, now: datetime,
+                    published_at: datetime | None = None) -> Article:
+    """`published_at` (admins, checked by the route) backdates; otherwise republishing a live
+    article keeps its publication time, so an archive's dates never jump to today."""
     _require_revision(article, expected_revision)
     _require_live(article, "published")
-    when = publish_at if publish_at and publish_at > now else now
+    if published_at is not None:
+        if published_at > now:
+            raise InvalidArticle("published_at is in the future; schedule with publish_at", errors=[
+                {"loc": ["body", "published_at"], "msg": "must not be in the future"}])
+        when = published_at
+    elif (publish_at is None and article.status == Status.published
+          and article.published_at is not None and article.published_at <= now):
+        when = article.published_at
+    else:
+        when = publish_at if publish_at and publish_at > now else now
     status = Status.scheduled if when > now else Status.published
     return _apply(session, article, expected_revision,
                   {"status": status.value, "published_at": when}, by=by, now=now)
@@ -354,8 +403,12 @@ def restore_revision(session: Session, article: Article, revision: ArticleRevisi
         values["section_id"] = _section_id(session, snap.get("section"))
     except InvalidArticle:
         values["section_id"] = None  # the section has since been deleted
-    authors = list(session.exec(select(Author.id).where(
-        col(Author.slug).in_(snap.get("authors") or []))).all()) or None
+    # In the snapshot's byline order (an IN query answers in any order); authors since deleted
+    # drop out.
+    slugs = snap.get("authors") or []
+    found = dict(session.exec(select(Author.slug, Author.id).where(
+        col(Author.slug).in_(slugs))).all())
+    authors = [found[s] for s in slugs if s in found] or None
     tags = tag_ids(session, snap.get("tags") or [])
     return _apply(session, article, expected_revision, values, by=by, now=now,
                   author_ids=authors, tag_id_list=tags)

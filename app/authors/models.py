@@ -30,9 +30,10 @@ class Author(AuthorBase, table=True):
 
 
 # A profile's links (website, social): a few named URLs, each bounded.
+LINKS_MAX = 20
 LinksInput = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_length=50)],
                             Annotated[str, StringConstraints(max_length=2000)]],
-                       Field(max_length=20)]
+                       Field(max_length=LINKS_MAX)]
 
 
 def _http_urls(_cls: type, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
@@ -52,16 +53,30 @@ class AuthorCreate(AuthorBase):
     _urls = field_validator("avatar_url", "links")(classmethod(_http_urls))
 
 
+# `links` in a PATCH merges (RFC 7396): a name given as null removes that link alone.
+LinksPatch = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_length=50)],
+                            Annotated[str, StringConstraints(max_length=2000)] | None],
+                       Field(max_length=LINKS_MAX)]
+
+
+def _patch_urls(_cls: type, value: str | dict[str, str | None] | None,
+                ) -> str | dict[str, str | None] | None:
+    if isinstance(value, dict):
+        return {name: None if url is None else check_http_url(url) or ""
+                for name, url in value.items()}
+    return check_image_url(value)
+
+
 class AuthorUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | Unset = None
     bio: str | None = Field(default=None, max_length=5000)
     title: str | None = Field(default=None, max_length=200)
     avatar_url: str | None = Field(default=None, max_length=2000)
-    links: LinksInput | None = None
+    links: LinksPatch | None = None
     user_id: RowId | None = None
 
-    _urls = field_validator("avatar_url", "links")(classmethod(_http_urls))
+    _urls = field_validator("avatar_url", "links")(classmethod(_patch_urls))
 
 
 class AuthorRef(SQLModel):

@@ -8,9 +8,17 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.authors.models import ArticleAuthor, Author, AuthorCreate, AuthorEditorial, AuthorUpdate
+from app.authors.models import (
+    LINKS_MAX,
+    ArticleAuthor,
+    Author,
+    AuthorCreate,
+    AuthorEditorial,
+    AuthorUpdate,
+)
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
+from app.core.patch import merge_patch
 from app.core.slugs import slugify, unique_slug
 from app.syndication import changes
 from app.users.models import User
@@ -18,6 +26,11 @@ from app.users.models import User
 BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])
 # Fields that article pages show (full author objects in article details, names on cards).
 _SHOWN_ON_ARTICLES = {"name", "bio", "title", "avatar_url", "links"}
+
+
+def find(session: Session, name: str) -> Author | None:
+    """The author with this name's slug, if there is one."""
+    return session.exec(select(Author).where(Author.slug == slugify(name))).first()
 
 
 def find_or_add(session: Session, name: str, *, bio: str | None, now: datetime) -> Author:
@@ -111,6 +124,11 @@ def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: 
                             errors=[{"loc": ["body", "name"], "msg": "required"}])
     if "user_id" in values:
         _check_user(session, values["user_id"], author.id)
+    if values.get("links") is not None:
+        values["links"] = merge_patch(author.links, values["links"])
+        if len(values["links"]) > LINKS_MAX:
+            raise Unprocessable(f"An author has at most {LINKS_MAX} links", errors=[
+                {"loc": ["body", "links"], "msg": f"at most {LINKS_MAX} links"}])
     for name, value in values.items():
         setattr(author, name, {} if name == "links" and value is None else value)
     author.updated_at = now

@@ -30,14 +30,15 @@ class BriefList(Page[BriefPublic]):
     pass
 
 
-def _answer(request: Request, session, now, params, day, dateline) -> Response:  # type: ignore[no-untyped-def]
+def _answer(request: Request, session, now, params, day, dateline,  # type: ignore[no-untyped-def]
+            expires=None) -> Response:
     fields = parse_fields(params.fields, BriefPublic)
     items, next_cursor = queries.list_page(session, now=now, day=day, dateline=dateline,
                                            limit=params.limit, cursor=params.cursor)
     keys = ["briefs", *(f"article:{b.article.id}" for b in items if b.article)]
     return answer(request, list_representation(
         request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
-        surrogate_keys=keys, last_modified=None))
+        surrogate_keys=keys, last_modified=None, expires=expires))
 
 
 @router.get("", response_model=BriefList, operation_id="listBriefs",
@@ -57,5 +58,9 @@ def list_briefs(request: Request, session: ReadSessionDep, params: ListParamsDep
 def todays_briefs(request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
                   dateline: DatelineQ = None) -> Response:
     """Briefs dated today in the publisher's timezone (`KHABAR_TIMEZONE`), not the server's."""
-    today = now.astimezone(get_settings().tz).date()
-    return _answer(request, session, now, params, today, dateline)
+    tz = get_settings().tz
+    today = now.astimezone(tz).date()
+    # At the publisher's midnight "today" is another day: cached copies end there.
+    midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return _answer(request, session, now, params, today, dateline,
+                   expires=midnight.astimezone(dt.UTC))

@@ -25,6 +25,11 @@ def _next_position(session: Session, day: dt.date) -> int:
     return 0 if last is None else last + 1
 
 
+def next_position(session: Session, day: dt.date) -> int:
+    """The position after the day's last brief (0 for a day without briefs)."""
+    return _next_position(session, day)
+
+
 def _check_article(session: Session, article_id: str | None) -> None:
     # "" is an unknown id, not "no article" (null is that): checked, or the insert trips the FK.
     if article_id is not None and session.get(Article, article_id) is None:

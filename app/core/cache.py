@@ -146,6 +146,7 @@ class Entry:
     tag: str  # unquoted, without the `-gz` suffix, as `is_fresh` compares it
     last_modified: datetime | None
     route: str | None = None  # the matched route's template, for logs and metrics
+    expires: datetime | None = None  # when the clock alone changes the answer (`Expires`)
     not_modified_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -259,6 +260,8 @@ class ResponseCache:
         key = cache_key(scope)
         state = await self.state()
         entry = self.entries.get(key)
+        if entry is not None and entry.expires is not None and self._now() >= entry.expires:
+            entry = None  # e.g. yesterday's "today": stale by the calendar, not by a write
         return Lookup(key, state, entry if entry is not None and entry.state == state else None)
 
     async def answer(self, scope: Scope, entry: Entry, send: Send) -> None:
@@ -373,18 +376,20 @@ class ResponseCache:
                body: bytes) -> Entry | None:
         """An entry for a representation with an ETag; None without one."""
         tag: str | None = None
-        last_modified: datetime | None = None
+        last_modified = expires = None
         for name, value in headers:
             if name == b"etag":
                 tag = value.decode("latin-1").strip('"').removesuffix("-gz")
             elif name == b"last-modified":
                 last_modified = parsedate_to_datetime(value.decode("latin-1"))
+            elif name == b"expires":
+                expires = parsedate_to_datetime(value.decode("latin-1"))
         if tag is None:
             return None
         # Routing has run by now: its template is kept so that a hit, answered before
         # routing, is logged and counted under the same route.
         route = getattr(scope.get("route"), "path_format", None)
-        return Entry(lookup.state, list(headers), body, tag, last_modified, route)
+        return Entry(lookup.state, list(headers), body, tag, last_modified, route, expires)
 
 
 class ResponseCacheMiddleware:

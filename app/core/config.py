@@ -18,7 +18,8 @@ DEV_SECRET = "dev-insecure-secret-change-me-0123456789"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    env: str = Field("development", alias="KHABAR_ENV")
+    # Exactly these: `Production` or `prod` once ran silently with the development secret.
+    env: Literal["development", "production"] = Field("development", alias="KHABAR_ENV")
     database_url: str = Field(DEFAULT_SQLITE_URL, alias="DATABASE_URL")
     database_read_url: str | None = Field(None, alias="DATABASE_READ_URL")
     database_pool_size: int = Field(10, alias="KHABAR_DB_POOL_SIZE")
@@ -26,6 +27,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, alias="REDIS_URL")
     secret_key: str = Field(DEV_SECRET, alias="KHABAR_SECRET_KEY")
     access_token_minutes: int = Field(30, alias="KHABAR_ACCESS_TOKEN_MINUTES")
+    header_timeout: float = Field(10.0, gt=0, le=300, alias="KHABAR_HEADER_TIMEOUT")
     timezone: str = Field("Asia/Kathmandu", alias="KHABAR_TIMEZONE")
     publisher_name: str = Field("Khabar", alias="KHABAR_PUBLISHER_NAME")
     public_base_url: str = Field("http://127.0.0.1:8000", alias="KHABAR_PUBLIC_BASE_URL")

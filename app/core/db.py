@@ -80,10 +80,15 @@ def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]
         cur.close()
 
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        deferred = conn.get_execution_options().get(DEFERRED)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate and not deferred else "BEGIN")
 
     return on_connect, on_begin
 
+
+# An execution option: begin this transaction of the write engine as a plain (deferred) BEGIN,
+# for reads that must not take SQLite's write lock (see `get_session`).
+DEFERRED = "khabar_deferred_begin"
 
 SQLITE_POOL_SIZE = 40
 # Each connection has a page cache of its own, and a worker keeps up to twice the pool
@@ -163,9 +168,54 @@ async def _release(session: Session) -> None:
         _close(session)
 
 
+def _reads_after_commit(session: Session) -> None:
+    # Once the service has committed, what is left is reading back and presenting; on SQLite a
+    # new BEGIN IMMEDIATE would hold the write lock until the answer is sent.
+    session.bind = get_write_engine().execution_options(**{DEFERRED: True})
+
+
 async def get_session() -> AsyncIterator[Session]:
-    """A read-write session on the primary; the service decides when to commit."""
+    """A read-write session on the primary; the service decides when to commit.
+
+    SQLite's write lock is held only while the service writes: authentication reads through
+    `get_lookup_session`, dependencies that load what a route changes end their read
+    (`end_read`) before the body is parsed, and transactions after the commit are deferred."""
     session = Session(get_write_engine(), expire_on_commit=False)
+    event.listen(session, "after_commit", _reads_after_commit)
+    try:
+        yield session
+    finally:
+        await _release(session)
+
+
+def end_read(session: Session) -> None:
+    """End a dependency's read so that the lock (SQLite BEGIN IMMEDIATE) is not held while the
+    request body is validated and sanitized; loaded objects stay usable (no expiry on commit)
+    and a service's `UPDATE ... WHERE revision =` still catches a change made meanwhile."""
+    if session.in_transaction():
+        session.commit()
+        session.bind = get_write_engine()  # the next transaction is the service's: IMMEDIATE
+
+
+@lru_cache
+def _sqlite_lookup_engine(url: str) -> Engine:
+    return build_engine(url)
+
+
+def get_lookup_engine() -> Engine:
+    """The primary, for reads that must see the latest commit (who is calling) but must not
+    take SQLite's write lock: a login or an authenticated read never waits for a writer."""
+    settings = get_settings()
+    if not settings.database_read_url:
+        return get_read_engine()  # the primary itself, with plain BEGIN on SQLite
+    if settings.database_url.startswith("sqlite"):
+        return _sqlite_lookup_engine(settings.database_url)
+    return get_write_engine()
+
+
+async def get_lookup_session() -> AsyncIterator[Session]:
+    """A session on the primary that never takes SQLite's write lock (see `get_lookup_engine`)."""
+    session = Session(get_lookup_engine(), expire_on_commit=False)
     try:
         yield session
     finally:
@@ -183,3 +233,4 @@ async def get_read_session() -> AsyncIterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+LookupSessionDep = Annotated[Session, Depends(get_lookup_session)]

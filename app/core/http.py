@@ -47,6 +47,9 @@ class Representation:
     public: bool = True
     tag: str = ""
     gzipped: bytes | None = None
+    # When the clock alone changes the answer (a "today", a "last two days" window): sent as
+    # `Expires`, caps `max-age`, and the response cache drops the entry then.
+    expires: datetime | None = None
 
     def __post_init__(self) -> None:
         self.tag = etag_for(self.body)
@@ -95,6 +98,11 @@ def respond(request: Request, rep: Representation, *, status: int = 200) -> Resp
     }
     if rep.last_modified is not None:
         headers["Last-Modified"] = format_datetime(rep.last_modified.astimezone(UTC), usegmt=True)
+    if rep.expires is not None and rep.public:
+        headers["Expires"] = format_datetime(rep.expires.astimezone(UTC), usegmt=True)
+        left = max(0, int((rep.expires - datetime.now(UTC)).total_seconds()))
+        if left < get_settings().cache_max_age:
+            headers["Cache-Control"] = f"public, max-age={left}, must-revalidate"
     if rep.surrogate_keys and rep.public:
         headers["Surrogate-Key"] = " ".join(rep.surrogate_keys)
     if status == 200 and not_modified(request, rep):

@@ -91,19 +91,37 @@ def _url_with_cursor(request: Request, cursor: str) -> str:
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
+_SCRIPT_UNSAFE = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+
+
+def script_safe_json(value: Any) -> orjson.Fragment:
+    """`value` as JSON with `<`, `>` and `&` written as `\\u003c`, `\\u003e`, `\\u0026`: the
+    same JSON to any parser, and no `</script>` (or `<!--`) when a site pastes it into a
+    `<script type="application/ld+json">`. (Outside strings JSON has no such characters.)"""
+    body = orjson.dumps(value, option=JSON_OPTIONS)
+    for raw, escaped in _SCRIPT_UNSAFE:
+        body = body.replace(raw, escaped)
+    return orjson.Fragment(body)
+
+
 def dump(item: BaseModel | dict[str, Any], include: set[str] | None = None) -> dict[str, Any]:
     """A model's JSON shape (fields it was not given left out), or a plain dict already in that
-    shape; `include` keeps only those top-level fields."""
+    shape; `include` keeps only those top-level fields. JSON-LD (`structured_data`) comes out
+    safe to embed in a page (`script_safe_json`)."""
     if isinstance(item, dict):
-        return item if include is None else {k: v for k, v in item.items() if k in include}
-    return item.model_dump(mode="json", include=include, exclude_unset=True)
+        out = item if include is None else {k: v for k, v in item.items() if k in include}
+    else:
+        out = item.model_dump(mode="json", include=include, exclude_unset=True)
+    if isinstance(out.get("structured_data"), dict):
+        out = {**out, "structured_data": script_safe_json(out["structured_data"])}
+    return out
 
 
 def list_representation(request: Request, items: Sequence[BaseModel | dict[str, Any]], *,
                         limit: int,
                         next_cursor: str | None, fields: set[str] | None,
                         surrogate_keys: Iterable[str], last_modified: datetime | None,
-                        public: bool = True) -> Representation:
+                        public: bool = True, expires: datetime | None = None) -> Representation:
     next_url = _url_with_cursor(request, next_cursor) if next_cursor else None
     body = orjson.dumps({
         "data": [dump(item, fields) for item in items],
@@ -112,7 +130,7 @@ def list_representation(request: Request, items: Sequence[BaseModel | dict[str, 
     }, option=JSON_OPTIONS)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
     return Representation(body, last_modified=last_modified, surrogate_keys=surrogate_keys,
-                          headers=headers, public=public)
+                          headers=headers, public=public, expires=expires)
 
 
 def detail_representation(item: BaseModel | dict[str, Any], *, fields: set[str] | None,

@@ -73,10 +73,12 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGene
     fg.lastBuildDate(meta.updated)
     for item in reversed(items):  # feedgen prepends entries
         fe = fg.add_entry()
-        fe.id(item.url)
-        fe.guid(item.url, permalink=True)
+        # URLs too: one stored before URLs were validated (or by an import) may hold a control.
+        url = xml_text(item.url)
+        fe.id(url)
+        fe.guid(url, permalink=True)
         fe.title(xml_text(item.title))
-        fe.link(href=item.url)
+        fe.link(href=url)
         fe.published(item.published)
         fe.updated(item.updated)
         # The summary is plain text. RSS readers render `description` as HTML, so there it is

@@ -103,6 +103,7 @@ def section_feed(request: Request, slug: Annotated[str, Path(max_length=100)], k
 
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+SITEMAP_WINDOW = timedelta(days=2)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
@@ -113,7 +114,7 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Response:
     """Articles published in the last 48 hours, at most 1,000, as Google News asks."""
     settings = get_settings()
-    filters = queries.ArticleFilters(published_after=now - timedelta(days=2))
+    filters = queries.ArticleFilters(published_after=now - SITEMAP_WINDOW)
     stmt = (queries.filtered(filters, now).order_by(col(Article.published_at).desc())
             .limit(SITEMAP_MAX))
     articles = list(session.exec(stmt).all())
@@ -122,7 +123,7 @@ def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Resp
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for a in articles:
         url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = presenters.canonical_url(a)
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = xml_text(presenters.canonical_url(a))
         news = ET.SubElement(url, f"{{{NEWS_NS}}}news")
         pub = ET.SubElement(news, f"{{{NEWS_NS}}}publication")
         ET.SubElement(pub, f"{{{NEWS_NS}}}name").text = xml_text(settings.publisher_name)
@@ -131,6 +132,8 @@ def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Resp
             (a.published_at or a.created_at).isoformat())
         ET.SubElement(news, f"{{{NEWS_NS}}}title").text = xml_text(a.title)
     body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
+    # The oldest article leaves the two-day window at a known time: cached copies end there.
+    leaves = [a.published_at + SITEMAP_WINDOW for a in articles if a.published_at]
     return respond(request, Representation(
         body, media_type="application/xml", surrogate_keys=["articles"],
-        last_modified=queries.last_change(session, now)))
+        last_modified=queries.last_change(session, now), expires=min(leaves, default=None)))

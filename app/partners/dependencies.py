@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.core.db import SessionDep
+from app.core.db import LookupSessionDep, SessionDep
 from app.core.errors import Unauthorized
 from app.core.listing import NowDep
 from app.core.ratelimit import RateLimiter, add_headers, parse_limit
@@ -26,7 +26,7 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="khabar-syndication"'}
 
 
 def authenticated_partner(
-    session: SessionDep,
+    session: LookupSessionDep,
     api_key: Annotated[str | None, Depends(api_key_header)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Partner:

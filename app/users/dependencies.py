@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.db import LookupSessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import PRIVATE_CACHE_CONTROL
 from app.core.middleware import client_ip
@@ -26,13 +26,18 @@ RANK = {Role.writer: 1, Role.editor: 2, Role.admin: 3}
 
 
 def current_user(
-    session: SessionDep,
+    session: LookupSessionDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> User:
     if not token:
         raise Unauthorized("Send a bearer token from POST /v1/auth/token", headers=CHALLENGE)
     claims = decode_token(token)
     user = _user(session, claims)
+    # The user is read without SQLite's write lock and the read ends here: authenticating never
+    # waits for, or holds up, another request's write.
+    if user is not None:
+        session.expunge(user)  # detached, its loaded attributes stay readable
+    session.rollback()
     if user is None:
         raise Unauthorized("The token is invalid or expired", headers=CHALLENGE)
     return user
@@ -43,6 +48,11 @@ def _user(session: Session, claims: dict | None) -> User | None:  # type: ignore
         return None
     user = session.get(User, int(claims["sub"]))
     if user is None or user.disabled_at is not None:
+        return None
+    # `iat` has whole seconds: a token from the second of the change still counts as after it,
+    # so logging in right after changing the password works.
+    changed = user.password_changed_at
+    if changed is not None and int(claims.get("iat", 0)) < int(changed.timestamp()):
         return None
     return user
 

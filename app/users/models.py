@@ -23,6 +23,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Access tokens issued before this (their `iat`) no longer authenticate.
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserCreate(SQLModel):

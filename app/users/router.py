@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from app.core.db import SessionDep, utcnow
+from app.core.db import LookupSessionDep, SessionDep, utcnow
 from app.core.editorial import PageParamsDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageLinks, PageMeta, SortKey, decode_cursor, encode_cursor
@@ -81,7 +81,8 @@ class LoginForm(OAuth2PasswordRequestForm):
                   summary="Log in: exchange email and password for an access token",
                   responses=problem_responses(401, 422, 429))
 def create_access_token(form: Annotated[LoginForm, Depends()],
-                        session: SessionDep, throttle: LoginThrottleDep, ip: CallerIp) -> Token:
+                        session: LookupSessionDep, throttle: LoginThrottleDep,
+                        ip: CallerIp) -> Token:
     """OAuth2 password grant, form-encoded: `grant_type=password`, `username` (the email) and
     `password`. Send the returned `access_token` as `Authorization: Bearer <token>` until
     `expires_in` seconds have passed, then log in again.

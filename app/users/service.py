@@ -31,6 +31,7 @@ def update_user(session: Session, user: User, data: UserUpdate, *, now: datetime
         user.name = values["name"]
     if values.get("password"):
         user.password_hash = hash_password(values["password"])
+        user.password_changed_at = now
     if values.get("disabled") is not None:
         user.disabled_at = now if values["disabled"] else None
     session.add(user)
