@@ -18,6 +18,7 @@ from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import NowDep
 from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of, xml_text
+from app.feeds.urls import item_id
 from app.taxonomy.models import Section
 
 router = APIRouter(prefix="/v1", tags=["Content"])
@@ -42,7 +43,7 @@ def feed_items(session: Session, articles: list[Article], *, full_text: bool) ->
     tags = presenters.tag_refs(session, [a.id for a in articles])
     return [
         FeedItem(
-            id=presenters.canonical_url(a), url=presenters.canonical_url(a), title=a.title,
+            id=item_id(a.id, a.created_at), url=presenters.canonical_url(a), title=a.title,
             summary=summary_of(a.excerpt, a.body_text),
             published=a.published_at or a.created_at, updated=a.updated_at,
             authors=[au.name for au in authors[a.id]], tags=[t.name for t in tags[a.id]],
