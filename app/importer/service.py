@@ -4,7 +4,7 @@ all in one transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from sqlmodel import Session
 
@@ -51,10 +51,15 @@ def import_page(session: Session, text: str, *, now: datetime, by: User | None =
         published_at=published_at if publish else page.published_at)
     briefs = []
     if page.page_date is not None:
+        # A brief is published on its page's day (local midnight), not when it was imported.
+        day = datetime.combine(page.page_date, time(), tzinfo=get_settings().tz).astimezone(UTC)
         for parsed in page.briefs:
-            briefs.append(briefs_service.add_brief(session, BriefCreate(
+            brief = briefs_service.add_brief(session, BriefCreate(
                 dateline=parsed.dateline, headline=parsed.headline, summary=parsed.summary,
-                date=page.page_date, position=parsed.position, published=publish), now=now))
+                date=page.page_date, position=parsed.position, published=publish), now=now)
+            if brief.published_at is not None:
+                brief.published_at = min(day, now)
+            briefs.append(brief)
     session.commit()
     session.refresh(article)
     return ImportResult(article=article, briefs=briefs, page=page)
