@@ -28,7 +28,7 @@ from app.core.listing import NowDep
 from app.core.timestamps import modified_at, utc_iso
 from app.feeds.urls import ascii_url
 
-router = APIRouter(tags=["Content"])
+router = APIRouter()  # tags per route: robots.txt is not the Content API
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # The protocol allows 50,000 URLs per file; smaller pages render quickly and cache well.
 ARTICLES_PER_PAGE = 10_000
@@ -50,6 +50,7 @@ def _article_pages(count: int) -> int:
 
 
 @router.get("/v1/sitemaps/index.xml", operation_id="getSitemapIndex", response_class=Response,
+            tags=["Content"],
             summary="Sitemap index: the news sitemap and every article sitemap page",
             responses={200: {"description": "The sitemap index", "content": {"application/xml": {
                 "schema": {"type": "string"}, "example": "<sitemapindex>…</sitemapindex>"}}}})
@@ -72,7 +73,7 @@ def sitemap_index(request: Request, session: ReadSessionDep, now: NowDep) -> Res
                                            surrogate_keys=["articles"], last_modified=changed))
 
 
-@router.get("/v1/sitemaps/articles.xml", operation_id="getArticleSitemap",
+@router.get("/v1/sitemaps/articles.xml", operation_id="getArticleSitemap", tags=["Content"],
             response_class=Response, summary="Article sitemap: every published article, paged",
             responses={**XML_RESPONSE, **problem_responses(404, 422)})
 def article_sitemap(
@@ -101,7 +102,7 @@ def article_sitemap(
         last_modified=queries.last_change(session, now)))
 
 
-@router.get("/robots.txt", operation_id="getRobots", response_class=Response,
+@router.get("/robots.txt", operation_id="getRobots", response_class=Response, tags=["Operations"],
             summary="robots.txt naming the sitemap index",
             responses={200: {"description": "robots.txt", "content": {"text/plain": {
                 "schema": {"type": "string"}, "example": "User-agent: *\nAllow: /\n"}}}})
