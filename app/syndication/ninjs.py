@@ -6,13 +6,13 @@ version's schema wants it: 3.x camelCase (`versionCreated`, `bodies`), 2.x lower
 validates against the official schema of its version (tests/syndication/test_ninjs.py).
 
 Choices: `uri` is a stable URN (`urn:khabar:<site host>:article:<id>`), since the canonical URL
-changes with the slug. Dates are UTC with `Z` (Superdesk's ninjs parser accepts nothing else),
-and `versionCreated` is never before `firstCreated` (a scheduled article is edited before it
-goes live). Authors are `people` with `rel: "author"`; section and tags are `subjects`. Rights go to `copyrightHolder`,
-`copyrightNotice` and `usageTerms`; `rightsInfo` is left out because its schema requires a link to
-(or an encoding of) a machine-readable rights expression, which Khabar does not have. The article
-image becomes an associated `picture` with one `original` rendition. Articles have no dateline, so
-`located` is never set.
+changes with the slug. Dates are UTC with `Z` (Superdesk's ninjs parser accepts nothing else), and
+`versionCreated` is never before `firstCreated` (a scheduled article is edited before it goes
+live). Authors are `people` with `rel: "author"`; section and tags are `subjects`. Rights go to
+`copyrightHolder`, `copyrightNotice` and `usageTerms`; `rightsInfo` is left out because its schema
+requires a link to (or an encoding of) a machine-readable rights expression, which Khabar does not
+have. The article image becomes an associated `picture` with one `original` rendition. Articles
+have no dateline, so `located` is never set.
 """
 
 from __future__ import annotations
