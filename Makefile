@@ -1,5 +1,6 @@
-# Khabar: `make run` serves the demo on 127.0.0.1:$(PORT); `make test` runs the whole suite on
-# SQLite and then on PostgreSQL.
+# Khabar: `make run` serves the demo on 127.0.0.1:$(PORT) (runtime dependencies only); `make test`
+# installs what the suite needs (dev dependencies, Node tools, Debian's chromium and varnish) and
+# runs it on SQLite and then on PostgreSQL.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,8 +9,10 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 DEMO_ARTICLES ?= 200
 
-.PHONY: venv tools run test test-sqlite test-postgres lint fmt openapi migrate revision bench fuzz load clean
+.PHONY: venv dev tools system-packages run test test-sqlite test-postgres lint fmt openapi migrate \
+	revision bench fuzz load clean
 
+# Runtime dependencies only (requirements.lock): what serving needs.
 $(BIN)/khabar: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -18,6 +21,26 @@ $(BIN)/khabar: pyproject.toml requirements.lock
 	touch $@
 
 venv: $(BIN)/khabar
+
+# The test and development toolchain on top (requirements-dev.lock: pytest, schemathesis, ruff...).
+$(VENV)/.dev: $(BIN)/khabar requirements-dev.lock
+	$(BIN)/python -m pip install -q -r requirements-dev.lock
+	touch $@
+
+dev: $(VENV)/.dev
+
+# Debian packages the suite drives: chromium (the browser CORS test; playwright-core brings no
+# browser) and varnish (a real shared cache in front of a live server). Installed with apt-get
+# when missing, as root (or through sudo).
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/varnishd:varnish
+APT := $(if $(filter 0,$(shell id -u)),,sudo )apt-get
+system-packages:
+	@missing="$(foreach p,$(SYSTEM_PACKAGES),$(if $(wildcard $(firstword $(subst :, ,$(p)))),,$(lastword $(subst :, ,$(p)))))"; \
+	missing="$$(echo $$missing)"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing (Debian packages the suite needs)"; \
+		$(APT) update -q && DEBIAN_FRONTEND=noninteractive $(APT) install -y -q $$missing; \
+	fi
 
 # Pinned Node tools the suite runs (OpenAPI linters, client generators, playwright-core); the
 # stamp re-installs them only when the lock changes.
@@ -33,18 +56,18 @@ run: venv
 	$(BIN)/khabar demo load --articles $(DEMO_ARTICLES)
 	$(BIN)/khabar serve --host 127.0.0.1 --port $(PORT)
 
-test: tools test-sqlite test-postgres
+test: system-packages tools test-sqlite test-postgres
 
-test-sqlite: venv tools
+test-sqlite: dev tools
 	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
-test-postgres: venv tools
+test-postgres: dev tools
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
-lint: venv
+lint: dev
 	$(BIN)/ruff check app tests migrations/env.py
 
-fmt: venv
+fmt: dev
 	$(BIN)/ruff check --fix app tests
 
 openapi: venv
@@ -53,26 +76,26 @@ openapi: venv
 migrate: venv
 	$(BIN)/khabar db upgrade
 
-revision: venv
+revision: dev
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
 # The scenario table at 2 workers, then list throughput at 1, 2 and 4 workers (`python -m
 # bench.run --help`: --db postgres, --articles 100000, --only search,changes, ...).
 BENCH_ARGS ?= --workers 1,2,4
-bench: venv
+bench: dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # schemathesis over every operation (tests/fuzz), FUZZ_EXAMPLES per operation (the suite runs 10),
 # on SQLite and then on PostgreSQL; each run ends with "0 failures in N schemathesis cases".
 FUZZ_EXAMPLES ?= 500
-fuzz: venv
+fuzz: dev
 	DATABASE_URL=sqlite:// KHABAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -n 2 tests/fuzz $(PYTEST_ARGS)
 	DATABASE_URL=$(TEST_DATABASE_URL) KHABAR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -n 2 tests/fuzz $(PYTEST_ARGS)
 
 # 60 s of mixed reads and writes on a fresh SQLite database (LOAD_ARGS="--db postgres" for
 # PostgreSQL; `python -m bench.load --help`), then every acknowledged write checked in it.
 LOAD_ARGS ?=
-load: venv
+load: dev
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -62,7 +62,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from app.core.http_protocol import HeaderTimeoutProtocol
     from app.core.logging import logging_config
 
-    level = get_settings().log_level
+    settings = get_settings()
+    if "public_base_url" not in settings.model_fields_set:
+        # The OpenAPI `servers` entry ("Try it out" in /docs) and sitemap URLs name the port
+        # actually served; workers inherit the environment.
+        shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
+        os.environ["KHABAR_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
+    level = settings.log_level
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, reload=reload,
                 proxy_headers=False, server_header=False, date_header=True,
                 log_level=level, log_config=logging_config(level), access_log=False,
@@ -238,14 +245,27 @@ def partner_create(
         section: Annotated[list[str] | None, typer.Option(help="Allowed section slug")] = None,
         rate_limit: Annotated[str | None, typer.Option(help="e.g. 600/minute")] = None) -> None:
     """Create a partner and print its API key (shown once)."""
+    from pydantic import ValidationError
+
     from app.core.errors import AppError
     from app.partners import service as partners_service
     from app.partners.models import PartnerCreate
 
     try:
         data = PartnerCreate(name=name, sections=section or [], rate_limit=rate_limit)
-    except ValueError as exc:
-        raise fail(str(exc).splitlines()[-1]) from None
+    except ValidationError as exc:
+        # What is wrong, per option ("--rate-limit: ..."), never pydantic's documentation URL.
+        options = {"rate_limit": "--rate-limit", "sections": "--section", "name": "NAME"}
+        hints = {"rate_limit": "a count per second, minute, hour or day, e.g. 600/minute"}
+
+        def problem(e: Any) -> str:
+            field = str(e["loc"][0]) if e["loc"] else "input"
+            what = (f"{e['input']!r} is not {hints[field]}"
+                    if field in hints and e["type"] == "string_pattern_mismatch"
+                    else e["msg"].removeprefix("Value error, "))
+            return f"{options.get(field, field)}: {what}"
+
+        raise fail("; ".join(problem(e) for e in exc.errors())) from None
     with _session() as session:
         try:
             partner, key = partners_service.create_partner(session, data, now=_now())

@@ -21,6 +21,7 @@ from app.core.protocol import HttpSemanticsMiddleware
 from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
 from app.feeds.router import router as feeds_router
+from app.feeds.sitemaps import router as sitemaps_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router):
         app.include_router(router)
+    app.include_router(sitemaps_router)  # /robots.txt is outside /v1
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.
     app.add_middleware(GZipMiddleware, minimum_size=860)

@@ -4,7 +4,7 @@ and tags (never one per article)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -14,6 +14,8 @@ from app.articles.blocks import stored_blocks
 from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
+from app.core.timestamps import modified_at, utc_iso
+from app.feeds.urls import ascii_url
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -150,9 +152,23 @@ def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[s
         published_at=article.published_at, updated_at=article.updated_at, excerpt=article.excerpt,
         section_name=article.section.name if article.section else None,
         tag_names=[t.name for t in article.tags],
-        image_url=article.image.url if article.image else None,
+        image=article.image.model_dump() if article.image else None,
         copyright_holder=article.rights.copyright_holder,
         source_name=article.source.name if article.source else None, authors=authors)
+
+
+def image_object(image: Mapping[str, Any]) -> dict[str, Any]:
+    """A schema.org ImageObject (what Google recommends for `image`) from an article's image
+    data: dimensions, caption and credit when they are known."""
+    out: dict[str, Any] = {"@type": "ImageObject", "url": ascii_url(image["url"])}
+    for key in ("width", "height"):
+        if image.get(key):
+            out[key] = image[key]
+    if image.get("caption"):
+        out["caption"] = image["caption"]
+    if image.get("credit"):
+        out["creditText"] = image["credit"]
+    return out
 
 
 class Byline(NamedTuple):
@@ -166,10 +182,11 @@ class Byline(NamedTuple):
 def structured_data_of(*, title: str, canonical_url: str, language: str, word_count: int,
                        published_at: datetime | None, updated_at: datetime,
                        excerpt: str | None, section_name: str | None, tag_names: list[str],
-                       image_url: str | None, copyright_holder: str | None,
+                       image: Mapping[str, Any] | None, copyright_holder: str | None,
                        source_name: str | None,
                        authors: Sequence[Byline | Author]) -> dict[str, Any]:
-    """schema.org NewsArticle JSON-LD; dates carry the publisher's offset, as Google prefers."""
+    """schema.org NewsArticle JSON-LD. Dates are UTC with `Z`, as everywhere in the API;
+    `dateModified` is never before `datePublished` (a scheduled article is edited first)."""
     settings = get_settings()
     tz = settings.tz
     data: dict[str, Any] = {
@@ -180,7 +197,7 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
         "url": canonical_url,
         "inLanguage": language,
         "wordCount": word_count,
-        "dateModified": updated_at.astimezone(tz).isoformat(),
+        "dateModified": utc_iso(modified_at(updated_at, published_at)),
         "author": [
             {"@type": "Person", "name": a.name,
              "url": f"{settings.site_url.rstrip('/')}/authors/{a.slug}",
@@ -191,15 +208,15 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
                       "url": settings.site_url},
     }
     if published_at:
-        data["datePublished"] = published_at.astimezone(tz).isoformat()
+        data["datePublished"] = utc_iso(published_at)
     if excerpt:
         data["description"] = excerpt
     if section_name:
         data["articleSection"] = section_name
     if tag_names:
         data["keywords"] = tag_names
-    if image_url:
-        data["image"] = [image_url]
+    if image:
+        data["image"] = [image_object(image)]
     holder = copyright_holder or settings.publisher_name
     data["copyrightHolder"] = {"@type": "Organization", "name": holder}
     if published_at:

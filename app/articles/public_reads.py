@@ -273,7 +273,7 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         updated_at=item["updated_at"], excerpt=item["excerpt"],
         section_name=item["section"]["name"] if item["section"] else None,
         tag_names=[t["name"] for t in tags],
-        image_url=item["image"]["url"] if item["image"] else None,
+        image=item["image"],
         copyright_holder=copyright_holder, source_name=source_name,
         authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors])
     return item, [a[1] for a in authors]

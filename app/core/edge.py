@@ -14,8 +14,10 @@ cache hit itself, so they are steps of one pure ASGI callable now, in the order 
    rendered by the app and stored.
 
 A single `send` wrapper adds, to every answer: the rate-limit headers of any decision made during
-the request (the partner limit is decided in a dependency), CORS headers, the request id and the
-security headers. Once the answer is sent, one access-log line and each observer (metrics) get
+the request (the partner limit is decided in a dependency; never on an answer a shared cache may
+store), CORS headers (on public answers whether or not the request had an `Origin`, see
+`app/core/shared_cache.py`), the request id and the security headers, with `Vary` merged.
+Once the answer is sent, one access-log line and each observer (metrics) get
 the route template, status and duration.
 """
 
@@ -56,6 +58,12 @@ from app.core.middleware import (
     request_size_problem,
 )
 from app.core.ratelimit import NOT_PUBLIC, STATE_KEY, RateLimiter
+from app.core.shared_cache import (
+    PER_CLIENT,
+    merge_vary,
+    normalize_accept_encoding,
+    shared_cacheable,
+)
 
 EDITORIAL_PREFIXES = ("/v1/editorial", "/v1/auth/")  # not "/v1/auth": /v1/authors is public
 PUBLIC_ALLOW_HEADERS = ["If-None-Match", "If-Modified-Since", "X-Request-ID", "Authorization",
@@ -148,6 +156,15 @@ class EdgeMiddleware:
         self.size_limits = (settings.max_url_bytes, settings.max_header_bytes,
                             settings.max_header_field_bytes)
         self.public_cors, self.editorial_cors = surface_cors(settings)
+        # What a public answer carries so that a shared cache may replay it to any origin: the
+        # any-origin policy's headers whether or not the request had an `Origin` (they are the
+        # same either way), or `Vary: Origin` when the answer depends on it.
+        public = self.public_cors
+        self.public_shared: list[tuple[bytes, bytes]] = (
+            [(k.lower().encode(), v.encode()) for k, v in public.simple_headers.items()]
+            if public.allow_all_origins else [(b"vary", b"Origin")])
+        self.public_vary: list[tuple[bytes, bytes]] = (
+            [] if public.allow_all_origins else [(b"vary", b"Origin")])
         # Bodies are bounded first, then checked for NUL; the cache (for a GET that sends a
         # body anyway) sits inside both, as it always did.
         inner: ASGIApp = app if cache is None else functools.partial(self._cached, app)
@@ -183,12 +200,21 @@ class EdgeMiddleware:
         request_id = incoming if REQUEST_ID.match(incoming) else new_request_id()
         state["request_id"] = request_id
         path: str = scope["path"]
+        normalized = normalize_accept_encoding(scope["headers"])
+        if normalized is not None:
+            scope["headers"] = normalized
         closing = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS,
                    DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP]
         status = 500
         started = False
         cors: CORSMiddleware | None = None
         request_headers: Headers | None = None
+        public_cors: list[tuple[bytes, bytes]] = []
+
+        async def merged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = merge_vary(message["headers"])
+            await send(message)
 
         async def edge_send(message: Message) -> None:
             nonlocal status, started
@@ -196,15 +222,20 @@ class EdgeMiddleware:
                 status, started = message["status"], True
                 headers = [(k, v) for k, v in message.get("headers", ()) if k != b"server"]
                 decided = state.get(STATE_KEY)
-                if decided:
+                if shared_cacheable(status, headers):
+                    # Counters are one client's: a shared cache would replay them to all.
+                    headers = [(k, v) for k, v in headers if k not in PER_CLIENT]
+                elif decided:
                     names = {k.lower().encode() for k, _ in decided}
                     headers = [(k, v) for k, v in headers if k not in names]
                     headers.extend((k.lower().encode(), v.encode()) for k, v in decided)
                 headers.extend(closing)
+                headers.extend(public_cors)
                 message = {**message, "headers": headers}  # never edit a message in place
                 if cors is not None and request_headers is not None:
-                    await cors.send(message, send, request_headers)
+                    await cors.send(message, merged_send, request_headers)
                     return
+                message["headers"] = merge_vary(headers)
             await send(message)
 
         try:
@@ -225,6 +256,8 @@ class EdgeMiddleware:
                     cors = None
                     await preflight(scope, receive, edge_send)
                     return
+            if not path.startswith(EDITORIAL_PREFIXES):
+                public_cors = self.public_shared if cors is None else self.public_vary
             if await self._rate_limited(scope, receive, edge_send, state):
                 return
             app = self.with_body if _has_body(scope) else self.without_body

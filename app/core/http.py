@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.config import get_settings
+from app.core.shared_cache import gzip_acceptable
 
 GZIP_MIN_BYTES = 860
 
@@ -88,7 +89,7 @@ def is_fresh(inm: str | None, ims: str | None, tag: str, last_modified: datetime
 
 
 def respond(request: Request, rep: Representation, *, status: int = 200) -> Response:
-    accepts_gzip = "gzip" in request.headers.get("accept-encoding", "")
+    accepts_gzip = gzip_acceptable(request.headers.get("accept-encoding", ""))
     use_gzip = accepts_gzip and len(rep.body) >= GZIP_MIN_BYTES
     headers = {
         "ETag": f'"{rep.tag}-gz"' if use_gzip else f'"{rep.tag}"',

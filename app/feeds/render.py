@@ -11,6 +11,9 @@ from datetime import datetime
 import orjson
 from feedgen.feed import FeedGenerator
 
+from app.core.timestamps import modified_at, utc_iso
+from app.feeds.urls import ascii_url
+
 # XML 1.0 cannot carry C0 controls other than tab and line breaks, U+FFFE/U+FFFF or lone
 # surrogates: one such character in one title would make the whole feed unrenderable (a 500 for
 # every reader), so they are dropped from everything that goes into XML.
@@ -31,7 +34,7 @@ SUMMARY_CHARS = 300
 
 @dataclass
 class FeedItem:
-    id: str
+    id: str  # permanent (`urls.item_id`), never the URL: a renamed slug is not a new item
     url: str
     title: str
     summary: str
@@ -63,31 +66,31 @@ def summary_of(excerpt: str | None, body_text: str) -> str:
 
 def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.id(meta.feed_url)
+    fg.id(ascii_url(meta.feed_url))
     fg.title(xml_text(meta.title))
     fg.subtitle(xml_text(meta.description))
-    fg.link(href=meta.home_url, rel="alternate")
-    fg.link(href=meta.feed_url, rel="self")
+    fg.link(href=ascii_url(meta.home_url), rel="alternate")
+    fg.link(href=ascii_url(meta.feed_url), rel="self")
     fg.language(meta.language)
     fg.updated(meta.updated)
     fg.lastBuildDate(meta.updated)
     for item in reversed(items):  # feedgen prepends entries
         fe = fg.add_entry()
-        # URLs too: one stored before URLs were validated (or by an import) may hold a control.
-        url = xml_text(item.url)
-        fe.id(url)
-        fe.guid(url, permalink=True)
+        fe.id(item.id)
+        fe.guid(item.id, permalink=False)
         fe.title(xml_text(item.title))
-        fe.link(href=url)
+        fe.link(href=ascii_url(item.url))
         fe.published(item.published)
-        fe.updated(item.updated)
+        fe.updated(modified_at(item.updated, item.published))
         # The summary is plain text. RSS readers render `description` as HTML, so there it is
         # escaped once more: an article quoting `<script>` must not become one in a reader.
         # (Atom's `content` without a type is text already.)
         summary = xml_text(item.summary)
         fe.description(html.escape(summary, quote=False) if kind == "rss" else summary)
         if item.content_html is not None:
-            fe.content(xml_text(item.content_html), type="CDATA")
+            # Atom's full text is `type="html"` (escaped markup); "CDATA" is not an Atom type.
+            fe.summary(summary)
+            fe.content(xml_text(item.content_html), type="html")
         for name in item.authors:
             fe.author(name=xml_text(name))
         for tag in item.tags:
@@ -106,11 +109,11 @@ def json_feed(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
     def item(i: FeedItem) -> dict[str, object]:
         out: dict[str, object] = {
             "id": i.id,
-            "url": i.url,
+            "url": ascii_url(i.url),
             "title": i.title,
             "summary": i.summary,
-            "date_published": i.published.isoformat(),
-            "date_modified": i.updated.isoformat(),
+            "date_published": utc_iso(i.published),
+            "date_modified": utc_iso(modified_at(i.updated, i.published)),
             "authors": [{"name": n} for n in i.authors],
             "tags": list(i.tags),
             "language": i.language,
@@ -120,14 +123,14 @@ def json_feed(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
         else:
             out["content_text"] = i.summary
         if i.image:
-            out["image"] = i.image
+            out["image"] = ascii_url(i.image)
         return out
 
     return orjson.dumps({
         "version": "https://jsonfeed.org/version/1.1",
         "title": meta.title,
-        "home_page_url": meta.home_url,
-        "feed_url": meta.feed_url,
+        "home_page_url": ascii_url(meta.home_url),
+        "feed_url": ascii_url(meta.feed_url),
         "description": meta.description,
         "language": meta.language,
         "items": [item(i) for i in items],

@@ -17,7 +17,9 @@ from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import NowDep
+from app.core.timestamps import utc_iso
 from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of, xml_text
+from app.feeds.urls import ascii_url, item_id
 from app.taxonomy.models import Section
 
 router = APIRouter(prefix="/v1", tags=["Content"])
@@ -42,7 +44,7 @@ def feed_items(session: Session, articles: list[Article], *, full_text: bool) ->
     tags = presenters.tag_refs(session, [a.id for a in articles])
     return [
         FeedItem(
-            id=presenters.canonical_url(a), url=presenters.canonical_url(a), title=a.title,
+            id=item_id(a.id, a.created_at), url=presenters.canonical_url(a), title=a.title,
             summary=summary_of(a.excerpt, a.body_text),
             published=a.published_at or a.created_at, updated=a.updated_at,
             authors=[au.name for au in authors[a.id]], tags=[t.name for t in tags[a.id]],
@@ -123,13 +125,13 @@ def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Resp
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for a in articles:
         url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = xml_text(presenters.canonical_url(a))
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = ascii_url(presenters.canonical_url(a))
         news = ET.SubElement(url, f"{{{NEWS_NS}}}news")
         pub = ET.SubElement(news, f"{{{NEWS_NS}}}publication")
         ET.SubElement(pub, f"{{{NEWS_NS}}}name").text = xml_text(settings.publisher_name)
         ET.SubElement(pub, f"{{{NEWS_NS}}}language").text = a.language
-        ET.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = (
-            (a.published_at or a.created_at).isoformat())
+        ET.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = utc_iso(
+            a.published_at or a.created_at, "seconds")
         ET.SubElement(news, f"{{{NEWS_NS}}}title").text = xml_text(a.title)
     body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
     # The oldest article leaves the two-day window at a known time: cached copies end there.

@@ -114,7 +114,7 @@ def parse_page(text: str, *, timezone: ZoneInfo) -> ParsedPage:
     return ParsedPage(
         title=title, blocks=_blocks(body), author=author, source_name=source,
         copyright_holder=source, published_at=published_at, page_date=page_date,
-        briefs=_briefs(brief_lines[1:]),
+        briefs=_briefs(brief_lines),
     )
 
 
@@ -183,7 +183,11 @@ def _blocks(body: list[tuple[int, str]]) -> list[Block]:
 
 
 def _briefs(lines: list[str]) -> list[ParsedBrief]:
-    """Pairs of headline and "DATELINE: lede"; a lone line of either kind is a brief by itself."""
+    """Pairs of headline and "DATELINE: lede"; a lone line of either kind is a brief by itself.
+    The "Today's news in a nutshell" line is the first pair's headline (its lede introduces the
+    list); alone, it is no brief."""
+    if len(lines) < 2:
+        return []
     found: list[tuple[str | None, str, str | None]] = []
     headline: str | None = None
     for line in lines:

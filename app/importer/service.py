@@ -4,7 +4,7 @@ all in one transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from sqlmodel import Session
 
@@ -57,11 +57,16 @@ def import_page(session: Session, text: str, *, now: datetime, by: User | None =
     if page.page_date is not None and not writer:
         # After the day's briefs already there: a second import never duplicates a position.
         first = briefs_service.next_position(session, page.page_date)
+        # A brief is published on its page's day (local midnight), not when it was imported.
+        day = datetime.combine(page.page_date, time(), tzinfo=get_settings().tz).astimezone(UTC)
         for parsed in page.briefs:
-            briefs.append(briefs_service.add_brief(session, BriefCreate(
+            brief = briefs_service.add_brief(session, BriefCreate(
                 dateline=parsed.dateline, headline=parsed.headline, summary=parsed.summary,
                 date=page.page_date, position=first + parsed.position, published=publish),
-                now=now))
+                now=now)
+            if brief.published_at is not None:
+                brief.published_at = min(day, now)
+            briefs.append(brief)
     session.commit()
     session.refresh(article)
     return ImportResult(article=article, briefs=briefs, page=page)

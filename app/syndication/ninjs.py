@@ -6,12 +6,13 @@ version's schema wants it: 3.x camelCase (`versionCreated`, `bodies`), 2.x lower
 validates against the official schema of its version (tests/syndication/test_ninjs.py).
 
 Choices: `uri` is a stable URN (`urn:khabar:<site host>:article:<id>`), since the canonical URL
-changes with the slug. Dates carry the publisher's UTC offset. Authors are `people` with
-`rel: "author"`; section and tags are `subjects`. Rights go to `copyrightHolder`,
-`copyrightNotice` and `usageTerms`; `rightsInfo` is left out because its schema requires a link to
-(or an encoding of) a machine-readable rights expression, which Khabar does not have. The article
-image becomes an associated `picture` with one `original` rendition. Articles have no dateline, so
-`located` is never set.
+changes with the slug. Dates are UTC with `Z` (Superdesk's ninjs parser accepts nothing else), and
+`versionCreated` is never before `firstCreated` (a scheduled article is edited before it goes
+live). Authors are `people` with `rel: "author"`; section and tags are `subjects`. Rights go to
+`copyrightHolder`, `copyrightNotice` and `usageTerms`; `rightsInfo` is left out because its schema
+requires a link to (or an encoding of) a machine-readable rights expression, which Khabar does not
+have. The article image becomes an associated `picture` with one `original` rendition. Articles
+have no dateline, so `located` is never set.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from app.core.config import get_settings
+from app.core.timestamps import modified_at, utc_iso
 from app.syndication.models import SyndicatedArticle
 
 NinjsVersion = Literal["3.1", "2.2", "1.6"]
@@ -34,7 +36,7 @@ def article_uri(article_id: str) -> str:
 
 
 def _when(value: datetime) -> str:
-    return value.astimezone(get_settings().tz).isoformat(timespec="seconds")
+    return utc_iso(value, "seconds")
 
 
 def _absolute(url: str | None) -> bool:
@@ -59,7 +61,7 @@ def _byline(article: SyndicatedArticle) -> str | None:
 
 def _dates(article: SyndicatedArticle) -> tuple[str, str]:
     first = article.published_at or article.updated_at
-    return _when(first), _when(article.updated_at)
+    return _when(first), _when(modified_at(article.updated_at, first))
 
 
 def to_ninjs(article: SyndicatedArticle, version: NinjsVersion = "3.1") -> dict[str, Any]:

@@ -9,15 +9,17 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from app.articles import presenters, queries
+from app.articles import queries
 from app.articles.models import Article
 from app.core.config import get_settings
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
-from app.core.listing import NowDep, latest, utc
+from app.core.listing import JSON_OPTIONS, NowDep, latest, utc
 from app.core.pagination import MAX_LIMIT, Page
-from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
+from app.core.timestamps import modified_at
+from app.feeds.render import MEDIA_TYPES, FeedMeta, render
+from app.feeds.router import feed_items
 from app.partners import service as partners_service
 from app.partners.dependencies import CurrentPartner
 from app.syndication import ninjs, present, service
@@ -51,7 +53,8 @@ def _answer(request: Request, payload: Any, *, last_modified: datetime | None = 
             headers: dict[str, str] | None = None) -> Response:
     # Private: partner responses are never cached by a browser or CDN (the ETag still saves
     # bandwidth on an unchanged page).
-    return respond(request, Representation(orjson.dumps(payload), last_modified=last_modified,
+    return respond(request, Representation(orjson.dumps(payload, option=JSON_OPTIONS),
+                                           last_modified=last_modified,
                                            headers=headers or {}, public=False))
 
 
@@ -158,16 +161,9 @@ def partner_feed(request: Request, kind: Literal["atom", "json"], partner: Curre
     filters = queries.ArticleFilters(extra=[entitled(partner)])
     articles, _ = queries.list_page(session, filters, now=now, sort="-published_at",
                                     limit=FEED_SIZE, cursor=None, with_body=True)
-    authors = presenters.bylines(session, [a.id for a in articles])
-    tags = presenters.tag_refs(session, [a.id for a in articles])
-    items = [FeedItem(
-        id=presenters.canonical_url(a), url=presenters.canonical_url(a), title=a.title,
-        summary=summary_of(a.excerpt, a.body_text), published=a.published_at or a.created_at,
-        updated=a.updated_at, authors=[au.name for au in authors[a.id]],
-        tags=[t.name for t in tags[a.id]], language=a.language, content_html=a.body_html,
-        image=(a.image or {}).get("url")) for a in articles]
+    items = feed_items(session, articles, full_text=True)
     settings = get_settings()
-    updated = latest(i.updated for i in items) or now
+    updated = latest(modified_at(i.updated, i.published) for i in items) or now
     meta = FeedMeta(title=f"{settings.publisher_name} for {partner.name}",
                     home_url=settings.site_url, feed_url=str(request.url),
                     description=f"Articles {partner.name} may republish",

@@ -56,7 +56,8 @@ class TestSeed:
 
     def test_briefs(self, parsed):
         assert [(b.position, b.dateline, b.headline, b.summary) for b in parsed.briefs] == [
-            (0, "KATHMANDU", "Khabarhub brings you a glimpse of major developments of", None),
+            (0, "KATHMANDU", "Today’s news in a nutshell",
+             "Khabarhub brings you a glimpse of major developments of"),
             (1, "VIENNA", "One woman killed by partner, relative every 10 minutes worldwide: UN",
              "One woman was killed by a partner or relative"),
             (2, "KATHMANDU", "Press Council takes action against 10 more YouTube channels",
@@ -99,7 +100,7 @@ def test_missing_briefs_and_empty_nutshell():
 def test_lone_headline_brief_and_straight_apostrophe():
     parsed = parse(page("Title", "Today's news in a nutshell", "NEW DELHI: Lede", "Headline only"))
     assert [(b.dateline, b.headline, b.summary) for b in parsed.briefs] == [
-        ("NEW DELHI", "Lede", None), (None, "Headline only", None)]
+        ("NEW DELHI", "Today's news in a nutshell", "Lede"), (None, "Headline only", None)]
 
 
 def test_missing_publish_date():

@@ -43,6 +43,10 @@ class TestImportSeedPage:
         assert [b.dateline for b in briefs] == ["KATHMANDU", "VIENNA", "KATHMANDU", "KATHMANDU",
                                                 "KATHMANDU"]
         assert briefs[1].headline.startswith("One woman killed by partner")
+        assert (briefs[0].headline, briefs[0].summary) == (
+            "Today’s news in a nutshell", "Khabarhub brings you a glimpse of major developments of")
+        # Published on the page's day (midnight in Kathmandu), not at the import.
+        assert {b.published_at for b in briefs} == {datetime(2024, 11, 25, 18, 15, tzinfo=UTC)}
 
     def test_draft_import_is_invisible(self, session, client, seed_text) -> None:
         result = import_page(session, seed_text, now=datetime.now(UTC), publish=False)

@@ -227,6 +227,9 @@ TABLE: dict[str, Spec] = {
         "public", {"news.rss": 200, "news.atom": 200, "news.json": 200, "empty.json": 200,
                    "nowhere.json": 404, "news.html": 422}, kind="section_feed"),
     "GET /v1/sitemaps/news.xml": Spec("public", ONE),
+    "GET /v1/sitemaps/index.xml": Spec("public", ONE),
+    "GET /v1/sitemaps/articles.xml": Spec("public", ONE),
+    "GET /robots.txt": Spec("public", ONE),
 
     # ---- logging in ----
     "POST /v1/auth/token": Spec("login", {"right": 200, "wrong": 401}, body=_login_body),
