@@ -28,6 +28,8 @@ os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("KHABAR_RATE_LIMIT_PUBLIC", "0")
 os.environ.setdefault("KHABAR_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
 os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
+# No background sweep in tests unless one asks for it: feeds and syncs sweep when read.
+os.environ.setdefault("KHABAR_SWEEP_SECONDS", "0")
 
 
 def _reset_caches() -> None:

@@ -12,7 +12,7 @@ from app.authors.models import ArticleAuthor, Author, AuthorCreate, AuthorEditor
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.slugs import slugify, unique_slug
-from app.syndication import changes
+from app.changelog import record as changes
 from app.users.models import User
 
 BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])

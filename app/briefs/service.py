@@ -15,7 +15,7 @@ from app.briefs.models import Brief, BriefArticleRef, BriefCreate, BriefEditoria
 from app.briefs.queries import NEWEST_DAY_FIRST
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
-from app.syndication import changes
+from app.changelog import record as changes
 from app.users.models import Role, User
 
 

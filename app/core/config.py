@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # write, and the headers that call needs (JSON, e.g. {"Fastly-Key": "..."}).
     purge_url: str | None = Field(None, alias="KHABAR_PURGE_URL")
     purge_headers: dict[str, str] = Field({}, alias="KHABAR_PURGE_HEADERS")
+    # The scheduled-publication sweep (app/changelog/schedule.py): seconds between rounds in
+    # `khabar serve`; 0 turns it off (reads still apply the visibility rule, feeds sweep too).
+    sweep_seconds: float = Field(5.0, ge=0, le=5, alias="KHABAR_SWEEP_SECONDS")
+    # How long tombstones stay in the change log; a sync cursor older than that answers 410.
+    changelog_retention_days: int = Field(90, ge=1, alias="KHABAR_CHANGELOG_RETENTION_DAYS")
 
     @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies",
                      mode="before")

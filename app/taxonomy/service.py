@@ -11,7 +11,7 @@ from app.articles.models import Article
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.slugs import slugify
-from app.syndication import changes
+from app.changelog import record as changes
 from app.taxonomy.models import (
     ArticleTag,
     Section,
