@@ -9,10 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.authors.models import ArticleAuthor, Author, AuthorCreate, AuthorEditorial, AuthorUpdate
+from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.slugs import slugify, unique_slug
-from app.changelog import record as changes
 from app.users.models import User
 
 BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])

@@ -41,7 +41,8 @@ class ArticleChange(SQLModel, table=True):
     article_id: str = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
     seq: int = Field(unique=True)
     kind: str = Field(default=Kind.updated.value, max_length=16)
-    at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Indexed: the newest is the public lists' Last-Modified (`queries.last_change`).
+    at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # Whether the article was public as of this change: the "before" of the next one.
     public: bool = False
 

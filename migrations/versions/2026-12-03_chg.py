@@ -37,6 +37,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16),
                                       nullable=False, server_default="updated"))
         batch_op.add_column(sa.Column("at", app.core.db.UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_article_change_at"), ["at"], unique=False)
         batch_op.add_column(sa.Column("public", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
     op.create_table(
@@ -78,6 +79,7 @@ def downgrade() -> None:
     op.drop_table("change_scope")
     with op.batch_alter_table("article_change", schema=None) as batch_op:
         batch_op.drop_column("public")
+        batch_op.drop_index(batch_op.f("ix_article_change_at"))
         batch_op.drop_column("at")
         batch_op.drop_column("kind")
     with op.batch_alter_table("article", schema=None) as batch_op:
