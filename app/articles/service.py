@@ -204,7 +204,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
            tag_id_list: list[int] | None = None) -> Article:
     _require_revision(article, expected_revision)
     previous = snapshot(session, article)
-    prior = changes.before(session, [article.id]) if author_ids is not None else None
+    prior = changes.before(session, [article.id])
     new_slug = values.get("slug")
     result = session.execute(
         update(Article)

@@ -31,6 +31,7 @@ from app.changelog.models import ALL_SECTIONS, ArticleChange, ChangeScope, Kind,
 from app.core.counters import CHANGE_SEQ, CONTENT_VERSION, bump
 from app.core.db import utcnow
 from app.core.purge import mark_stale, purging
+from app.taxonomy.models import Section
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,20 @@ class Before:
     listed it (a byline change makes the removed author's pages stale too)."""
 
     authors: set[int] = field(default_factory=set)
+    sections: set[int] = field(default_factory=set)
 
 
 def before(session: Session, article_ids: Sequence[str]) -> Before:
-    """Call before changing articles whose byline may change; pass the result to
+    """Call before changing articles whose byline or section may change; pass the result to
     `article_changed`. Costs nothing when no CDN purge is configured."""
     if not purging() or not article_ids:
         return Before()
-    return Before(set(session.exec(select(ArticleAuthor.author_id).where(
-        col(ArticleAuthor.article_id).in_(list(article_ids)))).all()))
+    ids = list(article_ids)
+    return Before(
+        set(session.exec(select(ArticleAuthor.author_id).where(
+            col(ArticleAuthor.article_id).in_(ids))).all()),
+        {s for s in session.exec(select(Article.section_id).where(
+            col(Article.id).in_(ids))).all() if s is not None})
 
 
 def content_changed(session: Session, *stale_keys: str) -> None:
@@ -161,7 +167,12 @@ def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # t
     authors = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
         col(ArticleAuthor.article_id).in_(ids))).all())
     authors |= prior.authors if prior else set()
+    sections = {row.section_id for _, _, _, row in changed if row.section_id is not None}
+    sections |= prior.sections if prior else set()
     keys = {"articles", *(f"article:{a}" for a in ids), *(f"author:{a}" for a in authors)}
+    if sections:
+        keys |= {f"section:{slug}" for slug in session.exec(
+            select(Section.slug).where(col(Section.id).in_(sections))).all()}
     if any(what != Kind.updated and what != Kind.corrected for what, _, _, _ in changed):
         # The article entered or left the public set: author lists count it, and briefs
         # linked to it show (or stop showing) it.

@@ -16,18 +16,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, text, update
+from sqlalchemy import case, delete, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status
 from app.articles.visibility import is_due
+from app.changelog.models import ArticleChange
 from app.changelog.record import Recorded, article_changed
+from app.changelog.views import HORIZON
+from app.core.config import get_settings
+from app.core.counters import Counter
 from app.core.db import get_read_engine, get_write_engine, utcnow
 
 log = logging.getLogger("khabar.changelog")
 ADVISORY_LOCK = 0x6B686272_0001  # "khbr" + 1: the sweep's lock, per database
+PRUNE_EVERY = 3600.0
 
 
 def any_due(session: Session, now: datetime) -> bool:
@@ -71,13 +79,43 @@ def sweep_once(now: datetime | None = None) -> list[Recorded]:
         return sweep(write, now)
 
 
+def prune(session: Session, before: datetime) -> int:
+    """Drop the tombstones of articles not public since `before` (the retention) and move the
+    log's horizon past them: a cursor older than the horizon may have missed one, so it answers
+    410 and its client starts an initial sync. One transaction; returns how many went."""
+    seqs = list(session.exec(select(ArticleChange.seq).where(
+        col(ArticleChange.public).is_(False), col(ArticleChange.at) < before)).all())
+    if not seqs:
+        session.rollback()
+        return 0
+    session.execute(delete(ArticleChange).where(col(ArticleChange.seq).in_(seqs)))
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert(Counter).values(name=HORIZON, value=max(seqs))
+    session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={
+        "value": case((col(Counter.value) < stmt.excluded.value, stmt.excluded.value),
+                      else_=col(Counter.value))}))
+    session.commit()
+    return len(seqs)
+
+
+def prune_once(now: datetime | None = None) -> int:
+    days = get_settings().changelog_retention_days
+    with Session(get_write_engine(), expire_on_commit=False) as write:
+        return prune(write, (now or utcnow()) - timedelta(days=days))
+
+
 async def run_sweeper(stop: asyncio.Event, interval: float) -> None:
-    """The app's background sweep, every `interval` seconds until `stop` is set."""
+    """The app's background sweep, every `interval` seconds until `stop` is set; the log's
+    retention is applied once an hour."""
+    pruned_at = 0.0
     while not stop.is_set():
         try:
             recorded = await asyncio.to_thread(sweep_once)
             if recorded:
                 log.info("Scheduled articles went live", extra={"count": len(recorded)})
+            if time.monotonic() - pruned_at > PRUNE_EVERY:
+                pruned_at = time.monotonic()
+                await asyncio.to_thread(prune_once)
         except Exception:
             log.exception("The scheduled-publication sweep failed")
         with contextlib.suppress(TimeoutError):
