@@ -122,6 +122,7 @@ def publish_to_long_poll(base: str, url: str, rounds: int) -> dict[str, Any]:
                               timeout=40)
                 answered["at"] = time.perf_counter()
                 answered["items"] = len(r.json()["data"])
+                answered["body"] = r.text[:300]  # type: ignore[assignment]
 
             thread = threading.Thread(target=hold)
             thread.start()
@@ -131,7 +132,7 @@ def publish_to_long_poll(base: str, url: str, rounds: int) -> dict[str, Any]:
                                     now=datetime.now(UTC))
             committed = time.perf_counter()
             thread.join()
-            assert answered.get("items"), "the held request answered without the article"
+            assert answered.get("items"), (n, answered, answered["at"] - committed)
             latencies.append(answered["at"] - committed)
     ms = [v * 1000 for v in latencies]
     return {"rounds": rounds, "p50_ms": round(statistics.median(ms), 1),

@@ -155,6 +155,7 @@ class Listener:
         dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
         with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
+            self.wake()  # a commit before the LISTEN took effect would go unheard
             while not self._stop.is_set():
                 if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
                     self.wake()
@@ -162,6 +163,7 @@ class Listener:
     def _listen_redis(self, url: str) -> None:
         pubsub = _redis(url).pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(CHANNEL)
+        self.wake()  # likewise before the subscription
         try:
             while not self._stop.is_set():
                 if pubsub.get_message(timeout=1.0) is not None:
@@ -189,7 +191,7 @@ class Listener:
                 value = cur.fetchone()
                 cur.close()
                 raw.rollback()
-                if last is not None and value != last:
+                if value != last:  # the first read too: a waiter may predate it
                     self.wake()
                 last = value
                 time.sleep(POLL_SECONDS)
