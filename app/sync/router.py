@@ -16,7 +16,7 @@ from app.changelog import feed
 from app.changelog.feed import MAX_WAIT
 from app.changelog.schedule import sweep_once
 from app.core.db import get_read_engine
-from app.core.errors import problem_responses
+from app.core.errors import BadRequest, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import NowDep
 from app.core.pagination import MAX_LIMIT
@@ -51,6 +51,9 @@ async def sync(
     `deleted`, `killed`, `out_of_scope`) and `at`. Filters apply to deletes too, and you only
     get deletes for articles you could once see. Keep the same filters for a cursor. A cursor
     older than the retained log answers 410: start again without one."""
+    if since and cursor:
+        raise BadRequest("Give either `cursor` (continue a sync) or `since=latest` (start at the "
+                         "head), not both")
     position = None if since == "latest" else service.decode_position(cursor, language, section)
     started = time.monotonic()
 
@@ -58,7 +61,7 @@ async def sync(
         at = now + timedelta(seconds=time.monotonic() - started)
         sweep_once(at)
         with Session(get_read_engine(), expire_on_commit=False) as session:
-            if since == "latest" and not cursor:
+            if since == "latest":
                 return feed.FeedPage([], feed.latest(session), False), []
             viewer = service.viewer(session, language, section)
             page = feed.read(session, viewer, position, limit=limit, now=at)

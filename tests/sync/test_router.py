@@ -152,7 +152,8 @@ class TestDeltas:
     @pytest.mark.parametrize("query", [
         {"wait": "26"}, {"wait": "-1"}, {"wait": "soon"}, {"cursor": "garbage"},
         {"cursor": "eyJzIjoic3luYyIsImsiOlswLC0xLDAsInwiXX0"}, {"since": "yesterday"},
-        {"limit": "0"}, {"include": "everything"}, {"language": "not a language"}])
+        {"limit": "0"}, {"include": "everything"}, {"language": "not a language"},
+        {"since": "latest", "cursor": "eyJzIjoic3luYyIsImsiOlswLDAsMCwifCJdfQ"}])
     def test_bad_input_is_4xx(self, client, query):
         r = client.get(SYNC, params=query)
         assert 400 <= r.status_code < 500, r.text
