@@ -12,6 +12,7 @@ from app.authors.editorial_router import router as editorial_authors_router
 from app.authors.router import router as authors_router
 from app.briefs.editorial_router import router as editorial_briefs_router
 from app.briefs.router import router as briefs_router
+from app.changelog.lifespan import changelog_lifespan
 from app.core.cache import ResponseCache
 from app.core.config import get_settings
 from app.core.edge import EdgeMiddleware
@@ -25,6 +26,7 @@ from app.feeds.sitemaps import router as sitemaps_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
+from app.sync.router import router as sync_router
 from app.syndication.router import router as syndication_router
 from app.taxonomy.editorial_router import router as editorial_taxonomy_router
 from app.taxonomy.router import router as taxonomy_router
@@ -65,13 +67,14 @@ def create_app() -> FastAPI:
         servers=[{"url": settings.public_base_url, "description": "This deployment"}],
         generate_unique_id_function=unique_operation_id,
         dependencies=[Depends(single_valued_query)],
+        lifespan=changelog_lifespan,
     )
     install_error_handlers(app)
     install_openapi(app)
     for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
-                   partners_router, syndication_router):
+                   partners_router, syndication_router, sync_router):
         app.include_router(router)
     app.include_router(sitemaps_router)  # /robots.txt is outside /v1
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip

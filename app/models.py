@@ -3,13 +3,14 @@
 from app.articles.models import Article, ArticleRevision, SlugHistory
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
+from app.changelog.models import ArticleChange, ChangeScope, PartnerScope
 from app.core.counters import Counter
 from app.partners.models import Partner, PartnerUsage
-from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
-    "Brief", "Counter", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
+    "Brief", "ChangeScope", "Counter", "Partner", "PartnerScope", "PartnerUsage", "Section",
+    "SlugHistory", "Tag", "User",
 ]

@@ -31,6 +31,8 @@ os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
 # Argon2 at production cost is tested once (tests/users/test_passwords.py); elsewhere it would
 # be a third of the suite's time.
 os.environ.setdefault("KHABAR_PASSWORD_HASH_COST", "cheap")
+# No background sweep in tests unless one asks for it: feeds and syncs sweep when read.
+os.environ.setdefault("KHABAR_SWEEP_SECONDS", "0")
 
 
 def _reset_caches() -> None:

@@ -189,11 +189,12 @@ def delete_article(article: ManagedArticle, response: Response, session: Session
 
 
 @router.post("/articles/{article_id}/restore", response_model=ArticleEditorial,
-             operation_id="restoreArticle", summary="Restore a deleted article",
+             operation_id="restoreArticle", summary="Restore a deleted or killed article",
              response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def restore_article(article: RestorableArticle, response: Response, session: SessionDep,
                     user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> ArticleEditorial:
-    """Undo a delete; the article comes back in the status it had. Admins only."""
+    """Undo a delete (the article comes back in the status it had) or a kill (it comes back
+    as a draft). Admins only."""
     article = service.restore_article(session, article, by=user, now=now,
                                       expected_revision=expected_revision(if_match, article.id))
     return _with_etag(response, article, editorial(session, article, now))
@@ -231,6 +232,28 @@ def unpublish_article(article: ManagedArticle, response: Response, session: Sess
     partners get a `delete` tombstone. Editors and admins."""
     article = service.unpublish_article(session, article, by=user, now=now,
                                         expected_revision=expected_revision(if_match, article.id))
+    return _with_etag(response, article, editorial(session, article, now))
+
+
+class KillRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = PydanticField(min_length=1, max_length=1000, description=(
+        "Why it is withdrawn (kept for the newsroom; never shown to readers)"),
+        examples=["Court order: identifies a protected witness"])
+
+
+@router.post("/articles/{article_id}/kill", response_model=ArticleEditorial,
+             operation_id="killArticle", summary="Kill an article: withdraw it everywhere",
+             response_model_exclude_unset=True, responses=problem_responses(*WRITE))
+def kill_article(article: ManagedArticle, body: KillRequest, response: Response,
+                 session: SessionDep, user: CurrentUser, now: NowDep,
+                 if_match: IfMatch = None) -> ArticleEditorial:
+    """For legal or ethical reasons: the article leaves every public and partner surface at
+    once; syncs and feeds carry a `delete` tombstone with reason `killed` (ninjs `pubStatus`
+    `canceled`, where an unpublish is `withheld`). It cannot be published again; only an admin
+    brings it back, as a draft, with `POST .../restore`. Editors and admins; `If-Match`."""
+    article = service.kill_article(session, article, reason=body.reason, by=user, now=now,
+                                   expected_revision=expected_revision(if_match, article.id))
     return _with_etag(response, article, editorial(session, article, now))
 
 

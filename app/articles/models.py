@@ -29,6 +29,7 @@ class Status(StrEnum):
     scheduled = "scheduled"
     published = "published"
     archived = "archived"
+    killed = "killed"  # withdrawn for legal or ethical reasons; only an admin brings it back
 
 
 class Syndication(StrEnum):
@@ -71,6 +72,7 @@ class Article(SQLModel, table=True):
     canonical_url: str | None = Field(default=None, max_length=2000)
     image: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    kill_reason: str | None = Field(default=None, max_length=1000)
 
 
 class SlugHistory(SQLModel, table=True):

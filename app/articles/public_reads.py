@@ -44,6 +44,7 @@ from app.articles.models import Article, Image, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
+from app.changelog.models import ArticleChange
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
@@ -106,7 +107,8 @@ def _last_change() -> list[Any]:
     # `queries.last_change` in this statement: uncorrelated, so computed once, not per row;
     # untyped, so only the first row's values are converted.
     other = Article.__table__.alias("changed")
-    edited = select(func.max(other.c.updated_at)).scalar_subquery()
+    # The latest change the public could see (drafts are none: their edits move nothing).
+    edited = select(func.max(ArticleChange.__table__.c.at)).scalar_subquery()
     published = select(func.max(other.c.published_at)).where(
         other.c.published_at <= NOW).scalar_subquery()
     return [type_coerce(edited, String), type_coerce(published, String)]
@@ -165,15 +167,23 @@ def _page_statement(shape: PageShape) -> Prepared:
 
 
 CURRENT_SLUG = Prepared(
-    select(A.slug).select_from(Article.__table__.join(
+    select(A.slug, A.id).select_from(Article.__table__.join(
         SlugHistory.__table__, SlugHistory.__table__.c.article_id == A.id))
     .where(SlugHistory.__table__.c.slug == bindparam("old"), is_public(NOW)))
 
 
 async def current_slug(engine: Engine, old_slug: str, now: datetime) -> str | None:
     """As `queries.current_slug_for`: the current slug of a public article that had `old_slug`."""
+    found = await redirect_target(engine, old_slug, now)
+    return found[0] if found else None
+
+
+async def redirect_target(engine: Engine, old_slug: str,
+                          now: datetime) -> tuple[str, str] | None:
+    """The current slug and the id of a public article that had `old_slug` (the id keys the
+    redirect for the CDN purge)."""
     rows = await CURRENT_SLUG.fetch(engine, {"old": old_slug, "now": now})
-    return rows[0][0] if rows else None
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 @lru_cache(maxsize=16)

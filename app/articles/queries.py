@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.articles.models import Article, SlugHistory
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
+from app.changelog.models import ArticleChange
 from app.core.errors import BadRequest
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -111,13 +112,14 @@ def _page(rows: list[Article], limit: int, key: SortKey) -> tuple[list[Article],
 
 
 def last_change(session: Session, now: datetime) -> datetime | None:
-    """When the set of public articles last changed: the latest edit of any article (an
-    unpublish or delete is an edit too) or the latest publication time that has come.
+    """When the set of public articles last changed: the latest public change in the change
+    log (an unpublish or delete is one; a draft's edit is not) or the latest publication time
+    that has come.
 
     A list's `Last-Modified` must not be the newest of its own items: when the newest item
     leaves the list, that value moves backwards and `If-Modified-Since` would answer 304 for a
     changed list. Each half is one index lookup."""
-    edited = select(func.max(Article.updated_at)).scalar_subquery()
+    edited = select(func.max(ArticleChange.at)).scalar_subquery()
     published = (select(func.max(Article.published_at))
                  .where(col(Article.published_at) <= now).scalar_subquery())
     row = session.execute(select(edited, published)).one()

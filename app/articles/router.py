@@ -12,6 +12,7 @@ from app.articles import presenters, public_reads, queries, search
 from app.articles.models import ArticleCard, ArticlePublic
 from app.core.db import ReadSessionDep, get_read_engine
 from app.core.errors import NotFound, Unprocessable, problem_responses
+from app.core.http import public_cache_control
 from app.core.listing import (
     FieldsQ,
     ListParamsDep,
@@ -120,12 +121,14 @@ async def get_article(request: Request, slug: str, now: NowDep, fields: FieldsQ 
     engine = get_read_engine()
     found = await public_reads.public_article(engine, slug, now, body_formats)
     if found is None:
-        current = await public_reads.current_slug(engine, slug, now)
-        if current is None:
+        moved = await public_reads.redirect_target(engine, slug, now)
+        if moved is None:
             raise NotFound(f"No published article with slug {slug!r}")
+        current, article_id = moved
         target = request.url.replace(path=request.url.path.rsplit("/", 1)[0] + "/" + current)
-        return RedirectResponse(str(target), status_code=301,
-                                headers={"Cache-Control": "public, max-age=300"})
+        # Cached like the article itself, and purged with it (a new slug or an unpublish).
+        return RedirectResponse(str(target), status_code=301, headers={
+            "Cache-Control": public_cache_control(), "Surrogate-Key": f"article:{article_id}"})
     public, author_ids = found
     keys = [f"article:{public['id']}", *(f"author:{a}" for a in author_ids)]
     if public["section"]:

@@ -40,11 +40,11 @@ from app.articles.models import (
     Syndication,
 )
 from app.authors.models import ArticleAuthor, Author
+from app.changelog import record as changes
 from app.core.config import get_settings
 from app.core.ids import new_id
 from app.core.patch import given_fields, merged_object
 from app.core.slugs import slugify, unique_slug
-from app.syndication import changes
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 
@@ -224,6 +224,11 @@ def _require_revision(article: Article, expected_revision: int) -> None:
         raise StaleArticle(f"Article is at revision {article.revision}, not {expected_revision}")
 
 
+def _require_not_killed(article: Article) -> None:
+    if article.status == Status.killed:
+        raise ArticleStateConflict("A killed article comes back only by an admin's restore")
+
+
 def _require_live(article: Article, done: str) -> None:
     # A deleted article is frozen: only reads and restore touch it, so what an admin restores is
     # exactly what was deleted (and a trashed article never changes status behind the scenes).
@@ -236,6 +241,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
            tag_id_list: list[int] | None = None) -> Article:
     _require_revision(article, expected_revision)
     previous = snapshot(session, article)
+    prior = changes.before(session, [article.id])
     new_slug = values.get("slug")
     result = session.execute(
         update(Article)
@@ -252,7 +258,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         session.execute(delete(SlugHistory).where(col(SlugHistory.slug) == new_slug))
         session.add(SlugHistory(slug=previous["slug"], article_id=article.id, created_at=now))
     _set_links(session, article.id, author_ids, tag_id_list)
-    changes.article_changed(session, [article.id])
+    changes.article_changed(session, [article.id], prior=prior, now=now)
     session.commit()
     session.refresh(article)
     return article
@@ -299,7 +305,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     session.add(article)
     session.flush()
     _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []))
-    changes.article_changed(session, [article.id])
+    changes.article_changed(session, [article.id], now=now)
     if commit:
         session.commit()
         session.refresh(article)
@@ -345,6 +351,7 @@ def publish_article(session: Session, article: Article, *, publish_at: datetime 
     article keeps its publication time, so an archive's dates never jump to today."""
     _require_revision(article, expected_revision)
     _require_live(article, "published")
+    _require_not_killed(article)
     if published_at is not None:
         if published_at > now:
             raise InvalidArticle("published_at is in the future; schedule with publish_at", errors=[
@@ -380,10 +387,26 @@ def delete_article(session: Session, article: Article, *, expected_revision: int
 
 def restore_article(session: Session, article: Article, *, expected_revision: int,
                     by: User | None, now: datetime) -> Article:
+    """Undo a delete (the status it had comes back) or a kill (it comes back as a draft)."""
     _require_revision(article, expected_revision)
-    if article.deleted_at is None:
-        raise ArticleStateConflict("The article is not deleted")
-    return _apply(session, article, expected_revision, {"deleted_at": None}, by=by, now=now)
+    if article.deleted_at is None and article.status != Status.killed:
+        raise ArticleStateConflict("The article is neither deleted nor killed")
+    values: dict[str, Any] = {"deleted_at": None}
+    if article.status == Status.killed and article.deleted_at is None:
+        values = {"status": Status.draft.value, "kill_reason": None}
+    return _apply(session, article, expected_revision, values, by=by, now=now)
+
+
+def kill_article(session: Session, article: Article, *, reason: str, expected_revision: int,
+                 by: User | None, now: datetime) -> Article:
+    """Withdraw an article from every surface at once (legal or ethical reasons): a `killed`
+    tombstone everywhere; only an admin's restore brings it back (as a draft)."""
+    _require_revision(article, expected_revision)
+    _require_live(article, "killed")
+    if article.status == Status.killed:
+        raise ArticleStateConflict("The article is already killed")
+    return _apply(session, article, expected_revision,
+                  {"status": Status.killed.value, "kill_reason": reason}, by=by, now=now)
 
 
 def restore_revision(session: Session, article: Article, revision: ArticleRevision, *,

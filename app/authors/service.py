@@ -16,11 +16,11 @@ from app.authors.models import (
     AuthorEditorial,
     AuthorUpdate,
 )
+from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.patch import merge_patch
 from app.core.slugs import slugify, unique_slug
-from app.syndication import changes
 from app.users.models import User
 
 BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])

@@ -13,9 +13,9 @@ from app.articles.models import Article
 from app.articles.visibility import is_public
 from app.briefs.models import Brief, BriefArticleRef, BriefCreate, BriefEditorial, BriefUpdate
 from app.briefs.queries import NEWEST_DAY_FIRST
+from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
-from app.syndication import changes
 from app.users.models import Role, User
 
 

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # production.
     password_hash_cost: Literal["standard", "cheap"] = Field(
         "standard", alias="KHABAR_PASSWORD_HASH_COST")
+    # The scheduled-publication sweep (app/changelog/schedule.py): seconds between rounds in
+    # `khabar serve`; 0 turns it off (reads still apply the visibility rule, feeds sweep too).
+    sweep_seconds: float = Field(5.0, ge=0, le=5, alias="KHABAR_SWEEP_SECONDS")
+    # How long tombstones stay in the change log; a sync cursor older than that answers 410.
+    changelog_retention_days: int = Field(90, ge=1, alias="KHABAR_CHANGELOG_RETENTION_DAYS")
 
     @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies",
                      mode="before")

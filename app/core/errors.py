@@ -76,6 +76,14 @@ class InvalidCursor(AppError):
     slug = "invalid-cursor"
 
 
+class CursorExpired(AppError):
+    """A sync cursor older than the retained change log: the client starts an initial sync."""
+
+    status = 410
+    title = "Cursor expired"
+    slug = "cursor-expired"
+
+
 class Unauthorized(AppError):
     status = 401
     title = "Authentication required"
@@ -143,6 +151,7 @@ _STATUS_TITLES = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
+    410: ("cursor-expired", "Gone"),
     413: ("payload-too-large", "Request body too large"),
     414: ("uri-too-long", "Request target too long"),
     415: ("unsupported-media-type", "Unsupported media type"),

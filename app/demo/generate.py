@@ -24,13 +24,13 @@ from app.articles.models import Article, Status
 from app.articles.service import body_columns
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
+from app.changelog import record as changes
+from app.changelog.models import ArticleChange, ChangeScope
 from app.core.config import REPO_ROOT, get_settings
 from app.core.counters import CHANGE_SEQ, bump
 from app.core.db import SQLITE_CACHE_KIB
 from app.core.slugs import slugify
 from app.importer.service import import_page
-from app.syndication import changes
-from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 SEED_PAGE = REPO_ROOT / "tests" / "fixtures" / "khabarhub-opinion.txt"
@@ -322,8 +322,15 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         _bulk_insert(session, ArticleTag.__table__, links_t)  # type: ignore[arg-type]
         last = bump(session, CHANGE_SEQ, len(batch))
         first = last - len(batch) + 1
+        # Published by the generator: the change log's rows as `changes.article_changed` would
+        # write them, in bulk.
         _bulk_insert(session, ArticleChange.__table__, [  # type: ignore[arg-type]
-            {"article_id": row["id"], "seq": first + k} for k, row in enumerate(batch)])
+            {"article_id": row["id"], "seq": first + k, "kind": "published",
+             "at": row["published_at"], "public": True} for k, row in enumerate(batch)])
+        _bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
+            {"article_id": row["id"], "language": row["language"],
+             "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed"}
+            for row in batch])
         session.commit()
         added["articles"] += len(batch)
         progress(len(batch))

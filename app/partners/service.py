@@ -11,10 +11,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
+from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.security import hash_api_key, key_prefix_of, new_api_key, same_hash
 from app.partners.models import Partner, PartnerCreate, PartnerUpdate, PartnerUsage
-from app.syndication import changes
 from app.taxonomy.models import Section
 
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -70,11 +70,14 @@ def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> P
         if before != after:
             # An empty allowlist means every section, so moving to or from it touches them all.
             touched = None if not before or not after else before ^ after
-            stmt = select(Article.id).join(Section, col(Section.id) == Article.section_id)
+            stmt = select(Article.id)  # every section, and articles with none
             if touched is not None:
-                stmt = stmt.where(col(Section.slug).in_(touched))
+                stmt = stmt.join(Section, col(Section.id) == Article.section_id).where(
+                    col(Section.slug).in_(touched))
             ids = session.exec(stmt.order_by(col(Article.id))).all()
-            changes.article_changed(session, list(ids))
+            former = None if not before else session.exec(
+                select(Section.id).where(col(Section.slug).in_(before))).all()
+            changes.partner_rescoped(session, partner.id or 0, former, list(ids))
         partner.sections = new
     if "rate_limit" in data.model_fields_set:
         partner.rate_limit = data.rate_limit

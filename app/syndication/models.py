@@ -1,25 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlmodel import Field, SQLModel
 
 from app.articles.models import ArticlePublic
+from app.changelog.models import Reason
 from app.core.pagination import PageLinks
-
-
-class ArticleChange(SQLModel, table=True):
-    """The latest change of each article. The feed renders each article's current state for the
-    calling partner (upsert if the partner may see it, else a delete tombstone), so keeping only
-    the latest change per article is enough for a mirror to converge."""
-
-    __tablename__ = "article_change"
-    article_id: str = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
-    seq: int = Field(unique=True)
-
 
 # ---- shapes that leave the Syndication API ---------------------------------------------------
 
@@ -34,13 +23,19 @@ class Change(BaseModel):
     seq: int = PydanticField(description="Position in the feed; increases in commit order")
     op: Literal["upsert", "delete"]
     id: str = PydanticField(description="Article id")
-    article: SyndicatedArticle | None = PydanticField(
-        description="The article's current state (upsert); null for a delete tombstone")
+    article: SyndicatedArticle | dict[str, Any] | None = PydanticField(
+        description="The article's current state (upsert; a ninjs document with "
+        "`format=ninjs`); null for a delete tombstone")
+    reason: Reason | None = PydanticField(None, description=(
+        "Why to take it down (delete only): `unpublished`, `deleted`, `killed`, "
+        "`rights_withdrawn` or `out_of_scope` (moved out of your sections)"))
+    at: datetime | None = PydanticField(None, description="When it left your view (delete only)")
 
 
 class ChangeMeta(BaseModel):
     limit: int
     next_cursor: str = PydanticField(description="Store it and poll with `since=`; never null")
+    has_more: bool = PydanticField(description="More pages are ready now: poll again at once")
 
 
 class ChangeFeed(BaseModel):

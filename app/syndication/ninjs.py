@@ -192,3 +192,21 @@ def _info_source(a: SyndicatedArticle) -> dict[str, Any]:
     if _absolute(a.source.url):
         out["uri"] = a.source.url
     return out
+
+
+def withdrawn(article_id: str, killed: bool, at: datetime | None,
+              version: NinjsVersion = "3.1") -> dict[str, Any]:
+    """A change-feed tombstone as ninjs: `pubStatus` `canceled` for a killed article (it must
+    never be used again), `withheld` for anything else taken down (it may come back)."""
+    status = "canceled" if killed else "withheld"
+    when = _when(at) if at else None
+    if version == "1.6":
+        return _drop_empty({"uri": article_uri(article_id), "type": "text", "pubstatus": status,
+                            "versioncreated": when, "$standard": {
+                                "name": "ninjs", "version": "1.6",
+                                "schema": SCHEMA_URI.format("1.6")}})
+    doc = _drop_empty({"uri": article_uri(article_id), "type": "text", "pubStatus": status,
+                       "versionCreated": when, "standard": {
+                           "name": "ninjs", "version": version,
+                           "schema": SCHEMA_URI.format(version)}})
+    return _lower(doc) if version == "2.2" else doc

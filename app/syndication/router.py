@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.articles import queries
 from app.articles.models import Article
+from app.changelog import feed
+from app.changelog.feed import MAX_WAIT
+from app.changelog.models import Reason
+from app.changelog.schedule import sweep_once
 from app.core.config import get_settings
-from app.core.db import ReadSessionDep, SessionDep
+from app.core.db import ReadSessionDep, SessionDep, get_read_engine
 from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import JSON_OPTIONS, NowDep, latest, utc
@@ -111,37 +117,77 @@ def get_article(request: Request, partner: CurrentPartner, session: ReadSessionD
     return _answer(request, item, last_modified=article.updated_at)
 
 
+WaitQ = Annotated[int, Query(ge=0, le=MAX_WAIT, description=(
+    "Long-poll: with nothing new, hold the request up to this many seconds (0-25) and answer "
+    "as soon as a change you may see commits"))]
+
+
 @router.get("/changes", response_model=ChangeFeed, operation_id="listSyndicationChanges",
-            summary="Poll the change feed", responses=problem_responses(400, *AUTH_ERRORS, 422))
-def list_changes(
-    request: Request, partner: CurrentPartner, session: ReadSessionDep, write: SessionDep,
-    now: NowDep,
+            summary="Poll the change feed",
+            responses={200: NINJS_EXAMPLE, **problem_responses(400, *AUTH_ERRORS, 410, 422)})
+async def list_changes(
+    request: Request, partner: CurrentPartner, now: NowDep,
     since: Annotated[str | None, Query(max_length=512, description=(
-        "`meta.next_cursor` of your last poll; omit to start from the beginning"))] = None,
+        "`meta.next_cursor` of your last poll; `latest` for the head (no items); omit for an "
+        "initial sync"))] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Changes per page (1-100)")] = 100,
+    wait: WaitQ = 0,
+    fmt: FormatQ = "native",
+    ninjs_version: NinjsVersionQ = "3.1",
 ) -> Response:
-    """What changed since your cursor, oldest first. Each item is the article's current state
-    for you: `upsert` with the full article, or `delete` (with `article: null`) when you must
-    take it down (unpublished, deleted, rights withdrawn, or moved out of your sections; a
-    delete for an id you never had is a no-op). Store `meta.next_cursor` (never null) and poll
-    with `since=` until `data` is empty. Reading twice from one cursor returns the same items."""
-    position = service.decode_position(since)
-    if service.any_due(session, now):
-        service.announce_due(write, now)
-        session.rollback()  # a fresh snapshot (SQLite's began before the announcement)
-    rows = service.change_page(session, partner, since=position, limit=limit, now=now)
-    shown = present.native(session, [r.article for r in rows if r.visible])
-    by_id = {a.id: a for a in shown}
-    data = [{"seq": r.seq, "op": "upsert" if r.visible else "delete", "id": r.article.id,
-             "article": (by_id[r.article.id].model_dump(mode="json", exclude_unset=True)
-                         if r.visible else None)} for r in rows]
-    next_cursor = service.encode_position(rows[-1].seq if rows else position)
+    """Without `since`, an initial sync: every article you may republish now, as upserts, page
+    by page (follow `meta.next_cursor` while `meta.has_more`); its last page's cursor is where
+    changes resume. With `since`, what changed after it, oldest first. Each item is the
+    article's current state for you: `upsert` with the full article, or `delete` (with
+    `article: null`, `reason` and `at`) when you must take it down; you only ever get deletes
+    for articles you could once see. Store `meta.next_cursor` (never null) and poll with
+    `since=`; `wait=` long-polls. A cursor older than the retained log answers 410: start a
+    new initial sync. Reading twice from one cursor returns the same items."""
+    position = (None if since == "latest" else service.decode_position(since))
+    started = time.monotonic()
+
+    def fetch() -> tuple[feed.FeedPage, list[dict[str, Any]]]:
+        at = now + timedelta(seconds=time.monotonic() - started)
+        sweep_once(at)
+        with Session(get_read_engine(), expire_on_commit=False) as session:
+            if since == "latest":
+                return feed.FeedPage([], feed.latest(session), False), []
+            viewer = service.viewer_of(session, partner)
+            page = feed.read(session, viewer, position, limit=limit, now=at)
+            return page, _change_items(session, page, fmt, ninjs_version)
+
+    waits = position is not None and not position.initial
+    page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
+                                      wait if waits else 0)
+    next_cursor = service.encode_position(page.next)
     next_url = str(request.url.include_query_params(since=next_cursor))
     return _answer(request, {
         "data": data,
-        "meta": {"limit": limit, "next_cursor": next_cursor},
+        "meta": {"limit": limit, "next_cursor": next_cursor, "has_more": page.has_more},
         "links": {"self": str(request.url), "next": next_url},
     })
+
+
+def _change_items(session: Session, page: feed.FeedPage, fmt: str,
+                  version: ninjs.NinjsVersion) -> list[dict[str, Any]]:
+    shown = service.articles_by_id(session, [e.article_id for e in page.entries if not e.reason])
+    ordered = [shown[e.article_id] for e in page.entries if not e.reason]
+    rendered = dict(zip([a.id for a in ordered], _items(session, ordered, fmt, version),
+                        strict=True))
+    data: list[dict[str, Any]] = []
+    for e in page.entries:
+        if e.reason is None:
+            data.append({"seq": e.seq, "op": "upsert", "id": e.article_id,
+                         "article": rendered[e.article_id]})
+            continue
+        item: dict[str, Any] = {"seq": e.seq, "op": "delete", "id": e.article_id,
+                                "article": None, "reason": e.reason.value,
+                                "at": e.at.isoformat().replace("+00:00", "Z") if e.at else None}
+        if fmt == "ninjs":
+            item["article"] = ninjs.withdrawn(e.article_id, e.reason == Reason.killed, e.at,
+                                              version)
+        data.append(item)
+    return data
 
 
 # JSON first, as in app/feeds: tools that check a JSON answer against one schema take the first.

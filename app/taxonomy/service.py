@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
+from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.slugs import slugify
-from app.syndication import changes
 from app.taxonomy.models import (
     ArticleTag,
     Section,

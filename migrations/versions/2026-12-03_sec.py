@@ -1,7 +1,7 @@
 """user.password_changed_at: access tokens issued before a password change stop working
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0011
 Create Date: 2026-12-03 14:35:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from app.core.db import UTCDateTime
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.syndication.models import ArticleChange
+from app.changelog.models import ArticleChange
 
 ROLES = (None, "writer", "editor", "admin")
 URL = "/v1/editorial/authors"

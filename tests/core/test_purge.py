@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.authors.models import Author
+from app.changelog import record as changes
 from app.core import purge
-from app.syndication import changes
 
 
 class Receiver:

@@ -252,6 +252,9 @@ TABLE: dict[str, Spec] = {
         kind="article", writes=True),
     "POST /v1/editorial/articles/{article_id}/publish": Spec(
         "editor", articles(_all(403), _unless_deleted(200)), kind="article", writes=True),
+    "POST /v1/editorial/articles/{article_id}/kill": Spec(
+        "editor", articles(_all(403), _unless_deleted(200)), kind="article",
+        body=lambda _w, _t: {"reason": "Legal"}, writes=True),
     "POST /v1/editorial/articles/{article_id}/unpublish": Spec(
         "editor", articles(_all(403), lambda t: 200 if t in LIVE_STATUS - {"deleted"} else 409),
         kind="article", writes=True),
@@ -345,6 +348,7 @@ TABLE: dict[str, Spec] = {
     "GET /v1/syndication/articles/{article_id}": Spec(
         "partner", _by_state(PARTNER_ARTICLES), kind="article"),
     "GET /v1/syndication/changes": Spec("partner", ONE, query="limit=100"),
+    "GET /v1/sync": Spec("public", ONE, query="limit=100&include=body"),
     "GET /v1/syndication/feed.{kind}": Spec("partner", {"atom": 200, "json": 200, "rss": 422},
                                             kind="feed"),
     "GET /v1/syndication/usage": Spec("partner", ONE),

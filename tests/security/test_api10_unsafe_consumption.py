@@ -48,10 +48,10 @@ from app.articles.errors import InvalidArticle
 from app.articles.models import Article, ArticleRevision
 from app.authors.models import Author
 from app.briefs.models import Brief
+from app.changelog.models import ArticleChange
 from app.core.db import get_write_engine
 from app.importer.page import PageParseError
 from app.importer.service import import_page
-from app.syndication.models import ArticleChange
 from app.taxonomy.models import Tag
 from app.users.models import User
 from tests.articles.newsroom import Newsroom

@@ -1,0 +1,207 @@
+"""Recording changes, in the writing transaction (a rolled-back write records nothing).
+
+`article_changed` is the one door every public article change passes through; `content_changed`
+is the door for the rest of the public content (briefs, sections, tags, author pages). They keep:
+the commit-ordered sequence (`change_seq`), the latest change of each article (`ArticleChange`:
+kind, time, whether it is public now), the scopes each article was ever public in
+(`ChangeScope`, so tombstones reach only viewers that could have seen it), the content version
+response caches key on, the Surrogate-Keys the CDN purge sends, and the long-poll signal.
+
+A write the public cannot see (creating or editing a draft, editorial-only state) is no change:
+no sequence number, no content version, no purge, no `Last-Modified` move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from app.articles.models import Article, Status, Syndication
+from app.articles.visibility import LIVE_STATUSES
+from app.authors.models import ArticleAuthor
+from app.briefs.models import Brief
+from app.changelog import signal
+from app.changelog.models import ALL_SECTIONS, ArticleChange, ChangeScope, Kind, PartnerScope
+from app.core.counters import CHANGE_SEQ, CONTENT_VERSION, bump
+from app.core.db import utcnow
+from app.core.purge import mark_stale, purging
+from app.taxonomy.models import Section
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded public change of one article (what a webhook event is made from)."""
+
+    article_id: str
+    seq: int
+    kind: Kind
+    at: datetime
+    slug: str
+    language: str
+    section_id: int | None
+
+
+@dataclass
+class Before:
+    """What an article's public pages were keyed by before a change: the authors whose pages
+    listed it (a byline change makes the removed author's pages stale too)."""
+
+    authors: set[int] = field(default_factory=set)
+    sections: set[int] = field(default_factory=set)
+
+
+def before(session: Session, article_ids: Sequence[str]) -> Before:
+    """Call before changing articles whose byline or section may change; pass the result to
+    `article_changed`. Costs nothing when no CDN purge is configured."""
+    if not purging() or not article_ids:
+        return Before()
+    ids = list(article_ids)
+    return Before(
+        set(session.exec(select(ArticleAuthor.author_id).where(
+            col(ArticleAuthor.article_id).in_(ids))).all()),
+        {s for s in session.exec(select(Article.section_id).where(
+            col(Article.id).in_(ids))).all() if s is not None})
+
+
+def content_changed(session: Session, *stale_keys: str) -> None:
+    """Public content other than an article's own state changed (a brief, a section's name):
+    bump the content version; `stale_keys` are the Surrogate-Keys of what changed."""
+    bump(session, CONTENT_VERSION)
+    mark_stale(session, stale_keys)
+
+
+def is_public_now(status: str, published_at: datetime | None, deleted_at: datetime | None,
+                  now: datetime) -> bool:
+    """`visibility.is_public` for one row already in memory."""
+    return (status in LIVE_STATUSES and deleted_at is None and published_at is not None
+            and published_at <= now)
+
+
+def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: str,
+                    kind: Kind | None = None, prior: Before | None = None,
+                    now: datetime | None = None, at_publication: bool = False) -> list[Recorded]:
+    """THE function every public article change passes through, after the write is flushed
+    and before the commit. It compares each article's public state now with the one recorded
+    at its last change and records what the change was for the public:
+
+    - not public -> public: `published` (a scheduled one going live comes from the sweep);
+    - public -> public: `updated`, or `kind` when the caller knows better (`corrected`);
+    - public -> not public: `killed`, `deleted` or `unpublished`, from the article's state;
+    - not public -> not public (drafts): nothing at all is recorded, bumped or purged.
+
+    It returns the `Recorded` changes, each with its new `seq`. The webhook outbox attaches
+    here with one line before the return (`outbox.enqueue(session, recorded)`), so events are
+    written in the same transaction and exist exactly when the change does.
+
+    `stale_keys` (e.g. `"tags"` when a tag's name changed) go stale whatever the articles'
+    state; `at_publication` dates each change at the article's publication time (the sweep)."""
+    now = now or utcnow()
+    ids = sorted(set(article_ids))
+    if not ids:
+        if stale_keys:
+            content_changed(session, *stale_keys)
+        return []
+    session.flush()
+    rows = session.execute(
+        select(Article.id, Article.slug, Article.status, Article.published_at,
+               Article.deleted_at, Article.language, Article.section_id, Article.syndication,
+               ArticleChange.public)
+        .outerjoin(ArticleChange, col(ArticleChange.article_id) == Article.id)
+        .where(col(Article.id).in_(ids)).order_by(col(Article.id))).all()
+    changed: list[tuple[Kind, datetime, bool, tuple]] = []  # type: ignore[type-arg]
+    for row in rows:
+        was = bool(row.public)
+        is_ = is_public_now(row.status, row.published_at, row.deleted_at, now)
+        if not was and not is_:
+            continue
+        if is_ and not was:
+            what = Kind.published
+        elif is_:
+            what = kind or Kind.updated
+        elif row.status == Status.killed:
+            what = Kind.killed
+        elif row.deleted_at is not None:
+            what = Kind.deleted
+        else:
+            what = Kind.unpublished
+        at = row.published_at if at_publication and row.published_at else now
+        changed.append((what, at, is_, row))
+    if not changed:
+        if stale_keys:
+            content_changed(session, *stale_keys)
+        return []
+
+    last = bump(session, CHANGE_SEQ, len(changed))
+    first = last - len(changed) + 1
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    values = [{"article_id": row.id, "seq": first + i, "kind": what.value, "at": at,
+               "public": is_} for i, (what, at, is_, row) in enumerate(changed)]
+    stmt = insert(ArticleChange).values(values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_={
+        "seq": stmt.excluded.seq, "kind": stmt.excluded.kind, "at": stmt.excluded.at,
+        "public": stmt.excluded.public}))
+    scopes = [{"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
+               "syndicated": row.syndication == Syndication.allowed.value}
+              for _, _, is_, row in changed if is_]
+    if scopes:
+        session.execute(insert(ChangeScope).values(scopes).on_conflict_do_nothing())
+
+    changed_ids = [row.id for _, _, _, row in changed]
+    keys = set(stale_keys)
+    if purging():
+        keys |= _stale_keys(session, changed, changed_ids, prior)
+    content_changed(session, *keys)
+    signal.announce(session, last)
+    return [Recorded(row.id, first + i, what, at, row.slug, row.language, row.section_id)
+            for i, (what, at, _, row) in enumerate(changed)]
+
+
+def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # type: ignore[type-arg]
+                prior: Before | None) -> set[str]:
+    authors = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
+        col(ArticleAuthor.article_id).in_(ids))).all())
+    authors |= prior.authors if prior else set()
+    sections = {row.section_id for _, _, _, row in changed if row.section_id is not None}
+    sections |= prior.sections if prior else set()
+    keys = {"articles", *(f"article:{a}" for a in ids), *(f"author:{a}" for a in authors)}
+    if sections:
+        keys |= {f"section:{slug}" for slug in session.exec(
+            select(Section.slug).where(col(Section.id).in_(sections))).all()}
+    if any(what != Kind.updated and what != Kind.corrected for what, _, _, _ in changed):
+        # The article entered or left the public set: author lists count it, and briefs
+        # linked to it show (or stop showing) it.
+        keys.add("authors")
+        linked = session.exec(select(func.count()).select_from(Brief).where(
+            col(Brief.article_id).in_(ids))).one()
+        if linked:
+            keys.add("briefs")
+    return keys
+
+
+def partner_rescoped(session: Session, partner_id: int, former_section_ids: Sequence[int] | None,
+                     article_ids: Sequence[str]) -> None:
+    """A partner's allowlist changed: remember what it could see before (`None`: every
+    section) and give the touched articles new sequence numbers, so the partner's feed
+    renders them again against its new allowlist (upserts, or `out_of_scope` tombstones).
+    Nothing changed for the public: no content version, no purge, no event."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    former = [ALL_SECTIONS] if former_section_ids is None else list(former_section_ids)
+    if former:
+        session.execute(insert(PartnerScope).values(
+            [{"partner_id": partner_id, "section_id": s} for s in former]).on_conflict_do_nothing())
+    ids = sorted(set(session.exec(select(ArticleChange.article_id).where(
+        col(ArticleChange.article_id).in_(list(article_ids)))).all()))
+    if not ids:
+        return
+    last = bump(session, CHANGE_SEQ, len(ids))
+    first = last - len(ids) + 1
+    for i, article_id in enumerate(ids):
+        session.execute(update(ArticleChange).where(col(ArticleChange.article_id) == article_id)
+                        .values(seq=first + i))
+    signal.announce(session, last)

@@ -1,0 +1,1 @@
+from tests.core.test_purge import receiver  # noqa: F401  (fixture)
