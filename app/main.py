@@ -28,6 +28,9 @@ from app.taxonomy.editorial_router import router as editorial_taxonomy_router
 from app.taxonomy.router import router as taxonomy_router
 from app.users.router import auth_router
 from app.users.router import router as users_router
+from app.webhooks.router import editorial_router as editorial_webhooks_router
+from app.webhooks.router import syndication_router as syndication_webhooks_router
+from app.webhooks.sender import running_sender
 
 DESCRIPTION = """Khabar serves a newsroom's articles, authors and briefs as JSON.
 
@@ -63,13 +66,15 @@ def create_app() -> FastAPI:
         servers=[{"url": settings.public_base_url, "description": "This deployment"}],
         generate_unique_id_function=unique_operation_id,
         dependencies=[Depends(single_valued_query)],
+        lifespan=running_sender,  # webhook delivery (KHABAR_WEBHOOK_WORKER)
     )
     install_error_handlers(app)
     install_openapi(app)
     for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
-                   partners_router, syndication_router):
+                   partners_router, syndication_router, editorial_webhooks_router,
+                   syndication_webhooks_router):
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.

@@ -8,8 +8,10 @@ from app.partners.models import Partner, PartnerUsage
 from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
     "Brief", "Counter", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

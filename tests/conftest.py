@@ -28,6 +28,8 @@ os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("KHABAR_RATE_LIMIT_PUBLIC", "0")
 os.environ.setdefault("KHABAR_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
 os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
+# No webhook sender in apps under test unless a test starts one (tests/webhooks).
+os.environ.setdefault("KHABAR_WEBHOOK_WORKER", "false")
 
 
 def _reset_caches() -> None:

@@ -42,6 +42,8 @@ from app.core.slugs import slugify, unique_slug
 from app.syndication import changes
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
+from app.webhooks import outbox as webhooks
+from app.webhooks.models import EventType
 
 SNAPSHOT_FIELDS = (
     "slug", "title", "subtitle", "excerpt", "body", "language", "status", "published_at",
@@ -196,8 +198,10 @@ def _require_live(article: Article, done: str) -> None:
 
 def _apply(session: Session, article: Article, expected_revision: int, values: dict[str, Any], *,
            by: User | None, now: datetime, author_ids: list[int] | None = None,
-           tag_id_list: list[int] | None = None) -> Article:
+           tag_id_list: list[int] | None = None,
+           leaving: EventType = EventType.article_unpublished) -> Article:
     _require_revision(article, expected_revision)
+    was_public = webhooks.was_public(article, now)
     previous = snapshot(session, article)
     new_slug = values.get("slug")
     result = session.execute(
@@ -216,6 +220,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         session.add(SlugHistory(slug=previous["slug"], article_id=article.id, created_at=now))
     _set_links(session, article.id, author_ids, tag_id_list)
     changes.article_changed(session, [article.id])
+    webhooks.article_written(session, article.id, was_public=was_public, leaving=leaving, now=now)
     session.commit()
     session.refresh(article)
     return article
@@ -263,6 +268,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     session.flush()
     _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []))
     changes.article_changed(session, [article.id])
+    webhooks.article_written(session, article.id, was_public=False, now=now)
     if commit:
         session.commit()
         session.refresh(article)
@@ -326,7 +332,8 @@ def delete_article(session: Session, article: Article, *, expected_revision: int
     _require_revision(article, expected_revision)
     if article.deleted_at is not None:
         raise ArticleStateConflict("The article is already deleted")
-    return _apply(session, article, expected_revision, {"deleted_at": now}, by=by, now=now)
+    return _apply(session, article, expected_revision, {"deleted_at": now}, by=by, now=now,
+                  leaving=EventType.article_deleted)
 
 
 def restore_article(session: Session, article: Article, *, expected_revision: int,
