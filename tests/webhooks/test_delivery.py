@@ -36,6 +36,20 @@ def _endpoint(client: TestClient, headers: dict[str, str], url: str,
     return created.json()
 
 
+def _deliveries(client: TestClient, headers: dict[str, str], endpoint_id: str,
+                status: str, count: int = 1, prefix: str = "/v1/editorial/webhooks",
+                ) -> list[dict[str, Any]]:
+    """The endpoint's deliveries with `status`, once there are `count` of them (the receiver
+    has the request a moment before the sender records the answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = client.get(f"{prefix}/{endpoint_id}/deliveries?status={status}",
+                           headers=headers).json()["data"]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def _verify(secret: str, received: Any) -> Any:
     return Webhook(secret).verify(received.body, received.headers)
 
@@ -107,8 +121,7 @@ class TestRetries:
             endpoint = _endpoint(client, admin, receiver.url())
             make_article()
             got = receiver.wait_for(lambda r: len(r) == 2)
-            deliveries = client.get(f"/v1/editorial/webhooks/{endpoint['id']}/deliveries",
-                                    headers=admin).json()["data"]
+            deliveries = _deliveries(client, admin, endpoint["id"], "succeeded")
         assert got[0].webhook_id == got[1].webhook_id
         assert got[0].body == got[1].body
         assert got[1].at - got[0].at >= 0.3 * 0.8 - 0.05  # the first retry delay, jittered
@@ -151,13 +164,7 @@ class TestRetries:
             endpoint = _endpoint(client, admin, receiver.url())
             make_article()
             receiver.wait_for(lambda r: len(r) == 4)
-            deadline = time.monotonic() + 10
-            while True:
-                failed = client.get(f"/v1/editorial/webhooks/{endpoint['id']}/deliveries"
-                                    "?status=failed", headers=admin).json()["data"]
-                if failed or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
+            failed = _deliveries(client, admin, endpoint["id"], "failed")
             time.sleep(0.5)
         assert len(receiver.of()) == 4  # one attempt and the three retries of the schedule
         assert failed[0]["attempts"] == 4
@@ -213,7 +220,7 @@ class TestRetries:
 
 class TestOutboxTransaction:
     def test_a_rolled_back_write_sends_nothing(
-            self, sending_app: Callable[..., FastAPI], receiver: Receiver, session: Session,
+            self, sending_app: Callable[..., FastAPI], receiver: Receiver,
             auth_headers: Callable[..., dict[str, str]],
             make_article: Callable[..., Article]) -> None:
         article = make_article(status="draft")
@@ -345,7 +352,7 @@ class TestManagement:
                           headers=auth_headers("editor")).status_code == 403
         assert client.get("/v1/syndication/webhooks").status_code == 401
 
-    def test_patch_list_delete(self, client: TestClient, session: Session,
+    def test_patch_list_delete(self, client: TestClient,
                                auth_headers: Callable[..., dict[str, str]]) -> None:
         admin = auth_headers("admin")
         endpoint = _endpoint(client, admin, "https://example.org/a")
@@ -399,11 +406,7 @@ class TestSecretsPingsRedelivery:
             assert queued.status_code == 202, queued.text
             delivery_id = queued.json()["id"]
             receiver.wait_for(lambda r: len(r) == 1)
-            deadline = time.monotonic() + 10
-            while not client.get(f"{base}/deliveries?status=succeeded",
-                                 headers=admin).json()["data"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            assert _deliveries(client, admin, endpoint["id"], "succeeded")
             again = client.post(f"{base}/deliveries/{delivery_id}/redeliver", headers=admin)
             assert again.status_code == 202, again.text
             got = receiver.wait_for(lambda r: len(r) == 2)
