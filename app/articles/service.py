@@ -201,7 +201,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
            tag_id_list: list[int] | None = None,
            leaving: EventType = EventType.article_unpublished) -> Article:
     _require_revision(article, expected_revision)
-    was_public = webhooks.was_public(article, now)
+    seen_by = webhooks.viewers(session, article.id, now)
     previous = snapshot(session, article)
     new_slug = values.get("slug")
     result = session.execute(
@@ -220,7 +220,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         session.add(SlugHistory(slug=previous["slug"], article_id=article.id, created_at=now))
     _set_links(session, article.id, author_ids, tag_id_list)
     changes.article_changed(session, [article.id])
-    webhooks.article_written(session, article.id, was_public=was_public, leaving=leaving, now=now)
+    webhooks.article_written(session, article.id, before=seen_by, leaving=leaving, now=now)
     session.commit()
     session.refresh(article)
     return article
@@ -268,7 +268,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     session.flush()
     _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []))
     changes.article_changed(session, [article.id])
-    webhooks.article_written(session, article.id, was_public=False, now=now)
+    webhooks.article_written(session, article.id, before=set(), now=now)
     if commit:
         session.commit()
         session.refresh(article)

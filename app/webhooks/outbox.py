@@ -70,27 +70,34 @@ def add_delivery(session: Session, endpoint: WebhookEndpoint, event_type: str,
     return delivery
 
 
-def enqueue_article_event(session: Session, event_type: str, article_id: str, *,
-                          now: datetime | None = None) -> int:
-    """Write `event_type` about the article for every enabled endpoint subscribed to it (partner
-    endpoints only for articles that partner is entitled to). Flushes; returns the rows written."""
-    kind = EventType(event_type)
-    assert kind in ARTICLE_EVENTS, event_type
-    now = now or _utcnow()
-    endpoints = _subscribed(session, kind.value)
-    if not endpoints:
-        return 0
+def _article_payload(session: Session, kind: EventType, article_id: str,
+                     now: datetime) -> dict[str, Any] | None:
     article = session.get(Article, article_id)
     if article is None:
-        return 0
+        return None
     session.refresh(article)  # the caller may have changed it with a Core UPDATE
     section = session.exec(select(Section.slug).where(Section.id == article.section_id)
                            ).first() if article.section_id else None
     seq = session.exec(select(ArticleChange.seq).where(
         ArticleChange.article_id == article_id)).first()
-    payload = {"type": kind.value, "timestamp": timestamp(now), "data": {
+    return {"type": kind.value, "timestamp": timestamp(now), "data": {
         "id": article.id, "slug": article.slug, "url": site_article_url(article.slug),
         "seq": seq, "language": article.language, "section": section}}
+
+
+def enqueue_article_event(session: Session, event_type: str, article_id: str, *,
+                          now: datetime | None = None) -> int:
+    """Write `event_type` about the article for every enabled endpoint subscribed to it (partner
+    endpoints only for articles that partner is entitled to: now, for events about a live
+    article; by rights and section, for events announcing it left). Flushes; returns the rows
+    written."""
+    kind = EventType(event_type)
+    assert kind in ARTICLE_EVENTS, event_type
+    now = now or _utcnow()
+    endpoints = _subscribed(session, kind.value)
+    payload = _article_payload(session, kind, article_id, now) if endpoints else None
+    if payload is None:
+        return 0
     allowed: dict[int, bool] = {}
     written = 0
     for endpoint in endpoints:
@@ -136,27 +143,60 @@ def enqueue_brief_event(session: Session, event_type: str, brief_id: int, *,
     return len(endpoints)
 
 
-def article_written(session: Session, article_id: str, *, was_public: bool,
+NEWSROOM = 0  # the viewer key of the newsroom's own endpoints (partner ids start at 1)
+
+
+def viewers(session: Session, article_id: str, now: datetime) -> set[int]:
+    """Who with an enabled endpoint sees the article now: NEWSROOM when it is public, and each
+    partner with an endpoint that is entitled to it. Called before and after a write."""
+    owners = set(session.exec(select(WebhookEndpoint.partner_id).distinct().where(
+        col(WebhookEndpoint.enabled))).all())
+    if not owners:
+        return set()  # no endpoint, no event: a write costs one indexed query more
+    public = session.exec(select(Article.id).where(Article.id == article_id,
+                                                   is_public(now))).first() is not None
+    if not public:
+        return set()
+    partners = owners - {None}
+    return {NEWSROOM} | {p for p in partners
+                         if p is not None and _entitled(session, p, article_id, live=True,
+                                                        now=now)}
+
+
+def article_written(session: Session, article_id: str, *, before: set[int],
                     leaving: EventType = EventType.article_unpublished,
                     staying: EventType = EventType.article_updated,
-                    now: datetime | None = None) -> None:
-    """The event a write of an article means, from whether it was public before the write and
-    is public after it: published (entered), `staying` (changed while public), `leaving` (left);
-    none for a write the public never saw (drafts, scheduled articles before their time)."""
+                    now: datetime | None = None) -> int:
+    """The events a write of an article means, per viewer, from `before` (`viewers()` ahead of
+    the write) and who sees it now: `article.published` for whom it appeared, `staying` for whom
+    it stayed, `leaving` for whom it went (a partner for whom it is still public but no longer
+    syndicable, or out of its sections, gets `article.unpublished`); nothing for writes no
+    viewer saw (drafts, scheduled articles before their time). Flushes; returns rows written."""
     now = now or _utcnow()
-    is_now = session.exec(select(Article.id).where(Article.id == article_id,
-                                                   is_public(now))).first() is not None
-    if is_now:
-        enqueue_article_event(session, (staying if was_public else
-                                        EventType.article_published).value, article_id, now=now)
-    elif was_public:
-        enqueue_article_event(session, leaving.value, article_id, now=now)
-
-
-def was_public(article: Article, now: datetime) -> bool:
-    """Whether the loaded (not yet changed) article is public: the visibility rule's terms."""
-    return (article.status in ("published", "scheduled") and article.published_at is not None
-            and article.published_at <= now and article.deleted_at is None)
+    after = viewers(session, article_id, now)
+    if not before and not after:
+        return 0
+    endpoints = session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.enabled))).all()
+    payloads: dict[EventType, dict[str, Any] | None] = {}
+    written = 0
+    for endpoint in endpoints:
+        viewer = endpoint.partner_id or NEWSROOM
+        if viewer in after:
+            kind = staying if viewer in before else EventType.article_published
+        elif viewer in before:
+            still_public = NEWSROOM in after
+            kind = EventType.article_unpublished if still_public else leaving
+        else:
+            continue
+        if kind.value not in endpoint.events:
+            continue
+        if kind not in payloads:
+            payloads[kind] = _article_payload(session, kind, article_id, now)
+        payload = payloads[kind]
+        if payload is not None:
+            add_delivery(session, endpoint, kind.value, payload, article_id=article_id, now=now)
+            written += 1
+    return written
 
 
 @event.listens_for(OrmSession, "after_commit")

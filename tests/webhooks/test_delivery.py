@@ -291,6 +291,33 @@ class TestPartnerEndpoints:
         assert [r.json["data"]["id"] for r in receiver.of("politics")] == [theirs.id]
         assert len(receiver.of("all")) == 2
 
+    def test_a_partner_losing_an_article_is_told_to_take_it_down(
+            self, sending_app: Callable[..., FastAPI], receiver: Receiver, session: Session,
+            make_partner: Callable[..., Any], make_article: Callable[..., Article],
+            make_section: Callable[..., Any], auth_headers: Callable[..., dict[str, str]],
+            ) -> None:
+        make_section("politics")
+        make_section("sports")
+        _, key = make_partner(sections=["politics"])
+        with TestClient(sending_app()) as client:
+            _endpoint(client, key, receiver.url("partner"), prefix="/v1/syndication/webhooks")
+            _endpoint(client, auth_headers("admin"), receiver.url("newsroom"))
+            moved = make_article("Moved", section="politics")
+            withdrawn = make_article("Withdrawn", section="politics")
+            _update(session, moved, section="sports")
+            _update(session, withdrawn, rights={"copyright_holder": "Wire Agency",
+                                                "syndication": "denied"})
+            _update(session, moved, title="Moved, edited")  # never the partner's again
+            receiver.wait_for(lambda r: len(r) == 5, "newsroom")
+            got = receiver.wait_for(lambda r: len(r) == 4, "partner")
+            time.sleep(0.5)
+        # Per article in order; the two articles' messages may interleave.
+        for article in (moved, withdrawn):
+            assert [r.json["type"] for r in got if r.json["data"]["id"] == article.id] == [
+                "article.published", "article.unpublished"]
+        assert len(receiver.of("partner")) == 4
+        assert [r.json["type"] for r in receiver.of("newsroom")].count("article.updated") == 3
+
     def test_partner_webhook_management_is_scoped_and_checked(
             self, sending_app: Callable[..., FastAPI], receiver: Receiver, session: Session,
             make_partner: Callable[..., Any],
