@@ -4,6 +4,7 @@ every attempt."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -101,6 +102,14 @@ EVENTS_DESCRIPTION = ("Event types to receive: " + ", ".join(f"`{e.value}`" for 
                       + " (`ping` is always sent by `POST .../test`)")
 
 
+def _absolute_http(value: object) -> object:
+    # Before pydantic's URL parser, which repairs `http:host/x` into `http://host/x`: a URL a
+    # person typed that way is a mistake to report, not to guess at.
+    if isinstance(value, str) and not re.match(r"(?i)https?://[^/\\\s]", value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
 class WebhookEndpointCreate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
     url: AnyHttpUrl = Field(description="Where events are POSTed (https; http and loopback only "
@@ -108,6 +117,8 @@ class WebhookEndpointCreate(SQLModel):
     events: list[EventType] = Field(min_length=1, max_length=len(EventType),
                                     description=EVENTS_DESCRIPTION)
     description: str | None = Field(default=None, max_length=500)
+
+    _absolute = field_validator("url", mode="before")(_absolute_http)
 
     @field_validator("url")
     @classmethod
@@ -123,6 +134,8 @@ class WebhookEndpointUpdate(SQLModel):
     events: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = Field(default=None, description="`true` re-enables a disabled endpoint")
+
+    _absolute = field_validator("url", mode="before")(_absolute_http)
 
     @field_validator("url")
     @classmethod

@@ -133,10 +133,9 @@ def build_router(prefix: str, tag: str, owner_dep: Callable[..., int | None], op
     @router.delete("/{endpoint_id}", status_code=204, operation_id=f"delete{op}WebhookEndpoint",
                    summary="Delete a webhook endpoint",
                    responses=problem_responses(*auth_errors, 404, 422))
-    def delete_endpoint(endpoint: EndpointDep, session: SessionDep) -> Response:
+    def delete_endpoint(endpoint: EndpointDep, session: SessionDep) -> None:
         """Nothing more is sent to it; its delivery log goes with it."""
         service.delete_endpoint(session, endpoint)
-        return Response(status_code=204)
 
     @router.post("/{endpoint_id}/rotate-secret", response_model=WebhookEndpointWithSecret,
                  operation_id=f"rotate{op}WebhookSecret", summary="Issue a new signing secret",
