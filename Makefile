@@ -84,6 +84,7 @@ revision: dev
 BENCH_ARGS ?= --workers 1,2,4
 bench: dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.webhooks
 
 # schemathesis over every operation (tests/fuzz), FUZZ_EXAMPLES per operation (the suite runs 10),
 # on SQLite and then on PostgreSQL; each run ends with "0 failures in N schemathesis cases".

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging.config
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +79,27 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
                 timeout_worker_healthcheck=30,
                 # Connections that never finish their request headers are closed.
                 http=HeaderTimeoutProtocol)
+
+
+@cli.command()
+def worker() -> None:
+    """Send webhooks only, without serving HTTP: an extra sender beside `khabar serve` (which
+    sends by itself); stops on SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from app.core.logging import logging_config
+    from app.webhooks.sender import Sender
+
+    logging.config.dictConfig(logging_config(get_settings().log_level))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    sender = Sender()
+    sender.start()
+    typer.echo("sending webhooks; Ctrl-C to stop", err=True)
+    stop.wait()
+    sender.stop()
 
 
 @db_cli.command()

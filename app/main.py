@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
@@ -32,6 +35,9 @@ from app.taxonomy.editorial_router import router as editorial_taxonomy_router
 from app.taxonomy.router import router as taxonomy_router
 from app.users.router import auth_router
 from app.users.router import router as users_router
+from app.webhooks.router import editorial_router as editorial_webhooks_router
+from app.webhooks.router import syndication_router as syndication_webhooks_router
+from app.webhooks.sender import running_sender
 
 DESCRIPTION = """Khabar serves a newsroom's articles, authors and briefs as JSON.
 
@@ -52,6 +58,14 @@ TAGS = [
     {"name": "Operations", "description": "Health, readiness and metrics for operators."},
 ]
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """What runs beside the requests: the scheduled-publication sweep and long-poll listener
+    (app/changelog), and webhook delivery (app/webhooks)."""
+    async with changelog_lifespan(app), running_sender(app):
+        yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     # Swagger UI and ReDoc assets served by the app itself: /docs works with no CDN reachable.
@@ -67,14 +81,15 @@ def create_app() -> FastAPI:
         servers=[{"url": settings.public_base_url, "description": "This deployment"}],
         generate_unique_id_function=unique_operation_id,
         dependencies=[Depends(single_valued_query)],
-        lifespan=changelog_lifespan,
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     install_openapi(app)
     for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
-                   partners_router, syndication_router, sync_router):
+                   partners_router, syndication_router, sync_router, editorial_webhooks_router,
+                   syndication_webhooks_router):
         app.include_router(router)
     app.include_router(sitemaps_router)  # /robots.txt is outside /v1
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip

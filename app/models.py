@@ -8,9 +8,10 @@ from app.core.counters import Counter
 from app.partners.models import Partner, PartnerUsage
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
     "Brief", "ChangeScope", "Counter", "Partner", "PartnerScope", "PartnerUsage", "Section",
-    "SlugHistory", "Tag", "User",
+    "SlugHistory", "Tag", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -33,6 +33,8 @@ os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
 os.environ.setdefault("KHABAR_PASSWORD_HASH_COST", "cheap")
 # No background sweep in tests unless one asks for it: feeds and syncs sweep when read.
 os.environ.setdefault("KHABAR_SWEEP_SECONDS", "0")
+# No webhook sender in apps under test unless a test starts one (tests/webhooks).
+os.environ.setdefault("KHABAR_WEBHOOK_WORKER", "false")
 
 
 def _reset_caches() -> None:

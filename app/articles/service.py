@@ -47,6 +47,8 @@ from app.core.patch import given_fields, merged_object
 from app.core.slugs import slugify, unique_slug
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
+from app.webhooks import outbox as webhooks
+from app.webhooks.models import EventType
 
 SNAPSHOT_FIELDS = (
     "slug", "title", "subtitle", "excerpt", "body", "language", "status", "published_at",
@@ -238,8 +240,10 @@ def _require_live(article: Article, done: str) -> None:
 
 def _apply(session: Session, article: Article, expected_revision: int, values: dict[str, Any], *,
            by: User | None, now: datetime, author_ids: list[int] | None = None,
-           tag_id_list: list[int] | None = None) -> Article:
+           tag_id_list: list[int] | None = None,
+           leaving: EventType = EventType.article_unpublished) -> Article:
     _require_revision(article, expected_revision)
+    seen_by = webhooks.viewers(session, article.id, now)
     previous = snapshot(session, article)
     prior = changes.before(session, [article.id])
     new_slug = values.get("slug")
@@ -259,6 +263,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         session.add(SlugHistory(slug=previous["slug"], article_id=article.id, created_at=now))
     _set_links(session, article.id, author_ids, tag_id_list)
     changes.article_changed(session, [article.id], prior=prior, now=now)
+    webhooks.article_written(session, article.id, before=seen_by, leaving=leaving, now=now)
     session.commit()
     session.refresh(article)
     return article
@@ -306,6 +311,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     session.flush()
     _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []))
     changes.article_changed(session, [article.id], now=now)
+    webhooks.article_written(session, article.id, before=set(), now=now)
     if commit:
         session.commit()
         session.refresh(article)
@@ -382,7 +388,8 @@ def delete_article(session: Session, article: Article, *, expected_revision: int
     _require_revision(article, expected_revision)
     if article.deleted_at is not None:
         raise ArticleStateConflict("The article is already deleted")
-    return _apply(session, article, expected_revision, {"deleted_at": now}, by=by, now=now)
+    return _apply(session, article, expected_revision, {"deleted_at": now}, by=by, now=now,
+                  leaving=EventType.article_deleted)
 
 
 def restore_article(session: Session, article: Article, *, expected_revision: int,

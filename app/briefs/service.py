@@ -17,6 +17,7 @@ from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
 from app.users.models import Role, User
+from app.webhooks import outbox as webhooks
 
 
 def _next_position(session: Session, day: dt.date) -> int:
@@ -54,6 +55,8 @@ def add_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Brief
 def create_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Brief:
     brief = add_brief(session, data, now=now)
     changes.content_changed(session, "briefs")
+    if brief.published_at is not None:
+        webhooks.enqueue_brief_event(session, "brief.published", brief.id, now=now)
     session.commit()
     session.refresh(brief)
     return brief
@@ -73,6 +76,7 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
     if values.get("date", brief.date) != brief.date and values.get("position") is None:
         values["position"] = _next_position(session, values["date"])
     published = values.pop("published", None)
+    was_published = brief.published_at is not None
     for name, value in values.items():
         setattr(brief, name, value)
     if published is not None:
@@ -80,6 +84,8 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
     brief.updated_at = now
     session.add(brief)
     changes.content_changed(session, "briefs")
+    if brief.published_at is not None and not was_published:
+        webhooks.enqueue_brief_event(session, "brief.published", brief.id, now=now)
     session.commit()
     session.refresh(brief)
     return brief

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(5.0, ge=0, le=5, alias="KHABAR_SWEEP_SECONDS")
     # How long tombstones stay in the change log; a sync cursor older than that answers 410.
     changelog_retention_days: int = Field(90, ge=1, alias="KHABAR_CHANGELOG_RETENTION_DAYS")
+    # Webhook delivery (app/webhooks): the sender runs inside every `khabar serve` process unless
+    # switched off; the retry schedule (seconds after each failed attempt) is a setting so
+    # tests and staging can run it in seconds.
+    webhook_worker: bool = Field(True, alias="KHABAR_WEBHOOK_WORKER")
+    webhook_poll_seconds: float = Field(0.5, gt=0, le=60, alias="KHABAR_WEBHOOK_POLL_SECONDS")
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        [5, 300, 1800, 7200, 18000, 36000, 36000], alias="KHABAR_WEBHOOK_RETRY_SCHEDULE")
 
     @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies",
                      mode="before")
@@ -75,6 +82,13 @@ class Settings(BaseSettings):
         # Comma-separated strings are friendlier in env files than JSON lists.
         if isinstance(value, str) and not value.strip().startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [float(item) for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("timezone")

@@ -45,7 +45,8 @@ def serving(command: list[str], base: str, health_path: str = "/healthz",
     """Runs `command` (a server that will answer on `base`) until the block ends; yields `base`
     once `health_path` answers. Its output goes to a temporary file, quoted if it never answers."""
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+        popen.setdefault("stdout", log)
+        proc = subprocess.Popen(command, stderr=subprocess.STDOUT, **popen)
         try:
             try:
                 wait_for(f"{base}{health_path}", proc)

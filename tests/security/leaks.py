@@ -116,5 +116,8 @@ def private_keys(exchange: Exchange) -> list[str]:
         return []  # the document describes the schemas, editorial ones included
     bad = keys & NEVER_KEYS
     if exchange.surface in ("content", "syndication", "operations"):
-        bad |= keys & NEWSROOM_KEYS
+        newsroom = NEWSROOM_KEYS
+        if exchange.path.startswith("/v1/syndication/webhooks"):
+            newsroom = newsroom - {"status"}  # a delivery's own state, not an article's
+        bad |= keys & newsroom
     return sorted(bad)

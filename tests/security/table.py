@@ -78,6 +78,11 @@ KINDS = {
                  {"user_id": "999999"}),
     "partner": Kind(_get("partners"), lambda p: {"partner_id": str(p.id)},
                     lambda w, t: w.partner(t)[0], {"partner_id": "999999"}),
+    "webhook": Kind(_get("webhooks"), lambda e: {"endpoint_id": e.id}, None,
+                    {"endpoint_id": "0" * 32}),
+    "webhook_delivery": Kind(_get("deliveries"), lambda d: {
+        "endpoint_id": d.endpoint_id, "delivery_id": d.message_id}, None,
+        {"endpoint_id": "0" * 32, "delivery_id": "msg_missing"}),
     # Feeds: the target is the path itself (`news.rss` = section `news`, kind `rss`).
     "feed": Kind(lambda _w, t: t, lambda t: {"kind": t}),
     "section_feed": Kind(lambda _w, t: t, lambda t: dict(zip(("slug", "kind"), t.split("."),
@@ -192,6 +197,30 @@ def _named(field: str, prefix: str = "") -> Callable[[World, str], dict[str, Any
 
 
 ONE = {"-": 200}
+
+
+def _webhook_routes(prefix: str, gate: str, own: str, foreign: str,
+                    refused: Expect) -> dict[str, Spec]:
+    """The same routes at both prefixes: `own` endpoints answer, `foreign` ones are missing."""
+    def on(ok: int, target: str = own) -> dict[str, Expect]:
+        return {target: ok, foreign: refused, MISSING: refused}
+
+    one = f"{prefix}/{{endpoint_id}}"
+    return {
+        f"GET {prefix}": Spec(gate, ONE, query="limit=100"),
+        f"POST {prefix}": Spec(gate, {"-": 201}, body=lambda w, _t: {
+            "url": f"https://hooks.example.org/{w.fresh_name()}", "events": ["ping"]},
+            writes=True),
+        f"GET {one}": Spec(gate, on(200), kind="webhook"),
+        f"PATCH {one}": Spec(gate, on(200), kind="webhook",
+                             body=lambda _w, _t: {"description": "changed"}, writes=True),
+        f"DELETE {one}": Spec(gate, on(204, f"{own}_doomed"), kind="webhook", writes=True),
+        f"POST {one}/rotate-secret": Spec(gate, on(200), kind="webhook", writes=True),
+        f"POST {one}/test": Spec(gate, on(202), kind="webhook", writes=True),
+        f"GET {one}/deliveries": Spec(gate, on(200), kind="webhook", query="limit=100"),
+        f"POST {one}/deliveries/{{delivery_id}}/redeliver": Spec(
+            gate, on(202), kind="webhook_delivery", writes=True),
+    }
 EDITORIAL_ARTICLES_QUERY = {"-": "limit=100", "deleted": "limit=100&deleted=true",
                             "status_draft": "limit=100&status=draft"}
 
@@ -352,4 +381,8 @@ TABLE: dict[str, Spec] = {
     "GET /v1/syndication/feed.{kind}": Spec("partner", {"atom": 200, "json": 200, "rss": 422},
                                             kind="feed"),
     "GET /v1/syndication/usage": Spec("partner", ONE),
+
+    # ---- webhooks: the newsroom's (admins) and each partner's own; another's is a 404 ----
+    **_webhook_routes("/v1/editorial/webhooks", "admin", "newsroom", "partner", ADMIN_FIRST),
+    **_webhook_routes("/v1/syndication/webhooks", "partner", "partner", "newsroom", 404),
 }

@@ -5,7 +5,9 @@ embed blocks, links in text), author profiles (avatar, links) and imported pages
 rendered as data, never requested. Asserted:
 
 * No code under app/ imports an HTTP, FTP, mail or raw socket client; the only network clients
-  are the database driver and the operator-configured Redis of the rate limiter.
+  are the database driver, the operator-configured Redis of the rate limiter, the CDN purge hook
+  (the operator's URL) and the webhook sender, which calls only URLs that pass its own SSRF
+  rules, checked again on the resolved addresses at send time (tests/webhooks/test_live.py).
 * URL fields refuse what is not an absolute http(s) URL (images: or a path on the publisher's
   own site) with a 422 naming the field: `javascript:`, `data:`, `file:`, `gopher:`, `ftp:`,
   `vbscript:`, scheme-relative `//host` and `/\\host`, UNC `\\\\host`, scheme tricks
@@ -30,12 +32,15 @@ import ast
 import socket
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.partners import service as partners_service
+from app.partners.models import PartnerCreate
 from tests.articles.newsroom import Newsroom, if_match
 from tests.security.runner import request_bodies, schema_nodes
 from tests.syndication.conftest import PartnerMaker
@@ -60,6 +65,7 @@ URL_FIELDS: dict[str, Callable[[str], dict[str, Any]]] = {
                                         {"type": "embed", "url": url}]},
     "avatar_url": lambda url: {"avatar_url": url},
     "links{}": lambda url: {"links": {"website": url}},
+    "url": lambda url: {"url": url, "events": ["ping"]},
 }
 
 
@@ -68,6 +74,8 @@ def test_the_app_opens_no_network_client() -> None:
     for path in APP.rglob("*.py"):
         if path == APP / "core" / "purge.py":  # calls only the operator's KHABAR_PURGE_URL
             continue
+        if path in (APP / "webhooks" / "sender.py", APP / "webhooks" / "urls.py"):
+            continue  # endpoint URLs, behind app/webhooks/urls.py's checks
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             names: list[str] = []
             if isinstance(node, ast.Import):
@@ -96,7 +104,9 @@ def test_every_url_field_is_known(app: Any) -> None:
     fields = url_fields(app)
     assert set(fields) == {
         "POST /v1/editorial/articles", "PATCH /v1/editorial/articles/{article_id}",
-        "POST /v1/editorial/authors", "PATCH /v1/editorial/authors/{author_id}"}
+        "POST /v1/editorial/authors", "PATCH /v1/editorial/authors/{author_id}",
+        "POST /v1/editorial/webhooks", "PATCH /v1/editorial/webhooks/{endpoint_id}",
+        "POST /v1/syndication/webhooks", "PATCH /v1/syndication/webhooks/{endpoint_id}"}
     unknown = {path for paths in fields.values() for path in paths} - set(URL_FIELDS)
     assert not unknown, f"URL fields with no body builder in URL_FIELDS: {unknown}"
 
@@ -104,7 +114,17 @@ def test_every_url_field_is_known(app: Any) -> None:
 def _write(client: TestClient, room: Newsroom, key: str, body: dict[str, Any]) -> Any:
     method, template = key.split(" ", 1)
     headers = dict(room.headers["editor"])
-    if "{article_id}" in template:
+    if "/webhooks" in template:
+        headers = _webhook_owner(room, template)
+        if "{endpoint_id}" in template:
+            prefix = template.split("/{", 1)[0]
+            if (id(room), prefix) not in _endpoints:  # one per owner: the limit is 10
+                created = client.post(prefix, json={"url": "https://hooks.example.org/x",
+                                                    "events": ["ping"]}, headers=headers)
+                assert created.status_code == 201, created.text
+                _endpoints[id(room), prefix] = created.json()["id"]
+            template = f"{prefix}/{_endpoints[id(room), prefix]}"
+    elif "{article_id}" in template:
         article = room.article()
         template = template.replace("{article_id}", article.id)
         headers.update(if_match(article))
@@ -116,6 +136,21 @@ def _write(client: TestClient, room: Newsroom, key: str, body: dict[str, Any]) -
     elif key == "POST /v1/editorial/authors":
         body = {"name": "An author", **body}
     return client.request(method, template, json=body, headers=headers)
+
+
+_partner_keys: dict[int, dict[str, str]] = {}
+_endpoints: dict[tuple[int, str], str] = {}
+
+
+def _webhook_owner(room: Newsroom, template: str) -> dict[str, str]:
+    if template.startswith("/v1/editorial/"):
+        return dict(room.headers["admin"])
+    if id(room) not in _partner_keys:
+        _, key = partners_service.create_partner(room.session, PartnerCreate(
+            name=f"SSRF probe {id(room)}"), now=datetime.now(UTC))
+        room.release()
+        _partner_keys[id(room)] = {"Authorization": f"Bearer {key}"}
+    return _partner_keys[id(room)]
 
 
 def test_url_fields_refuse_what_is_not_http(client: TestClient, app: Any,

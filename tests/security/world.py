@@ -27,12 +27,16 @@ from app.authors.models import Author, AuthorCreate
 from app.briefs import service as briefs
 from app.briefs.models import Brief, BriefCreate
 from app.core.config import get_settings
+from app.core.ids import new_id
 from app.core.security import JWT_ALGORITHM, issue_token
 from app.partners import service as partners
 from app.partners.models import Partner, PartnerCreate
 from app.taxonomy import service as taxonomy
 from app.taxonomy.models import Section, SectionCreate, Tag, TagCreate
 from app.users.models import User
+from app.webhooks import outbox
+from app.webhooks import service as webhooks
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.articles.newsroom import password_hash
 from tests.factories import PASSWORD
 
@@ -53,6 +57,8 @@ SECTION_KINDS = ("news", "opinion", "empty")
 TAG_KINDS = ("public", "hidden")
 USER_KINDS = ("writer", "other", "editor", "admin", "disabled")
 PARTNER_KINDS = ("active", "revoked")
+# Webhook endpoints: the newsroom's and the active partner's; `_doomed` ones are for DELETE.
+WEBHOOK_KINDS = ("newsroom", "newsroom_doomed", "partner", "partner_doomed")
 # Credentials that must never open a door: a wrong, expired, unsigned or orphaned token, or a
 # revoked key. `disabled` and `deleted_user` are valid tokens of admins who no longer may log in.
 BAD_CREDENTIALS = ("garbage", "expired", "alg_none", "wrong_key", "disabled", "deleted_user",
@@ -75,6 +81,8 @@ class World:
     briefs: dict[str, Brief] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    webhooks: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     made: int = 0  # fresh objects built so far (writes need their own)
 
@@ -156,6 +164,8 @@ class World:
             self.briefs[state] = self.brief(state)
         for kind in PARTNER_KINDS:
             self.partners[kind], self.keys[kind] = self.partner(kind)
+        for kind in WEBHOOK_KINDS:
+            self.webhooks[kind], self.deliveries[kind] = self.webhook(kind)
         self.credentials = self._credentials()
         return self
 
@@ -267,6 +277,22 @@ class World:
             if kind == "revoked":
                 partner = partners.revoke(s, partner, now=self.now)
             return partner, key
+
+    def webhook(self, kind: str) -> tuple[WebhookEndpoint, WebhookDelivery]:
+        """A webhook endpoint of the newsroom or of the active partner (`partner...`), with one
+        delivery already sent (so it may be sent again)."""
+        owner = self.partners["active"].id if kind.startswith("partner") else None
+        with self.session() as s:
+            endpoint = WebhookEndpoint(
+                id=new_id(), partner_id=owner, url=f"https://hooks.example.org/{kind}",
+                events=["ping"], secret=webhooks.new_secret(), created_at=self.now,
+                updated_at=self.now)
+            s.add(endpoint)
+            s.flush()
+            delivery = outbox.add_delivery(s, endpoint, "ping", {"type": "ping"}, now=self.now)
+            delivery.status = "succeeded"
+            s.add(delivery)
+            return endpoint, delivery
 
     def _credentials(self) -> dict[str, dict[str, str]]:
         def bearer(token: str) -> dict[str, str]:
