@@ -20,9 +20,9 @@ from app.articles.models import Article
 from app.articles.presenters import site_article_url
 from app.articles.visibility import is_public
 from app.briefs.models import Brief
+from app.changelog.models import ArticleChange
 from app.partners.models import Partner
 from app.syndication.entitlement import entitled
-from app.changelog.models import ArticleChange
 from app.taxonomy.models import Section
 from app.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 
