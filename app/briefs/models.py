@@ -19,9 +19,11 @@ class BriefBase(SQLModel):
 
 
 class Brief(BriefBase, table=True):
-    __table_args__ = (Index("ix_brief_date_position", "date", "position"),)
+    __table_args__ = (Index("ix_brief_date_position", "date", "position"),
+                      Index("ix_brief_language_date_position", "language", "date", "position"))
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date
+    language: str = Field(default="en", max_length=35)
     position: int = 0
     article_id: str | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
     published_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
