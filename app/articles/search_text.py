@@ -57,6 +57,13 @@ _STEMMERS = {"nepali": snowballstemmer.stemmer("nepali"),
 _STOP = {"nepali": stopwords.NEPALI, "english": stopwords.ENGLISH, "simple": frozenset()}
 
 
+# Postpositions the Snowball Nepali stemmer leaves on a word (`पोखराबाट` stays whole, while
+# `पोखरामा` becomes `पोखरा`): split off first, where they end a word, so the noun is indexed on
+# its own. PostgreSQL runs the same replacement (migration 0006, `POSTPOSITIONS`).
+POSTPOSITIONS = ("बाट", "बीच", "सम्म", "भित्र", "तिर", "प्रति", "बारे")
+_POSTPOSITION = re.compile("(" + "|".join(POSTPOSITIONS) + ")(?=[^\u0900-\u0963\u0966-\u096f\u0971-\u097fA-Za-z0-9]|\\Z)")
+
+
 def config_for(language: str | None) -> str:
     """The text search configuration of an article in `language` (a BCP 47 tag)."""
     primary = (language or "").lower().split("-", 1)[0]
@@ -67,7 +74,7 @@ def words(text: str | None) -> list[str]:
     """The words of `text`, lower-cased, joiners removed."""
     if not text:
         return []
-    return _WORD.findall(text.translate(_JOINERS).lower())
+    return _WORD.findall(_POSTPOSITION.sub(r" \1", text.translate(_JOINERS).lower()))
 
 
 @lru_cache(maxsize=200_000)
@@ -76,7 +83,8 @@ def stem(config: str, word: str) -> str | None:
     if word in _STOP[config]:
         return None
     stemmer = _STEMMERS.get(config)
-    return stemmer.stemWord(word) if stemmer else word
+    # PostgreSQL keeps the word when its stem would be empty (`भयो`): so does this.
+    return (stemmer.stemWord(word) or word) if stemmer else word
 
 
 def index_text(language: str | None, text: str | None) -> str:

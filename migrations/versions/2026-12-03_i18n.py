@@ -74,9 +74,19 @@ PG_CONFIG = """CASE
     ELSE 'simple'::regconfig END"""
 
 
+# Must stay equal to app/articles/search_text.POSTPOSITIONS and its pattern: postpositions the
+# Snowball Nepali stemmer leaves on a word are split off where they end one.
+POSTPOSITIONS = ("बाट", "बीच", "सम्म", "भित्र", "तिर", "प्रति", "बारे")
+WORD_CHARS = (f"{chr(0x900)}-{chr(0x963)}{chr(0x966)}-{chr(0x96F)}{chr(0x971)}-{chr(0x97F)}"
+              "A-Za-z0-9")
+POSTPOSITION_PATTERN = f"({'|'.join(POSTPOSITIONS)})(?=[^{WORD_CHARS}]|$)"
+
+
 def _pg_field(name: str, weight: str) -> str:
-    return (f"setweight(to_tsvector({PG_CONFIG}, "
-            f"translate(coalesce({name}, ''), U&'\\200C\\200D', '')), '{weight}')")
+    # Zero-width (non-)joiners removed, postpositions split off, then the language's config.
+    text = f"translate(coalesce({name}, ''), U&'\\200C\\200D', '')"
+    text = f"regexp_replace({text}, '{POSTPOSITION_PATTERN}', ' \\1', 'g')"
+    return f"setweight(to_tsvector({PG_CONFIG}, {text}), '{weight}')"
 
 
 POSTGRES_SEARCH = [
