@@ -61,7 +61,8 @@ _STOP = {"nepali": stopwords.NEPALI, "english": stopwords.ENGLISH, "simple": fro
 # `पोखरामा` becomes `पोखरा`): split off first, where they end a word, so the noun is indexed on
 # its own. PostgreSQL runs the same replacement (migration 0006, `POSTPOSITIONS`).
 POSTPOSITIONS = ("बाट", "बीच", "सम्म", "भित्र", "तिर", "प्रति", "बारे")
-_POSTPOSITION = re.compile("(" + "|".join(POSTPOSITIONS) + ")(?=[^\u0900-\u0963\u0966-\u096f\u0971-\u097fA-Za-z0-9]|\\Z)")
+_POSTPOSITION = re.compile("(" + "|".join(POSTPOSITIONS) + ")"
+                          "(?=[^\u0900-\u0963\u0966-\u096f\u0971-\u097fA-Za-z0-9]|\\Z)")
 
 
 def config_for(language: str | None) -> str:
@@ -193,10 +194,7 @@ def highlight(query: Query, title: str, excerpt: str | None,
         spans = _spans(source, query)
         if not spans:
             continue
-        if source is excerpt:
-            snippet = _marked(source, spans)
-        else:
-            snippet = _window(source, spans)
+        snippet = _marked(source, spans) if source is excerpt else _window(source, spans)
         break
     else:
         plain = excerpt or body_text or ""
