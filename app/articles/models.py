@@ -15,6 +15,7 @@ from app.articles.blocks import Block, check_http_url, check_image_url
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
+from app.i18n.bikram_sambat import BsDate
 from app.taxonomy.models import SectionRef, TagRef
 
 
@@ -128,6 +129,9 @@ class ArticleCard(BaseModel):
     updated_at: datetime
     reading_time_minutes: int
     image: Image | None = None
+    published_date_bs: BsDate | None = PydanticField(
+        default=None, description="`published_at` in Bikram Sambat, on the publisher's calendar "
+        "(KHABAR_TIMEZONE)")
     body: list[Block] | None = None
     body_html: str | None = None
     body_text: str | None = None

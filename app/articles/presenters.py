@@ -14,6 +14,7 @@ from app.articles.blocks import stored_blocks
 from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
+from app.i18n import bikram_sambat
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -87,6 +88,8 @@ def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]
         "updated_at": article.updated_at,
         "reading_time_minutes": article.reading_time_minutes,
         "image": Image(**article.image) if article.image else None,
+        "published_date_bs": bikram_sambat.from_instant(article.published_at,
+                                                        get_settings().tz),
     }
 
 

@@ -44,9 +44,11 @@ from app.articles.models import Article, Image, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
+from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
+from app.i18n import bikram_sambat
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -298,6 +300,7 @@ def _card(dialect: str, row: tuple[Any, ...], authors: list[dict[str, Any]]) -> 
         "reading_time_minutes": reading_time,
         # `Image(**stored)` dumped without unset fields: its field order, only stored keys.
         "image": {k: image[k] for k in IMAGE_FIELDS if k in image} if image else None,
+        "published_date_bs": bikram_sambat.from_instant(published_at, get_settings().tz),
     }
 
 

@@ -10,6 +10,10 @@ from sqlmodel import Field, SQLModel
 from app.core.db import UTCDateTime
 from app.core.ids import RowId
 from app.core.patch import Unset
+from app.i18n.bikram_sambat import BsDate
+
+LanguageText = Annotated[str, StringConstraints(max_length=35,
+                                                 pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 
 
 class BriefBase(SQLModel):
@@ -38,6 +42,7 @@ class BriefCreate(BriefBase):
     position: int | None = Field(default=None, ge=0, le=10_000)
     article_id: str | None = Field(default=None, max_length=32)
     published: bool = True
+    language: LanguageText = Field(default="en", description="BCP 47 language tag")
 
 
 class BriefUpdate(SQLModel):
@@ -49,6 +54,7 @@ class BriefUpdate(SQLModel):
     position: int | None = Field(default=None, ge=0, le=10_000)
     article_id: str | None = Field(default=None, max_length=32)
     published: bool | None = None
+    language: LanguageText | Unset = None
 
 
 class BriefArticleRef(SQLModel):
@@ -63,6 +69,9 @@ class BriefPublic(BriefBase):
     position: int
     article: BriefArticleRef | None = None
     published_at: dt.datetime | None
+    language: str = "en"
+    date_bs: BsDate | None = Field(default=None,
+                                   description="`date` in Bikram Sambat (Nepal's calendar)")
 
 
 class BriefEditorial(BriefPublic):
