@@ -15,6 +15,7 @@ from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Righ
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
 from app.i18n import bikram_sambat
+from app.i18n.names import localized
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -40,13 +41,14 @@ def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[Tag
     if not article_ids:
         return out
     rows = session.exec(
-        select(ArticleTag.article_id, Tag.slug, Tag.name)
+        select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names, Article.language)
         .join(Tag, Tag.id == ArticleTag.tag_id)  # type: ignore[arg-type]
+        .join(Article, Article.id == ArticleTag.article_id)  # type: ignore[arg-type]
         .where(ArticleTag.article_id.in_(article_ids))  # type: ignore[attr-defined]
         .order_by(ArticleTag.article_id, Tag.slug)
     ).all()
-    for article_id, slug, name in rows:
-        out[article_id].append(TagRef(slug=slug, name=name))
+    for article_id, slug, name, names, language in rows:
+        out[article_id].append(TagRef(slug=slug, name=localized(name, names, language)))
     return out
 
 
@@ -55,7 +57,22 @@ def section_refs(session: Session, section_ids: Iterable[int | None]) -> dict[in
     if not ids:
         return {}
     rows = session.exec(select(Section).where(Section.id.in_(ids))).all()  # type: ignore[union-attr]
-    return {s.id: SectionRef(slug=s.slug, name=s.name) for s in rows if s.id is not None}
+    return {s.id: _LocalizableRef(slug=s.slug, name=s.name, names=s.names)
+            for s in rows if s.id is not None}
+
+
+class _LocalizableRef(SectionRef):
+    """A section as an article embeds it, with its names to pick the article's language from
+    (`_section_ref`); only `slug` and `name` are ever shown."""
+
+    names: dict[str, str] | None = None
+
+
+def _section_ref(ref: SectionRef | None, language: str) -> SectionRef | None:
+    if ref is None:
+        return None
+    names = ref.names if isinstance(ref, _LocalizableRef) else None
+    return SectionRef(slug=ref.slug, name=localized(ref.name, names, language))
 
 
 def body_fields(article: Article, formats: Iterable[str]) -> dict[str, Any]:
@@ -82,7 +99,8 @@ def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]
         "title": article.title,
         "subtitle": article.subtitle,
         "excerpt": article.excerpt,
-        "section": sections.get(article.section_id) if article.section_id else None,
+        "section": (_section_ref(sections.get(article.section_id), article.language)
+                    if article.section_id else None),
         "language": article.language,
         "published_at": article.published_at,
         "updated_at": article.updated_at,

@@ -49,6 +49,7 @@ from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
 from app.i18n import bikram_sambat
+from app.i18n.names import localized_name
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -57,7 +58,8 @@ AA = ArticleAuthor.__table__.c  # type: ignore[attr-defined]
 AU = Author.__table__.c  # type: ignore[attr-defined]
 AT = ArticleTag.__table__.c  # type: ignore[attr-defined]
 TG = Tag.__table__.c  # type: ignore[attr-defined]
-CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug, S.name, A.language,
+CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug,
+                localized_name(S.names, A.language, S.name), A.language,
                 A.published_at, A.updated_at, A.reading_time_minutes, A.image)
 DETAIL_COLUMNS = (A.word_count, A.source_name, A.source_url, A.copyright_holder, A.syndication,
                   A.usage_terms, A.canonical_url)
@@ -99,7 +101,8 @@ def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
 
 
 def _tags(dialect: str) -> ColumnElement[Any]:
-    return (select(_json_list(dialect, [TG.slug, TG.name], TG.slug))
+    return (select(_json_list(dialect, [TG.slug, localized_name(TG.names, A.language, TG.name)],
+                              TG.slug))
             .select_from(ArticleTag.__table__.join(Tag.__table__, TG.id == AT.tag_id))
             .where(AT.article_id == A.id).scalar_subquery())
 

@@ -126,10 +126,22 @@ def upgrade() -> None:
         batch.add_column(sa.Column("language", sa.String(length=35), nullable=False,
                                    server_default="en"))
         batch.create_index("ix_brief_language_date_position", ["language", "date", "position"])
+    with op.batch_alter_table("section") as batch:
+        batch.add_column(sa.Column("names", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
+        batch.create_index("ix_section_position", ["position"])
+    with op.batch_alter_table("tag") as batch:
+        batch.add_column(sa.Column("names", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    with op.batch_alter_table("tag") as batch:
+        batch.drop_column("names")
+    with op.batch_alter_table("section") as batch:
+        batch.drop_index("ix_section_position")
+        batch.drop_column("position")
+        batch.drop_column("names")
     with op.batch_alter_table("brief") as batch:
         batch.drop_index("ix_brief_language_date_position")
         batch.drop_column("language")
