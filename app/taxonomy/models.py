@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import ConfigDict, StringConstraints
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -46,7 +47,7 @@ class SectionUpdate(SQLModel):
     name: NameText | Unset = None
     description: str | None = Field(default=None, max_length=1000)
     names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
-    position: int | Unset = Field(default=None, ge=0, le=10_000)
+    position: Annotated[int, PydanticField(ge=0, le=10_000)] | Unset = None
 
 
 class SectionRef(SQLModel):

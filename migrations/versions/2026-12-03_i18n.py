@@ -136,12 +136,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    with op.batch_alter_table("tag") as batch:
-        batch.drop_column("names")
-    with op.batch_alter_table("section") as batch:
-        batch.drop_index("ix_section_position")
-        batch.drop_column("position")
-        batch.drop_column("names")
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch table copy: copying `section` drops the
+    # old table, which articles reference, and SQLite refuses that with foreign keys on.
+    op.drop_index("ix_section_position", table_name="section")
+    for table, column in (("tag", "names"), ("section", "position"), ("section", "names")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     with op.batch_alter_table("brief") as batch:
         batch.drop_index("ix_brief_language_date_position")
         batch.drop_column("language")

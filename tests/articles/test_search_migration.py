@@ -19,6 +19,8 @@ ROWS = [("a1", "ne", "नेपालको राजनीति: नयाँ 
 
 
 def _insert(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(text("INSERT INTO section (id, slug, name) VALUES (7, 'politics', 'Politics')"))
+    conn.execute(text("INSERT INTO tag (id, slug, name) VALUES (8, 'budget', 'Budget')"))
     for aid, language, title, body in ROWS:
         conn.execute(text(
             "INSERT INTO article (id, slug, title, body, body_html, body_text, language, status, "
@@ -27,6 +29,8 @@ def _insert(conn) -> None:  # type: ignore[no-untyped-def]
             ":at, :at, :at, 1, 5, 1, 'allowed')"),
             {"id": aid, "title": title, "body": body, "language": language,
              "at": datetime(2026, 11, 30, 6, 0)})
+    conn.execute(text("UPDATE article SET section_id = 7 WHERE id = 'a1'"))
+    conn.execute(text("INSERT INTO article_tag (article_id, tag_id) VALUES ('a1', 8)"))
     conn.execute(text("INSERT INTO brief (date, position, headline, created_at, updated_at) "
                       "VALUES ('2026-11-30', 0, 'A brief', :at, :at)"),
                  {"at": datetime(2026, 11, 30, 6, 0)})
@@ -70,6 +74,8 @@ def test_upgrade_rebuilds_the_index_and_downgrade_restores_it(scratch_url: str) 
         assert _found(engine, "चीन") == []
         with engine.connect() as conn:
             assert conn.execute(text("SELECT language FROM brief")).scalar_one() == "en"
+            assert conn.execute(text("SELECT names, position FROM section")).one() == (None, 0)
+            assert conn.execute(text("SELECT names FROM tag")).scalar_one() is None
         # A row written after the upgrade is indexed by the new trigger / generated column.
         with engine.begin() as conn:
             conn.execute(text("UPDATE article SET title = 'चीनसँग सम्झौता' WHERE id = 'a3'"))
@@ -83,5 +89,8 @@ def test_upgrade_rebuilds_the_index_and_downgrade_restores_it(scratch_url: str) 
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM article")).scalar_one() == 3
             assert conn.execute(text("SELECT count(*) FROM brief")).scalar_one() == 1
+            assert conn.execute(text("SELECT section_id FROM article WHERE id = 'a1'")
+                                ).scalar_one() == 7
+            assert conn.execute(text("SELECT count(*) FROM article_tag")).scalar_one() == 1
     finally:
         engine.dispose()
