@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlmodel import Session, select
 
 from app.articles.blocks import stored_blocks
-from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
+from app.articles.models import (
+    Article,
+    ArticleCard,
+    ArticlePublic,
+    Image,
+    Rights,
+    Source,
+    TranslationRef,
+)
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
 from app.i18n import bikram_sambat
@@ -161,6 +169,10 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
     )
     if with_structured_data:
         public.structured_data = structured_data(public, authors)
+    from app.i18n.translations import translations_of  # it renders URLs with this module
+
+    public.translations = [TranslationRef(**t)
+                           for t in translations_of(session, article.id, datetime.now(UTC))]
     return public
 
 

@@ -48,7 +48,7 @@ from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
-from app.i18n import bikram_sambat
+from app.i18n import bikram_sambat, translations
 from app.i18n.names import localized_name
 from app.taxonomy.models import ArticleTag, Section, Tag
 
@@ -281,6 +281,7 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         image_url=item["image"]["url"] if item["image"] else None,
         copyright_holder=copyright_holder, source_name=source_name,
         authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors])
+    item["translations"] = await translations.public_translations(engine, item["id"], now)
     return item, [a[1] for a in authors]
 
 

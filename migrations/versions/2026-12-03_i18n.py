@@ -132,6 +132,9 @@ def upgrade() -> None:
         batch.create_index("ix_section_position", ["position"])
     with op.batch_alter_table("tag") as batch:
         batch.add_column(sa.Column("names", sa.JSON(), nullable=True))
+    with op.batch_alter_table("article") as batch:
+        batch.add_column(sa.Column("translation_group", sa.String(length=32), nullable=True))
+        batch.create_index("ix_article_translation_group", ["translation_group"])
 
 
 def downgrade() -> None:
@@ -139,7 +142,9 @@ def downgrade() -> None:
     # Plain DROP COLUMN (SQLite 3.35+), not a batch table copy: copying `section` drops the
     # old table, which articles reference, and SQLite refuses that with foreign keys on.
     op.drop_index("ix_section_position", table_name="section")
-    for table, column in (("tag", "names"), ("section", "position"), ("section", "names")):
+    op.drop_index("ix_article_translation_group", table_name="article")
+    for table, column in (("article", "translation_group"), ("tag", "names"),
+                          ("section", "position"), ("section", "names")):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     with op.batch_alter_table("brief") as batch:
         batch.drop_index("ix_brief_language_date_position")
