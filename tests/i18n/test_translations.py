@@ -37,8 +37,9 @@ def test_a_group_lists_its_published_members(
         author: str) -> None:
     english = make_article("Budget passed", language="en")
     nepali = make_article("बजेट पारित", language="ne", translation_of=english.id)
+    # A draft: not listed publicly.
     hindi_draft = _create(client, editor, title="बजट पारित", language="hi",
-                          translation_of=nepali.id, authors=[author])  # a draft: not listed publicly
+                          translation_of=nepali.id, authors=[author])
     detail_en = client.get(f"/v1/articles/{english.slug}").json()
     assert detail_en["translations"] == [{
         "language": "ne", "id": nepali.id, "slug": nepali.slug,
