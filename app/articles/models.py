@@ -21,6 +21,7 @@ from app.articles.blocks import (
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
+from app.i18n.bikram_sambat import BsDate
 from app.taxonomy.models import SectionRef, TagRef
 
 
@@ -56,6 +57,8 @@ class Article(SQLModel, table=True):
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     section_id: int | None = Field(default=None, foreign_key="section.id")
     language: str = Field(default="en", max_length=35)
+    # The id of the first article of its translation group (app/i18n/translations.py).
+    translation_group: str | None = Field(default=None, max_length=32, index=True)
     status: str = Field(default=Status.draft, max_length=16)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -120,6 +123,13 @@ class Image(BaseModel):
     height: int | None = None
 
 
+class TranslationRef(BaseModel):
+    language: str
+    id: str
+    slug: str
+    url: str
+
+
 class ArticleCard(BaseModel):
     """An article as lists show it."""
 
@@ -136,6 +146,9 @@ class ArticleCard(BaseModel):
     updated_at: datetime
     reading_time_minutes: int
     image: Image | None = None
+    published_date_bs: BsDate | None = PydanticField(
+        default=None, description="`published_at` in Bikram Sambat, on the publisher's calendar "
+        "(KHABAR_TIMEZONE)")
     body: list[Block] | None = None
     body_html: str | None = None
     body_text: str | None = None
@@ -150,6 +163,8 @@ class ArticlePublic(ArticleCard):
     rights: Rights
     canonical_url: str | None = None
     structured_data: dict[str, Any] | None = None
+    translations: list[TranslationRef] = PydanticField(
+        default=[], description="The article's published translations (other languages)")
 
 
 # ---- editorial input and output ----------------------------------------------------------------
@@ -212,6 +227,9 @@ class _ArticleFields(BaseModel):
         default=None, max_length=50, description="Tag slugs or names; unknown tags are created")
     authors: list[Annotated[str, StringConstraints(max_length=200)]] | None = PydanticField(
         default=None, min_length=1, max_length=20, description="Author slugs, in byline order")
+    translation_of: str | None = PydanticField(
+        default=None, max_length=32, description="The id of the article this one translates "
+        "(another language); both then list each other in `translations`")
     # As long as the column: the pattern alone admits any number of subtags.
     language: str | None = PydanticField(default=None, max_length=35,
                                          pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")

@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlmodel import Session, select
 
 from app.articles.blocks import stored_blocks
-from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
+from app.articles.models import (
+    Article,
+    ArticleCard,
+    ArticlePublic,
+    Image,
+    Rights,
+    Source,
+    TranslationRef,
+)
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
 from app.core.timestamps import modified_at, utc_iso
 from app.feeds.urls import ascii_url
+from app.i18n import bikram_sambat
+from app.i18n.names import localized
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -41,13 +51,14 @@ def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[Tag
     if not article_ids:
         return out
     rows = session.exec(
-        select(ArticleTag.article_id, Tag.slug, Tag.name)
+        select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names, Article.language)
         .join(Tag, Tag.id == ArticleTag.tag_id)  # type: ignore[arg-type]
+        .join(Article, Article.id == ArticleTag.article_id)  # type: ignore[arg-type]
         .where(ArticleTag.article_id.in_(article_ids))  # type: ignore[attr-defined]
         .order_by(ArticleTag.article_id, Tag.slug)
     ).all()
-    for article_id, slug, name in rows:
-        out[article_id].append(TagRef(slug=slug, name=name))
+    for article_id, slug, name, names, language in rows:
+        out[article_id].append(TagRef(slug=slug, name=localized(name, names, language)))
     return out
 
 
@@ -56,7 +67,22 @@ def section_refs(session: Session, section_ids: Iterable[int | None]) -> dict[in
     if not ids:
         return {}
     rows = session.exec(select(Section).where(Section.id.in_(ids))).all()  # type: ignore[union-attr]
-    return {s.id: SectionRef(slug=s.slug, name=s.name) for s in rows if s.id is not None}
+    return {s.id: _LocalizableRef(slug=s.slug, name=s.name, names=s.names)
+            for s in rows if s.id is not None}
+
+
+class _LocalizableRef(SectionRef):
+    """A section as an article embeds it, with its names to pick the article's language from
+    (`_section_ref`); only `slug` and `name` are ever shown."""
+
+    names: dict[str, str] | None = None
+
+
+def _section_ref(ref: SectionRef | None, language: str) -> SectionRef | None:
+    if ref is None:
+        return None
+    names = ref.names if isinstance(ref, _LocalizableRef) else None
+    return SectionRef(slug=ref.slug, name=localized(ref.name, names, language))
 
 
 def body_fields(article: Article, formats: Iterable[str]) -> dict[str, Any]:
@@ -83,12 +109,15 @@ def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]
         "title": article.title,
         "subtitle": article.subtitle,
         "excerpt": article.excerpt,
-        "section": sections.get(article.section_id) if article.section_id else None,
+        "section": (_section_ref(sections.get(article.section_id), article.language)
+                    if article.section_id else None),
         "language": article.language,
         "published_at": article.published_at,
         "updated_at": article.updated_at,
         "reading_time_minutes": article.reading_time_minutes,
         "image": Image(**article.image) if article.image else None,
+        "published_date_bs": bikram_sambat.from_instant(article.published_at,
+                                                        get_settings().tz),
     }
 
 
@@ -142,6 +171,10 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
     )
     if with_structured_data:
         public.structured_data = structured_data(public, authors)
+    from app.i18n.translations import translations_of  # it renders URLs with this module
+
+    public.translations = [TranslationRef(**t)
+                           for t in translations_of(session, article.id, datetime.now(UTC))]
     return public
 
 

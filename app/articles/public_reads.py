@@ -45,9 +45,12 @@ from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import ArticleChange
+from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
+from app.i18n import bikram_sambat, translations
+from app.i18n.names import localized_name
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -56,7 +59,8 @@ AA = ArticleAuthor.__table__.c  # type: ignore[attr-defined]
 AU = Author.__table__.c  # type: ignore[attr-defined]
 AT = ArticleTag.__table__.c  # type: ignore[attr-defined]
 TG = Tag.__table__.c  # type: ignore[attr-defined]
-CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug, S.name, A.language,
+CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug,
+                localized_name(S.names, A.language, S.name), A.language,
                 A.published_at, A.updated_at, A.reading_time_minutes, A.image)
 DETAIL_COLUMNS = (A.word_count, A.source_name, A.source_url, A.copyright_holder, A.syndication,
                   A.usage_terms, A.canonical_url)
@@ -98,7 +102,8 @@ def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
 
 
 def _tags(dialect: str) -> ColumnElement[Any]:
-    return (select(_json_list(dialect, [TG.slug, TG.name], TG.slug))
+    return (select(_json_list(dialect, [TG.slug, localized_name(TG.names, A.language, TG.name)],
+                              TG.slug))
             .select_from(ArticleTag.__table__.join(Tag.__table__, TG.id == AT.tag_id))
             .where(AT.article_id == A.id).scalar_subquery())
 
@@ -286,6 +291,7 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         image=item["image"],
         copyright_holder=copyright_holder, source_name=source_name,
         authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors])
+    item["translations"] = await translations.public_translations(engine, item["id"], now)
     return item, [a[1] for a in authors]
 
 
@@ -308,6 +314,7 @@ def _card(dialect: str, row: tuple[Any, ...], authors: list[dict[str, Any]]) -> 
         "reading_time_minutes": reading_time,
         # `Image(**stored)` dumped without unset fields: its field order, only stored keys.
         "image": {k: image[k] for k in IMAGE_FIELDS if k in image} if image else None,
+        "published_date_bs": bikram_sambat.from_instant(published_at, get_settings().tz),
     }
 
 

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
-from app.articles import presenters, public_reads, queries, search
+from app.articles import presenters, public_reads, queries, search, search_text
 from app.articles.models import ArticleCard, ArticlePublic
 from app.core.db import ReadSessionDep, get_read_engine
 from app.core.errors import NotFound, Unprocessable, problem_responses
@@ -19,11 +20,12 @@ from app.core.listing import (
     NowDep,
     answer,
     detail_representation,
+    dump,
     list_representation,
     parse_fields,
     utc,
 )
-from app.core.pagination import Page
+from app.core.pagination import Page, PageMeta
 
 router = APIRouter(prefix="/v1", tags=["Content"])
 
@@ -32,8 +34,26 @@ class ArticleList(Page[ArticleCard]):
     pass
 
 
-class SearchResults(Page[ArticleCard]):
-    pass
+class Highlight(BaseModel):
+    """Where a search result matched: HTML with matching words in `<mark>`, all else escaped."""
+
+    title: str = Field(examples=["<mark>नेपालको</mark> राजनीति: नयाँ मोड"])
+    snippet: str = Field(description="The excerpt when it matches, else about 160 characters "
+                         "of the body around the first match (`…` where cut)")
+
+
+class SearchHit(ArticleCard):
+    highlight: Highlight
+
+
+class SearchMeta(PageMeta):
+    total: int = Field(description="How many published articles match (at most 10,000)")
+    total_relation: Literal["eq", "gte"] = Field(
+        description="`eq`: `total` is exact; `gte`: more than 10,000 match")
+
+
+class SearchResults(Page[SearchHit]):
+    meta: SearchMeta
 
 
 def parse_formats(formats: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -151,13 +171,27 @@ def search_articles(
     sort: Annotated[str, Query(max_length=20, json_schema_extra={
         "enum": ["-relevance", *queries.SORTS]})] = "-relevance",
 ) -> Response:
-    """Ranked full-text search over title, excerpt and body text (pull quotes excluded), in any
-    script (Devanagari included). Every word must match."""
-    fields = parse_fields(params.fields, ArticleCard)
+    """Full-text search over title, excerpt and body text (pull quotes excluded), in Nepali and
+    English alike. Words match their stems in the article's language (`नेपाल` finds
+    `नेपालको` and `नेपालमा`, `minister` finds `ministers`); every word must match, and the last
+    one also as a prefix (`hydro` finds `Hydropower`), so a query in either script finds articles
+    in both languages. Each result carries `highlight`; `meta.total` counts the matches (exact up
+    to 10,000, then `total_relation: gte`).
+
+    Relevance order (`sort=-relevance`, the default) ranks the **500 newest matches** (after
+    the filters) by relevance, title over excerpt over body: a query that matches more is
+    ranked within its newest 500, so paging ends there. Sort by `-published_at` to page
+    through every match."""
+    fields = parse_fields(params.fields, SearchHit)
     filters = _filters(section, tag, author, language, published_after, published_before, None)
+    terms = search_text.parse(q)
     articles, next_cursor = search.search_page(
-        session, q, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor)
-    items = presenters.cards(session, articles)
+        session, terms, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor)
+    marks = search.highlights(session, terms, articles)
+    items = [{**dump(card), "highlight": marks[card.id]}
+             for card in presenters.cards(session, articles)]
+    count, relation = search.total(session, terms, filters, now)
     return answer(request, list_representation(
         request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
-        surrogate_keys=_list_keys(articles), last_modified=queries.last_change(session, now)))
+        surrogate_keys=_list_keys(articles), last_modified=queries.last_change(session, now),
+        meta={"total": count, "total_relation": relation}))

@@ -19,6 +19,9 @@ The candidates (at most `CANDIDATES` ids and ranks) are ranked and paged in Pyth
 the (rank, id) of the last item shown.
 
 Date-ordered search (`sort=-published_at` etc.) pages over every match by date, no cap.
+
+What matches (stems, both languages, the last word as a prefix) is app/articles/search_text.py.
+`meta.total` counts every match up to `TOTAL_CAP`, past which it is `gte`.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ from sqlalchemy import Double, Float, cast, column, func, literal_column, select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
+from app.articles import search_text
 from app.articles.models import Article
-from app.articles.queries import BODY_COLUMNS, ArticleFilters, filtered, search_terms, sort_key
+from app.articles.queries import BODY_COLUMNS, ArticleFilters, filtered, sort_key
+from app.articles.search_text import Query
 from app.core.errors import InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 
 CANDIDATES = 500
+TOTAL_CAP = 10_000
 RECENT = 20 * CANDIDATES  # PostgreSQL: how many newest articles the first pass reads at most
 RELEVANCE = "-relevance"
 ARTICLE = Article.__table__.c  # type: ignore[attr-defined]
@@ -46,11 +52,12 @@ ARTICLE_ROWID = literal_column("article.rowid")
 BM25 = literal_column("bm25(article_fts, 0.0, 10.0, 4.0, 1.0)", Float)
 
 
-def search_page(session: Session, q: str, filters: ArticleFilters, *, now: datetime, sort: str,
-                limit: int, cursor: str | None) -> tuple[list[Article], str | None]:
+def search_page(session: Session, q: str | Query, filters: ArticleFilters, *, now: datetime,
+                sort: str, limit: int,
+                cursor: str | None) -> tuple[list[Article], str | None]:
     """One page of matching public articles (cards: bodies deferred) and the next cursor.
     `sort=-relevance` pages on (rank, id) over the candidate set; other sorts on their keys."""
-    terms = search_terms(q)
+    terms = search_text.parse(q) if isinstance(q, str) else q
     if not terms:
         return [], None
     if sort == RELEVANCE:
@@ -62,18 +69,52 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _fts_match(terms: list[str]) -> Any:
-    # Each term quoted: FTS5 operators (NEAR, AND, -, column filters, *) are words here.
-    match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    return text("article_fts MATCH :match").bindparams(match=match)
+def _fts_match(terms: Query) -> Any:
+    # Each lexeme quoted: FTS5 operators (NEAR, AND, -, column filters, *) are words here.
+    return text("article_fts MATCH :match").bindparams(match=terms.fts_match())
 
 
-def _tsquery(terms: list[str]) -> Any:
-    # plainto_tsquery: every word must match, like FTS5 with quoted terms; operators are words.
-    return func.plainto_tsquery("simple", " ".join(terms))
+def _tsquery(terms: Query) -> Any:
+    # The words are letters, digits and marks only (search_text.words), each quoted: no
+    # tsquery operator can come from q. One to_tsquery per configuration, OR-ed.
+    query_text = terms.tsquery_text()
+    queries = [func.to_tsquery(literal_column(f"'{config}'::regconfig"), query_text)
+               for config, _ in terms.variants]
+    combined = queries[0]
+    for query in queries[1:]:
+        combined = combined.op("||")(query)
+    return combined
 
 
-def candidates(session: Session, terms: list[str], filters: ArticleFilters,
+def total(session: Session, terms: Query, filters: ArticleFilters,
+          now: datetime) -> tuple[int, str]:
+    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it."""
+    if not terms:
+        return 0, "eq"
+    stmt = filtered(filters, now).with_only_columns(ARTICLE.id)
+    if _is_sqlite(session):
+        stmt = stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(_fts_match(terms))))
+    else:
+        stmt = stmt.where(literal_column("article.search_vector").op("@@")(_tsquery(terms)))
+    count = session.execute(select(func.count()).select_from(
+        stmt.limit(TOTAL_CAP + 1).subquery())).scalar_one()
+    return (TOTAL_CAP, "gte") if count > TOTAL_CAP else (count, "eq")
+
+
+def highlights(session: Session, terms: Query,
+               articles: list[Article]) -> dict[str, dict[str, str]]:
+    """`{"title", "snippet"}` per article id; bodies are read only for the articles whose
+    excerpt has no match."""
+    bodies: dict[str, str] = {}
+    wanted = [a.id for a in articles if not search_text.has_match(terms, a.excerpt)]
+    if wanted:
+        bodies = dict(session.execute(select(ARTICLE.id, ARTICLE.body_text)
+                                      .where(ARTICLE.id.in_(wanted))).all())
+    return {a.id: search_text.highlight(terms, a.title, a.excerpt, bodies.get(a.id))
+            for a in articles}
+
+
+def candidates(session: Session, terms: Query, filters: ArticleFilters,
                now: datetime) -> list[tuple[str, float]]:
     """(id, rank) of the newest `CANDIDATES` public matches, newest first; lower rank is
     better."""
@@ -97,7 +138,7 @@ def _rank(vector: Any, query: Any) -> Any:
     return cast(-func.ts_rank_cd(vector, query, 32), Double)
 
 
-def _recent_matches(terms: list[str], filters: ArticleFilters, now: datetime) -> Any:
+def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime) -> Any:
     """The newest matches among the newest `RECENT` public articles: a walk of
     `ix_article_published_at_id` that stops at `CANDIDATES` matches and never reads more than
     `RECENT` rows. (Left to itself the planner took the GIN index for a query of two common
@@ -114,7 +155,7 @@ def _recent_matches(terms: list[str], filters: ArticleFilters, now: datetime) ->
             .order_by(recent.c.published_at.desc(), recent.c.id.desc()).limit(CANDIDATES))
 
 
-def _all_matches(terms: list[str], filters: ArticleFilters, now: datetime) -> Any:
+def _all_matches(terms: Query, filters: ArticleFilters, now: datetime) -> Any:
     query = _tsquery(terms)
     vector = literal_column("article.search_vector")
     return (filtered(filters, now).with_only_columns(ARTICLE.id, _rank(vector, query))
@@ -122,7 +163,7 @@ def _all_matches(terms: list[str], filters: ArticleFilters, now: datetime) -> An
             .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc()).limit(CANDIDATES))
 
 
-def _relevance_page(session: Session, terms: list[str], filters: ArticleFilters, *,
+def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
                     now: datetime, limit: int,
                     cursor: str | None) -> tuple[list[Article], str | None]:
     # At most CANDIDATES rows: ranked and paged here rather than by one more query.
@@ -159,7 +200,7 @@ def _cards(session: Session, ids: list[str]) -> list[Article]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _date_page(session: Session, terms: list[str], filters: ArticleFilters, *, now: datetime,
+def _date_page(session: Session, terms: Query, filters: ArticleFilters, *, now: datetime,
                sort: str, limit: int, cursor: str | None) -> tuple[list[Article], str | None]:
     key = sort_key(sort)
     stmt = filtered(filters, now).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]

@@ -45,6 +45,7 @@ from app.core.config import get_settings
 from app.core.ids import new_id
 from app.core.patch import given_fields, merged_object
 from app.core.slugs import slugify, unique_slug
+from app.i18n import translations
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 from app.webhooks import outbox as webhooks
@@ -288,7 +289,11 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
                    commit: bool = True) -> Article:
     """A new draft (the importer may create it published)."""
     blocks = _blocks(data) or []
+    group = (translations.group_for(session, data.translation_of, article_id=None,
+                                    language=data.language or "en")
+             if data.translation_of else None)
     article = Article(
+        translation_group=group,
         id=new_id(),
         slug=_free_slug(session, data.slug or data.title, None),
         title=data.title,
@@ -335,6 +340,11 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
             values[name] = getattr(data, name)
     if "language" in given and data.language:
         values["language"] = data.language
+    if "translation_of" in given:
+        values["translation_group"] = (
+            translations.group_for(session, data.translation_of, article_id=article.id,
+                                   language=values.get("language", article.language))
+            if data.translation_of else None)
     if "image" in given:
         values["image"] = merged_object(article.image, data.image, Image, loc="image")
     if "section" in given:

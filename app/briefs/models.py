@@ -10,6 +10,10 @@ from sqlmodel import Field, SQLModel
 from app.core.db import UTCDateTime
 from app.core.ids import RowId
 from app.core.patch import Unset
+from app.i18n.bikram_sambat import BsDate
+
+LanguageText = Annotated[str, StringConstraints(max_length=35,
+                                                 pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 
 
 class BriefBase(SQLModel):
@@ -19,9 +23,11 @@ class BriefBase(SQLModel):
 
 
 class Brief(BriefBase, table=True):
-    __table_args__ = (Index("ix_brief_date_position", "date", "position"),)
+    __table_args__ = (Index("ix_brief_date_position", "date", "position"),
+                      Index("ix_brief_language_date_position", "language", "date", "position"))
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date
+    language: str = Field(default="en", max_length=35)
     position: int = 0
     article_id: str | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
     published_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -36,6 +42,7 @@ class BriefCreate(BriefBase):
     position: int | None = Field(default=None, ge=0, le=10_000)
     article_id: str | None = Field(default=None, max_length=32)
     published: bool = True
+    language: LanguageText = Field(default="en", description="BCP 47 language tag")
 
 
 class BriefUpdate(SQLModel):
@@ -47,6 +54,7 @@ class BriefUpdate(SQLModel):
     position: int | None = Field(default=None, ge=0, le=10_000)
     article_id: str | None = Field(default=None, max_length=32)
     published: bool | None = None
+    language: LanguageText | Unset = None
 
 
 class BriefArticleRef(SQLModel):
@@ -61,6 +69,9 @@ class BriefPublic(BriefBase):
     position: int
     article: BriefArticleRef | None = None
     published_at: dt.datetime | None
+    language: str = "en"
+    date_bs: BsDate | None = Field(default=None,
+                                   description="`date` in Bikram Sambat (Nepal's calendar)")
 
 
 class BriefEditorial(BriefPublic):

@@ -12,6 +12,7 @@ from app.articles.models import Article
 from app.articles.visibility import is_public
 from app.briefs.models import Brief, BriefArticleRef, BriefPublic
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
+from app.i18n import bikram_sambat
 
 NEWEST_DAY_FIRST = SortKey("date", [(col(Brief.date), True), (col(Brief.position), False),
                                     (col(Brief.id), False)])
@@ -23,7 +24,8 @@ def brief_is_public(now: dt.datetime):  # type: ignore[no-untyped-def]
 
 
 def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateline: str | None,
-              limit: int, cursor: str | None) -> tuple[list[BriefPublic], str | None]:
+              limit: int, cursor: str | None,
+              language: str | None = None) -> tuple[list[BriefPublic], str | None]:
     stmt = (
         select(Brief, Article.id, Article.slug, Article.title)
         .outerjoin(Article, and_(col(Article.id) == Brief.article_id, is_public(now)))
@@ -33,6 +35,8 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
         stmt = stmt.where(Brief.date == day)
     if dateline:
         stmt = stmt.where(col(Brief.dateline) == dateline.upper().rstrip(":"))
+    if language:
+        stmt = stmt.where(col(Brief.language) == language)
     key = NEWEST_DAY_FIRST
     if cursor:
         stmt = stmt.where(key.after(decode_cursor(cursor, key.name, 3)))
@@ -47,6 +51,7 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
             id=b.id or 0, dateline=b.dateline, headline=b.headline, summary=b.summary,
             date=b.date, position=b.position, published_at=b.published_at,
             article=BriefArticleRef(id=aid, slug=slug, title=title) if aid else None,
+            language=b.language, date_bs=bikram_sambat.from_ad(b.date),
         )
         for b, aid, slug, title in rows
     ]

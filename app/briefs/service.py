@@ -16,6 +16,7 @@ from app.briefs.queries import NEWEST_DAY_FIRST
 from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
+from app.i18n import bikram_sambat
 from app.users.models import Role, User
 from app.webhooks import outbox as webhooks
 
@@ -45,7 +46,7 @@ def add_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Brief
         dateline=data.dateline, headline=data.headline, summary=data.summary, date=data.date,
         position=data.position if data.position is not None else _next_position(session, data.date),
         article_id=data.article_id, published_at=now if data.published else None,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, language=data.language,
     )
     session.add(brief)
     session.flush()
@@ -67,7 +68,7 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
     if brief.deleted_at is not None:
         raise Conflict("The brief is deleted")
     values = data.model_dump(exclude_unset=True)
-    for name in ("headline", "date"):
+    for name in ("headline", "date", "language"):
         if name in values and values[name] is None:
             raise Unprocessable(f"{name} cannot be null",
                                 errors=[{"loc": ["body", name], "msg": "required"}])
@@ -141,7 +142,8 @@ def _with_articles():  # type: ignore[no-untyped-def]
 def _view(brief: Brief, slug: str | None, title: str | None) -> BriefEditorial:
     ref = (BriefArticleRef(id=brief.article_id, slug=slug, title=title)
            if brief.article_id and slug is not None and title is not None else None)
-    return BriefEditorial.model_validate(brief, update={"article": ref})
+    return BriefEditorial.model_validate(
+        brief, update={"article": ref, "date_bs": bikram_sambat.from_ad(brief.date)})
 
 
 def editorial_view(session: Session, brief: Brief) -> BriefEditorial:

@@ -8,6 +8,7 @@ failing with "database is locked" when a reader upgrades to a writer half-way.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -97,6 +98,17 @@ SQLITE_POOL_SIZE = 40
 # ~64 pages of 8 KB: 512 KiB costs the list nothing measurable (256 KiB cost it 10%), and the
 # operating system's file cache, shared by every connection and worker, holds the rest.
 SQLITE_CACHE_KIB = 512
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_search_function(dbapi_conn: Any, _record: Any) -> None:
+    """The FTS5 triggers index stemmed Nepali and English words (app/articles/search_text.py)
+    through this function: it is on every SQLite connection of every engine in the process
+    (tools and tests build engines of their own), not only those `build_engine` makes."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        from app.articles.search_text import index_text
+
+        dbapi_conn.create_function("khabar_search_text", 2, index_text, deterministic=True)
 
 
 def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,

@@ -121,11 +121,12 @@ def list_representation(request: Request, items: Sequence[BaseModel | dict[str, 
                         limit: int,
                         next_cursor: str | None, fields: set[str] | None,
                         surrogate_keys: Iterable[str], last_modified: datetime | None,
-                        public: bool = True, expires: datetime | None = None) -> Representation:
+                        public: bool = True, expires: datetime | None = None,
+                        meta: dict[str, Any] | None = None) -> Representation:
     next_url = _url_with_cursor(request, next_cursor) if next_cursor else None
     body = orjson.dumps({
         "data": [dump(item, fields) for item in items],
-        "meta": {"limit": limit, "next_cursor": next_cursor},
+        "meta": {"limit": limit, "next_cursor": next_cursor, **(meta or {})},
         "links": {"self": str(request.url), "next": next_url},
     }, option=JSON_OPTIONS)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}

@@ -293,7 +293,9 @@ def _insert_articles(session: Session, rows: list[dict[str, Any]]) -> None:
     _bulk_insert(session, table, rows)  # type: ignore[arg-type]
     session.execute(text(
         "INSERT INTO article_fts (rowid, article_id, title, excerpt, body_text) "
-        "SELECT rowid, id, title, coalesce(excerpt, ''), body_text FROM article "
+        "SELECT rowid, id, khabar_search_text(language, title), "
+        "khabar_search_text(language, coalesce(excerpt, '')), "
+        "khabar_search_text(language, body_text) FROM article "
         "WHERE rowid > :before"), {"before": before})
     session.execute(text(trigger))
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from app.articles import presenters, queries
 from app.articles.models import Article
+from app.articles.router import LanguageQ
 from app.core.config import get_settings
 from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, problem_responses
@@ -20,6 +21,8 @@ from app.core.listing import NowDep
 from app.core.timestamps import utc_iso
 from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of, xml_text
 from app.feeds.urls import ascii_url, item_id
+from app.i18n import translations
+from app.i18n.names import localized
 from app.taxonomy.models import Section
 
 router = APIRouter(prefix="/v1", tags=["Content"])
@@ -57,19 +60,23 @@ def feed_items(session: Session, articles: list[Article], *, full_text: bool) ->
 
 def feed_representation(request: Request, kind: str, title: str, description: str,
                         items: list[FeedItem], keys: list[str], now: datetime, *,
-                        last_change: datetime | None, public: bool = True) -> Representation:
+                        last_change: datetime | None, public: bool = True,
+                        language: str | None = None) -> Representation:
     """`last_change` is when the content behind the feed last changed (see
     `queries.last_change`), which the newest item alone cannot tell."""
     settings = get_settings()
     updated = last_change or now
     meta = FeedMeta(title=title, home_url=settings.site_url, feed_url=str(request.url),
-                    description=description, language=settings.languages[0], updated=updated)
+                    description=description, language=language or settings.languages[0],
+                    updated=updated)
     return Representation(render(kind, meta, items), media_type=MEDIA_TYPES[kind],
                           last_modified=updated, surrogate_keys=keys, public=public)
 
 
-def _latest(session: Session, now, section: str | None) -> list[Article]:  # type: ignore[no-untyped-def]
-    articles, _ = queries.list_page(session, queries.ArticleFilters(section=section), now=now,
+def _latest(session: Session, now, section: str | None,  # type: ignore[no-untyped-def]
+            language: str | None = None) -> list[Article]:
+    filters = queries.ArticleFilters(section=section, language=language)
+    articles, _ = queries.list_page(session, filters, now=now,
                                     sort="-published_at", limit=FEED_SIZE, cursor=None,
                                     with_body=True)
     return articles
@@ -78,54 +85,70 @@ def _latest(session: Session, now, section: str | None) -> list[Article]:  # typ
 @router.get("/feeds/latest.{kind}", operation_id="getLatestFeed", response_class=Response,
             summary="Feed of the latest 50 articles", responses={**FEED_RESPONSES,
                                                                   **problem_responses(404, 422)})
-def latest_feed(request: Request, kind: FeedKind, session: ReadSessionDep, now: NowDep) -> Response:
-    """The latest 50 published articles as RSS 2.0, Atom 1.0 or JSON Feed 1.1, with summaries."""
+def latest_feed(request: Request, kind: FeedKind, session: ReadSessionDep, now: NowDep,
+                language: LanguageQ = None) -> Response:
+    """The latest 50 published articles as RSS 2.0, Atom 1.0 or JSON Feed 1.1, with summaries;
+    `language` keeps one language, which becomes the feed's own."""
     settings = get_settings()
-    items = feed_items(session, _latest(session, now, None), full_text=False)
+    items = feed_items(session, _latest(session, now, None, language), full_text=False)
     return respond(request, feed_representation(
         request, kind, settings.publisher_name, f"Latest from {settings.publisher_name}", items,
-        ["articles"], now, last_change=queries.last_change(session, now)))
+        ["articles"], now, last_change=queries.last_change(session, now), language=language))
 
 
 @router.get("/feeds/sections/{slug}.{kind}", operation_id="getSectionFeed", response_class=Response,
             summary="Feed of the latest 50 articles of a section",
             responses={**FEED_RESPONSES, **problem_responses(404, 422)})
 def section_feed(request: Request, slug: Annotated[str, Path(max_length=100)], kind: FeedKind,
-                 session: ReadSessionDep, now: NowDep) -> Response:
-    """The same feed for one section."""
+                 session: ReadSessionDep, now: NowDep, language: LanguageQ = None) -> Response:
+    """The same feed for one section (`language` as for the latest feed)."""
     section = session.exec(select(Section).where(Section.slug == slug)).first()
     if section is None:
         raise NotFound(f"No section with slug {slug!r}")
     settings = get_settings()
-    items = feed_items(session, _latest(session, now, slug), full_text=False)
+    items = feed_items(session, _latest(session, now, slug, language), full_text=False)
+    name = localized(section.name, section.names, language)
     return respond(request, feed_representation(
-        request, kind, f"{settings.publisher_name}: {section.name}",
-        section.description or section.name, items, ["articles", f"section:{slug}"], now,
-        last_change=queries.last_change(session, now)))
+        request, kind, f"{settings.publisher_name}: {name}",
+        section.description or name, items, ["articles", f"section:{slug}"], now,
+        last_change=queries.last_change(session, now), language=language))
 
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 SITEMAP_WINDOW = timedelta(days=2)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
 @router.get("/sitemaps/news.xml", operation_id="getNewsSitemap", response_class=Response,
             summary="Google News sitemap of the last two days",
             responses={200: {"description": "The sitemap", "content": {"application/xml": {
                 "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}})
-def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep) -> Response:
-    """Articles published in the last 48 hours, at most 1,000, as Google News asks."""
+def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep,
+                 language: LanguageQ = None) -> Response:
+    """Articles published in the last 48 hours, at most 1,000, as Google News asks; `language`
+    keeps one language. An article with published translations lists every one of them
+    (itself included) as `xhtml:link rel="alternate" hreflang`, plus `x-default`."""
     settings = get_settings()
-    filters = queries.ArticleFilters(published_after=now - SITEMAP_WINDOW)
+    filters = queries.ArticleFilters(published_after=now - SITEMAP_WINDOW, language=language)
     stmt = (queries.filtered(filters, now).order_by(col(Article.published_at).desc())
             .limit(SITEMAP_MAX))
     articles = list(session.exec(stmt).all())
     ET.register_namespace("", SITEMAP_NS)
     ET.register_namespace("news", NEWS_NS)
+    ET.register_namespace("xhtml", XHTML_NS)
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    alternates = translations.groups(session, articles, now)
     for a in articles:
         url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
         ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = ascii_url(presenters.canonical_url(a))
+        members = alternates.get(a.id, [])
+        # x-default: the version in the publisher's main language, else the first.
+        default = next((u for lang, u in members if lang == settings.languages[0]),
+                       members[0][1] if members else None)
+        for lang, href in [*members, *([("x-default", default)] if default else [])]:
+            ET.SubElement(url, f"{{{XHTML_NS}}}link", rel="alternate", hreflang=lang,
+                          href=ascii_url(href))
         news = ET.SubElement(url, f"{{{NEWS_NS}}}news")
         pub = ET.SubElement(news, f"{{{NEWS_NS}}}publication")
         ET.SubElement(pub, f"{{{NEWS_NS}}}name").text = xml_text(settings.publisher_name)

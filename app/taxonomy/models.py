@@ -3,9 +3,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import ConfigDict, StringConstraints
+from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.core.patch import Unset
+from app.i18n.names import LanguageKey, LocalName
+
+# Names in other languages: {"ne": "राजनीति"}; a section or tag in an article is named in the
+# article's language when it has a name for it (app/i18n/names.py).
+Names = dict[LanguageKey, LocalName]
+NAMES_DESCRIPTION = ("The name in each language, by BCP 47 tag, e.g. "
+                     '`{"en": "Politics", "ne": "राजनीति"}`; embedded in an article, `name` is '
+                     "the one in the article's language when there is one")
 
 SLUG_PATTERN = r"^[^\s/?#%]+$"
 NameText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -21,17 +31,23 @@ class SectionBase(SQLModel):
 class Section(SectionBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
+    names: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    position: int = Field(default=0, index=True)
 
 
 class SectionCreate(SectionBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     slug: SlugText | None = None
+    names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
+    position: int = Field(default=0, ge=0, le=10_000, description="Navigation order")
 
 
 class SectionUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     name: NameText | Unset = None
     description: str | None = Field(default=None, max_length=1000)
+    names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
+    position: Annotated[int, PydanticField(ge=0, le=10_000)] | Unset = None
 
 
 class SectionRef(SQLModel):
@@ -42,6 +58,8 @@ class SectionRef(SQLModel):
 class SectionPublic(SectionRef):
     description: str | None = None
     article_count: int = 0
+    names: dict[str, str] = {}
+    position: int = 0
 
 
 class SectionEditorial(SectionPublic):
@@ -58,16 +76,19 @@ class TagBase(SQLModel):
 class Tag(TagBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
+    names: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class TagCreate(TagBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     slug: SlugText | None = None
+    names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
 
 
 class TagUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     name: NameText | Unset = None
+    names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
 
 
 class TagRef(SQLModel):
@@ -77,6 +98,7 @@ class TagRef(SQLModel):
 
 class TagPublic(TagRef):
     article_count: int = 0
+    names: dict[str, str] = {}
 
 
 class TagEditorial(TagPublic):

@@ -31,26 +31,30 @@ def _page(rows, key: SortKey, limit: int):  # type: ignore[no-untyped-def]
         return rows, None
     rows = rows[:limit]
     last = rows[-1][0]
-    return rows, encode_cursor(key.name, [last.slug, last.id])
+    values = [getattr(last, column.key) for column, _ in key.columns]
+    return rows, encode_cursor(key.name, values)
 
 
 @router.get("/sections", response_model=SectionList, operation_id="listSections",
             summary="List sections", responses=problem_responses(400, 422, 429))
 def list_sections(request: Request, session: ReadSessionDep, params: ListParamsDep,
                   now: NowDep) -> Response:
-    """Every section, in slug order, with its count of published articles (0 included)."""
+    """Every section in navigation order (`position`, then slug), with its names in each
+    language and its count of published articles (0 included)."""
     fields = parse_fields(params.fields, SectionPublic)
-    key = SortKey("slug", [(col(Section.slug), False), (col(Section.id), False)])
+    key = SortKey("position", [(col(Section.position), False), (col(Section.slug), False),
+                               (col(Section.id), False)])
     published = (select(Article.section_id, func.count().label("n")).where(is_public(now))
                  .group_by(col(Article.section_id)).subquery())
     stmt = (select(Section, func.coalesce(published.c.n, 0))
             .outerjoin(published, published.c.section_id == Section.id))
     if params.cursor:
-        stmt = stmt.where(key.after(decode_cursor(params.cursor, key.name, 2)))
+        stmt = stmt.where(key.after(decode_cursor(params.cursor, key.name, 3)))
     rows, next_cursor = _page(
         session.exec(stmt.order_by(*key.order_by()).limit(params.limit + 1)).all(), key,
         params.limit)
-    items = [SectionPublic(slug=s.slug, name=s.name, description=s.description, article_count=n)
+    items = [SectionPublic(slug=s.slug, name=s.name, description=s.description, article_count=n,
+                           names=s.names or {}, position=s.position)
              for s, n in rows]
     return answer(request, list_representation(
         request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
@@ -74,7 +78,8 @@ def list_tags(request: Request, session: ReadSessionDep, params: ListParamsDep,
     rows, next_cursor = _page(
         session.exec(stmt.order_by(*key.order_by()).limit(params.limit + 1)).all(), key,
         params.limit)
-    items = [TagPublic(slug=t.slug, name=t.name, article_count=n) for t, n in rows]
+    items = [TagPublic(slug=t.slug, name=t.name, article_count=n, names=t.names or {})
+             for t, n in rows]
     return answer(request, list_representation(
         request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
         surrogate_keys=["tags", "articles"], last_modified=None))

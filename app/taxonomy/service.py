@@ -51,7 +51,8 @@ def _section_article_ids(session: Session, section_id: int) -> list[str]:
 
 
 def section_view(section: Section, article_count: int) -> SectionEditorial:
-    return SectionEditorial.model_validate(section, update={"article_count": article_count})
+    return SectionEditorial.model_validate(section, update={"article_count": article_count,
+                                                            "names": section.names or {}})
 
 
 def get_section_view(session: Session, section: Section) -> SectionEditorial:
@@ -73,7 +74,8 @@ def create_section(session: Session, data: SectionCreate) -> Section:
     slug = slugify(data.slug or data.name)
     if session.exec(select(Section.id).where(Section.slug == slug)).first() is not None:
         raise Conflict(f"A section with slug {slug!r} exists")
-    section = Section(slug=slug, name=data.name, description=data.description)
+    section = Section(slug=slug, name=data.name, description=data.description,
+                      names=data.names, position=data.position)
     session.add(section)
     changes.content_changed(session, "sections", f"section:{slug}")
     _commit_new(session, slug)
@@ -84,7 +86,11 @@ def create_section(session: Session, data: SectionCreate) -> Section:
 def update_section(session: Session, section: Section, data: SectionUpdate) -> Section:
     values = data.model_dump(exclude_unset=True)
     _name_not_null(values)
-    renamed = values.get("name", section.name) != section.name
+    if "position" in values and values["position"] is None:
+        raise Unprocessable("position cannot be null",
+                            errors=[{"loc": ["body", "position"], "msg": "required"}])
+    renamed = (values.get("name", section.name) != section.name
+               or ("names" in values and values["names"] != section.names))
     stale = ("sections", f"section:{section.slug}")
     for name, value in values.items():
         setattr(section, name, value)
@@ -117,7 +123,8 @@ def _tag_article_ids(session: Session, tag_id: int) -> list[str]:
 
 
 def tag_view(tag: Tag, article_count: int) -> TagEditorial:
-    return TagEditorial.model_validate(tag, update={"article_count": article_count})
+    return TagEditorial.model_validate(tag, update={"article_count": article_count,
+                                                    "names": tag.names or {}})
 
 
 def get_tag_view(session: Session, tag: Tag) -> TagEditorial:
@@ -138,7 +145,7 @@ def create_tag(session: Session, data: TagCreate) -> Tag:
     slug = slugify(data.slug or data.name)
     if session.exec(select(Tag.id).where(Tag.slug == slug)).first() is not None:
         raise Conflict(f"A tag with slug {slug!r} exists")
-    tag = Tag(slug=slug, name=data.name)
+    tag = Tag(slug=slug, name=data.name, names=data.names)
     session.add(tag)
     changes.content_changed(session, "tags")
     _commit_new(session, slug)
@@ -147,10 +154,15 @@ def create_tag(session: Session, data: TagCreate) -> Tag:
 
 
 def update_tag(session: Session, tag: Tag, data: TagUpdate) -> Tag:
-    _name_not_null(data.model_dump(exclude_unset=True))
+    values = data.model_dump(exclude_unset=True)
+    _name_not_null(values)
     renamed = data.name is not None and data.name != tag.name
     if renamed:
         tag.name = data.name  # type: ignore[assignment]
+    if "names" in values and values["names"] != tag.names:
+        tag.names = values["names"]
+        renamed = True
+    if renamed:
         session.add(tag)
         changes.article_changed(session, _tag_article_ids(session, tag.id or 0), "tags")
     else:

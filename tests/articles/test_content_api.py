@@ -30,6 +30,7 @@ CARD_FIELDS = {
     "updated_at",
     "reading_time_minutes",
     "image",
+    "published_date_bs",
 }
 BODY_FIELDS = {"body", "body_html", "body_text"}
 

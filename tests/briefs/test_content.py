@@ -57,7 +57,7 @@ class TestListBriefs:
         assert (first["date"], first["position"]) == ("2024-11-27", 0)
         assert first["published_at"].endswith("Z")
         assert set(first) == {"id", "dateline", "headline", "summary", "article", "date",
-                              "position", "published_at"}
+                              "position", "published_at", "language", "date_bs"}
 
     def test_cursor_walk_newest_day_first_in_page_order(self, client, add) -> None:  # type: ignore[no-untyped-def]
         for i in range(5):

@@ -62,7 +62,8 @@ class TestSections:
                         headers=headers)
         assert r.status_code == 201, r.text
         assert r.json() == {"id": r.json()["id"], "slug": "op-ed-pages", "name": "Op-Ed Pages",
-                            "description": "Views", "article_count": 0}
+                            "description": "Views", "article_count": 0,
+                            "names": {}, "position": 0}
         assert r.headers["location"].endswith(f"{SECTIONS}/op-ed-pages")
         r = client.post(SECTIONS, json={"name": "Op-Ed pages"}, headers=headers)
         assert r.status_code == 409
@@ -132,7 +133,7 @@ class TestTags:
         r = client.post(TAGS, json={"name": "North Korea"}, headers=headers)
         assert r.status_code == 201
         assert r.json() == {"id": r.json()["id"], "slug": "north-korea", "name": "North Korea",
-                            "article_count": 0}
+                            "article_count": 0, "names": {}}
         assert client.post(TAGS, json={"name": "north korea"}, headers=headers).status_code == 409
         assert client.post(TAGS, json={"name": "NK", "slug": "north-korea"},
                            headers=headers).status_code == 409

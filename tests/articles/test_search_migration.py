@@ -1,0 +1,96 @@
+"""Revision 0006 on a database with articles in it: the search index is rebuilt with stems
+(and back again on downgrade), briefs gain `language`, on this run's database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from app.articles import search, search_text
+from app.articles.queries import ArticleFilters
+from app.core.migrate import downgrade, upgrade
+
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+ROWS = [("a1", "ne", "नेपालको राजनीति: नयाँ मोड", "प्रधानमन्त्रीले संसदमा भने।"),
+        ("a2", "en", "Ministers discuss hydropower", "The ministers met on Monday."),
+        ("a3", "ne", "चुनावको तयारी", "निर्वाचन आयोगले मिति तोक्यो।")]
+
+
+def _insert(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(text("INSERT INTO section (id, slug, name) VALUES (7, 'politics', 'Politics')"))
+    conn.execute(text("INSERT INTO tag (id, slug, name) VALUES (8, 'budget', 'Budget')"))
+    for aid, language, title, body in ROWS:
+        conn.execute(text(
+            "INSERT INTO article (id, slug, title, body, body_html, body_text, language, status, "
+            "published_at, created_at, updated_at, revision, word_count, reading_time_minutes, "
+            "syndication) VALUES (:id, :id, :title, '[]', '', :body, :language, 'published', "
+            ":at, :at, :at, 1, 5, 1, 'allowed')"),
+            {"id": aid, "title": title, "body": body, "language": language,
+             "at": datetime(2026, 11, 30, 6, 0)})
+    conn.execute(text("UPDATE article SET section_id = 7 WHERE id = 'a1'"))
+    conn.execute(text("INSERT INTO article_tag (article_id, tag_id) VALUES ('a1', 8)"))
+    conn.execute(text("INSERT INTO brief (date, position, headline, created_at, updated_at) "
+                      "VALUES ('2026-11-30', 0, 'A brief', :at, :at)"),
+                 {"at": datetime(2026, 11, 30, 6, 0)})
+
+
+def _found(engine, q: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        articles, _ = search.search_page(session, q, ArticleFilters(), now=NOW,
+                                         sort="-published_at", limit=10, cursor=None)
+        return sorted(a.id for a in articles)
+
+
+def _old_search(engine, q: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Revision 0002's index, read as 0002's code read it (whole words, no stems)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = "SELECT article_id FROM article_fts WHERE article_fts MATCH :q"
+        else:
+            sql = ("SELECT id FROM article WHERE search_vector @@ "
+                   "plainto_tsquery('simple', :q)")
+        return sorted(conn.execute(text(sql), {"q": f'"{q}"' if "sqlite" in str(engine.url)
+                                               else q}).scalars())
+
+
+def test_upgrade_rebuilds_the_index_and_downgrade_restores_it(scratch_url: str) -> None:
+    upgrade("0002", scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            _insert(conn)
+        assert _old_search(engine, "नेपाल") == []  # the bug: no stems before 0006
+        assert _old_search(engine, "नेपालको") == ["a1"]
+
+        upgrade("0006", scratch_url)
+        engine.dispose()
+        assert _found(engine, "नेपाल") == ["a1"]
+        assert _found(engine, "प्रधानमन्त्री") == ["a1"]
+        assert _found(engine, "minister") == ["a2"]
+        assert _found(engine, "चुनाव") == ["a3"]
+        assert search_text.parse("चीन")
+        assert _found(engine, "चीन") == []
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT language FROM brief")).scalar_one() == "en"
+            assert conn.execute(text("SELECT names, position FROM section")).one() == (None, 0)
+            assert conn.execute(text("SELECT names FROM tag")).scalar_one() is None
+        # A row written after the upgrade is indexed by the new trigger / generated column.
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE article SET title = 'चीनसँग सम्झौता' WHERE id = 'a3'"))
+        assert _found(engine, "चीन") == ["a3"]
+
+        downgrade("0002", scratch_url)
+        engine.dispose()
+        assert _old_search(engine, "नेपालको") == ["a1"]
+        assert _old_search(engine, "नेपाल") == []
+        assert _old_search(engine, "चीनसँग") == ["a3"]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM article")).scalar_one() == 3
+            assert conn.execute(text("SELECT count(*) FROM brief")).scalar_one() == 1
+            assert conn.execute(text("SELECT section_id FROM article WHERE id = 'a1'")
+                                ).scalar_one() == 7
+            assert conn.execute(text("SELECT count(*) FROM article_tag")).scalar_one() == 1
+    finally:
+        engine.dispose()
