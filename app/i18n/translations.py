@@ -16,9 +16,9 @@ from sqlmodel import Session, col
 from app.articles.errors import InvalidArticle
 from app.articles.models import Article
 from app.articles.visibility import is_public
+from app.changelog import record as changes
 from app.core.db import UTCDateTime
 from app.core.prepared import Prepared
-from app.syndication import changes
 
 A = Article.__table__.c  # type: ignore[attr-defined]
 
