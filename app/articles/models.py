@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.articles.blocks import Block, check_http_url, check_image_url
@@ -65,6 +65,8 @@ class Article(SQLModel, table=True):
     canonical_url: str | None = Field(default=None, max_length=2000)
     image: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    # Set by editors: the front page's featured strip and `/v1/articles?featured=true`.
+    featured: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class SlugHistory(SQLModel, table=True):
@@ -112,6 +114,14 @@ class Image(BaseModel):
     height: int | None = None
 
 
+class CorrectionPublic(BaseModel):
+    """A public notice appended to a published article; never edited or removed."""
+
+    kind: str = PydanticField(description="`correction`, `clarification` or `update`")
+    text: str
+    at: datetime
+
+
 class ArticleCard(BaseModel):
     """An article as lists show it."""
 
@@ -142,6 +152,7 @@ class ArticlePublic(ArticleCard):
     rights: Rights
     canonical_url: str | None = None
     structured_data: dict[str, Any] | None = None
+    corrections: list[CorrectionPublic] = []
 
 
 # ---- editorial input and output ----------------------------------------------------------------
@@ -229,6 +240,8 @@ class ArticleCreate(_ArticleFields):
 
 class ArticleUpdate(_ArticleFields):
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
+    featured: bool | Unset = PydanticField(default=None, description=(
+        "On the front page's featured strip (editors and admins only)"))
 
 
 class PublishRequest(BaseModel):
@@ -245,6 +258,7 @@ class ArticleEditorial(ArticlePublic):
     created_at: datetime
     deleted_at: datetime | None = None
     created_by_id: int | None = None
+    featured: bool = False
 
 
 class ArticleEditorialCard(ArticleCard):
@@ -255,6 +269,7 @@ class ArticleEditorialCard(ArticleCard):
     created_at: datetime
     deleted_at: datetime | None = None
     created_by_id: int | None = None
+    featured: bool = False
 
 
 class RevisionSummary(BaseModel):
