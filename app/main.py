@@ -19,6 +19,7 @@ from app.core.errors import install_error_handlers
 from app.core.openapi import install_openapi, unique_operation_id
 from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
+from app.discovery.router import router as discovery_router
 from app.feeds.router import router as feeds_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
@@ -70,6 +71,8 @@ def create_app() -> FastAPI:
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router):
+        app.include_router(router)
+    for router in (discovery_router,):  # newsroom features (1.1)
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.

@@ -13,7 +13,21 @@ from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 
 __all__ = [
-    "ArticleCorrection", "AuditEntry", "PreviewLink",
-    "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
-    "Brief", "Counter", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
+    "Article",
+    "ArticleAuthor",
+    "ArticleChange",
+    "ArticleCorrection",
+    "ArticleRevision",
+    "ArticleTag",
+    "AuditEntry",
+    "Author",
+    "Brief",
+    "Counter",
+    "Partner",
+    "PartnerUsage",
+    "PreviewLink",
+    "Section",
+    "SlugHistory",
+    "Tag",
+    "User",
 ]

@@ -168,7 +168,9 @@ def update_article(article: EditableArticle, data: ArticleUpdate, response: Resp
                    if_match: IfMatch = None) -> ArticleEditorial:
     """Send only the fields to change, with `If-Match`. The state before the change is kept as a
     revision. Server-owned fields (`id`, `status`, `revision`, timestamps, `word_count`) are
-    refused with 422. Writers can change only their own drafts."""
+    refused with 422. Writers can change only their own drafts; `featured` is for editors."""
+    if "featured" in data.model_fields_set and is_writer(user):
+        raise Forbidden("Only editors and admins can feature an article")
     article = service.update_article(session, article, data, by=user, now=now,
                                      expected_revision=expected_revision(if_match, article.id))
     return _with_etag(response, article, editorial(session, article, now))

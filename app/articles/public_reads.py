@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Integer,
     Select,
@@ -136,6 +137,7 @@ class PageShape:
     published_before: bool
     updated_since: bool
     formats: tuple[str, ...]
+    featured: bool | None = None
 
 
 def _table_key(sort: str) -> SortKey:
@@ -154,7 +156,7 @@ def _page_statement(shape: PageShape) -> Prepared:
         language=bindparam("language") if shape.language else None,
         published_after=PUBLISHED_AFTER if shape.published_after else None,
         published_before=PUBLISHED_BEFORE if shape.published_before else None,
-        updated_since=UPDATED_SINCE if shape.updated_since else None)
+        updated_since=UPDATED_SINCE if shape.updated_since else None, featured=shape.featured)
     stmt = narrowed(_select([*CARD_COLUMNS, _bylines(shape.dialect, full=False),
                              _tags(shape.dialect), *_last_change(),
                              *_body_columns(shape.formats)]), placeholders)
@@ -223,7 +225,8 @@ async def card_page(engine: Engine, filters: ArticleFilters, *, now: datetime, s
     stmt = _page_statement(PageShape(
         dialect, sort, bool(cursor), section is not None, len(filters.tags), author is not None,
         language is not None, filters.published_after is not None,
-        filters.published_before is not None, filters.updated_since is not None, formats))
+        filters.published_before is not None, filters.updated_since is not None, formats,
+        featured=filters.featured))
     rows = await stmt.fetch(engine, params)
     if rows:
         last_change = _latest(rows[0][14], rows[0][15])
@@ -327,3 +330,19 @@ def _latest(*values: Any) -> datetime | None:
     present = [datetime.fromisoformat(v) if isinstance(v, str) else v
                for v in values if v is not None]
     return max(v.replace(tzinfo=UTC) for v in present) if present else None
+
+
+def cards_where(connection: Connection, now: datetime, *clauses: Any, order_by: Any = (),
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Public `ArticleCard`s (no bodies) of the rows matching `clauses`, for reads that pick
+    their rows in ways the list's keyset statement cannot (front page, related): one
+    statement, rendered as the list renders them."""
+    dialect = connection.dialect.name
+    stmt = _select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect)]).where(*clauses)
+    stmt = stmt.order_by(*order_by)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = connection.execute(stmt, {"visible_at": now}).all()
+    return [_card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
+                                        for a in _ordered(dialect, row[12], 0)])
+            for row in rows]

@@ -283,6 +283,11 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
             values[name] = getattr(data, name)
     if "language" in given and data.language:
         values["language"] = data.language
+    if "featured" in given:
+        if data.featured is None:
+            raise InvalidArticle("featured is true or false",
+                                 errors=[{"loc": ["body", "featured"], "msg": "not a boolean"}])
+        values["featured"] = data.featured
     if "image" in given:
         values["image"] = data.image.model_dump() if data.image else None
     if "section" in given:
