@@ -19,6 +19,7 @@ from app.core.errors import install_error_handlers
 from app.core.openapi import install_openapi, unique_operation_id
 from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
+from app.corrections.router import router as corrections_router
 from app.discovery.router import router as discovery_router
 from app.feeds.router import router as feeds_router
 from app.ops.metrics import record_request
@@ -72,7 +73,7 @@ def create_app() -> FastAPI:
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router):
         app.include_router(router)
-    for router in (discovery_router,):  # newsroom features (1.1)
+    for router in (discovery_router, corrections_router):  # newsroom features (1.1)
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.

@@ -11,9 +11,18 @@ from typing import Any, NamedTuple
 from sqlmodel import Session, select
 
 from app.articles.blocks import stored_blocks
-from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
+from app.articles.models import (
+    Article,
+    ArticleCard,
+    ArticlePublic,
+    CorrectionPublic,
+    Image,
+    Rights,
+    Source,
+)
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
+from app.corrections.queries import corrections_for
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -138,6 +147,7 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
         canonical_url=canonical_url(article),
         **body_fields(article, formats),
     )
+    public.corrections = corrections_for(session, [article.id])[article.id]
     if with_structured_data:
         public.structured_data = structured_data(public, authors)
     return public
@@ -152,7 +162,8 @@ def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[s
         tag_names=[t.name for t in article.tags],
         image_url=article.image.url if article.image else None,
         copyright_holder=article.rights.copyright_holder,
-        source_name=article.source.name if article.source else None, authors=authors)
+        source_name=article.source.name if article.source else None, authors=authors,
+        corrections=article.corrections)
 
 
 class Byline(NamedTuple):
@@ -168,7 +179,8 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
                        excerpt: str | None, section_name: str | None, tag_names: list[str],
                        image_url: str | None, copyright_holder: str | None,
                        source_name: str | None,
-                       authors: Sequence[Byline | Author]) -> dict[str, Any]:
+                       authors: Sequence[Byline | Author],
+                       corrections: Sequence[CorrectionPublic] = ()) -> dict[str, Any]:
     """schema.org NewsArticle JSON-LD; dates carry the publisher's offset, as Google prefers."""
     settings = get_settings()
     tz = settings.tz
@@ -206,4 +218,13 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
         data["copyrightYear"] = published_at.astimezone(tz).year
     if source_name:
         data["sourceOrganization"] = {"@type": "Organization", "name": source_name}
+    if corrections:
+        data["correction"] = [correction_comment(c, tz) for c in corrections]
     return data
+
+
+def correction_comment(correction: CorrectionPublic, tz: Any) -> dict[str, Any]:
+    """schema.org `CorrectionComment`, the kind (correction, clarification, update) as its
+    name."""
+    return {"@type": "CorrectionComment", "name": correction.kind.title(),
+            "text": correction.text, "datePublished": correction.at.astimezone(tz).isoformat()}

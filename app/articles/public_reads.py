@@ -41,13 +41,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.articles import presenters
-from app.articles.models import Article, Image, SlugHistory
+from app.articles.models import Article, CorrectionPublic, Image, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
+from app.corrections.models import ArticleCorrection
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -56,6 +57,7 @@ AA = ArticleAuthor.__table__.c  # type: ignore[attr-defined]
 AU = Author.__table__.c  # type: ignore[attr-defined]
 AT = ArticleTag.__table__.c  # type: ignore[attr-defined]
 TG = Tag.__table__.c  # type: ignore[attr-defined]
+CR = ArticleCorrection.__table__.c  # type: ignore[attr-defined]
 CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug, S.name, A.language,
                 A.published_at, A.updated_at, A.reading_time_minutes, A.image)
 DETAIL_COLUMNS = (A.word_count, A.source_name, A.source_url, A.copyright_holder, A.syndication,
@@ -178,10 +180,17 @@ async def current_slug(engine: Engine, old_slug: str, now: datetime) -> str | No
     return rows[0][0] if rows else None
 
 
+def _corrections(dialect: str) -> ColumnElement[Any]:
+    return (select(_json_list(dialect, [CR.id, CR.kind, CR.text, CR.created_at], CR.id))
+            .where(CR.article_id == A.id).scalar_subquery())
+
+
 @lru_cache(maxsize=16)
 def _detail_statement(dialect: str, formats: tuple[str, ...]) -> Prepared:
+    # Corrections come last, after the bodies.
     return Prepared(_select([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
-                             *DETAIL_COLUMNS, *_body_columns(formats)]).where(
+                             *DETAIL_COLUMNS, *_body_columns(formats),
+                             _corrections(dialect)]).where(
         A.slug == bindparam("slug")))
 
 
@@ -270,6 +279,9 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     item["rights"] = {"copyright_holder": copyright_holder, "syndication": syndication,
                       "usage_terms": usage_terms}
     item["canonical_url"] = canonical_url or presenters.site_article_url(item["slug"])
+    # Stored naive UTC: SQLite's text and PostgreSQL's JSON both read with fromisoformat.
+    corrections = [CorrectionPublic(kind=c[1], text=c[2], at=datetime.fromisoformat(
+        c[3]).replace(tzinfo=UTC)) for c in _ordered(dialect, row[21 + len(formats)], 0)]
     item["structured_data"] = presenters.structured_data_of(
         title=item["title"], canonical_url=item["canonical_url"], language=item["language"],
         word_count=word_count, published_at=item["published_at"],
@@ -278,7 +290,9 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         tag_names=[t["name"] for t in tags],
         image_url=item["image"]["url"] if item["image"] else None,
         copyright_holder=copyright_holder, source_name=source_name,
-        authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors])
+        authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors],
+        corrections=corrections)
+    item["corrections"] = [c.model_dump() for c in corrections]
     return item, [a[1] for a in authors]
 
 

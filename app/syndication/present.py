@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.articles import presenters
 from app.articles.models import Article
+from app.corrections.queries import corrections_for
 from app.syndication.models import SyndicatedArticle
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -16,6 +17,7 @@ BODY_FORMATS = ("blocks", "html", "text")
 def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArticle]:
     cards = presenters.cards(session, articles, BODY_FORMATS)
     authors = presenters.bylines(session, [a.id for a in articles])
+    corrections = corrections_for(session, [a.id for a in articles])
     return [
         SyndicatedArticle(
             **{**dict(card), "authors": [presenters.author_public(au) for au in authors[a.id]]},
@@ -24,6 +26,7 @@ def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArti
             rights=presenters.rights(a),
             canonical_url=presenters.canonical_url(a),
             revision=a.revision,
+            corrections=corrections[a.id],
         )
         for a, card in zip(articles, cards, strict=True)
     ]

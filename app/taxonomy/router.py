@@ -93,7 +93,7 @@ def list_tags(request: Request, session: ReadSessionDep, params: ListParamsDep,
 SlugPath = Annotated[str, Path(min_length=1, max_length=100, description="The slug")]
 
 
-@router.get("/sections/{slug}", response_model=SectionPublic, operation_id="getSection",
+@router.get("/sections/{slug}", response_model=SectionPublic, operation_id="getSectionBySlug",
             summary="Get one section", responses=problem_responses(404, 422, 429))
 def get_section(request: Request, slug: SlugPath, session: ReadSessionDep, now: NowDep,
                 fields: FieldsQ = None) -> Response:
@@ -113,7 +113,7 @@ def get_section(request: Request, slug: SlugPath, session: ReadSessionDep, now: 
         last_modified=None))
 
 
-@router.get("/tags/{slug}", response_model=TagPublic, operation_id="getTag",
+@router.get("/tags/{slug}", response_model=TagPublic, operation_id="getTagBySlug",
             summary="Get one tag in use", responses=problem_responses(404, 422, 429))
 def get_tag(request: Request, slug: SlugPath, session: ReadSessionDep, now: NowDep,
             fields: FieldsQ = None) -> Response:
