@@ -25,6 +25,8 @@ from app.feeds.router import router as feeds_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
+from app.previews.router import editorial_router as editorial_previews_router
+from app.previews.router import router as previews_router
 from app.syndication.router import router as syndication_router
 from app.taxonomy.editorial_router import router as editorial_taxonomy_router
 from app.taxonomy.router import router as taxonomy_router
@@ -73,7 +75,8 @@ def create_app() -> FastAPI:
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router):
         app.include_router(router)
-    for router in (discovery_router, corrections_router):  # newsroom features (1.1)
+    for router in (discovery_router, corrections_router, previews_router,
+                   editorial_previews_router):  # newsroom features (1.1)
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.

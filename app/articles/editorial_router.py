@@ -121,6 +121,8 @@ def list_articles(
     deleted: Annotated[QueryBool, Query(description=(
         "Include deleted articles (editors and admins)"))] = False,
     limit: LimitQ = DEFAULT_LIMIT, cursor: CursorQ = None,
+    slug: Annotated[str | None, Query(max_length=200, description=(
+        "The article with this slug (its current one, or one it had)"))] = None,
 ) -> Page:  # type: ignore[type-arg]
     """Articles newest change first (`updated_at`), keyset-paginated with `meta.next_cursor`.
     Writers see only the articles they created."""
@@ -128,7 +130,7 @@ def list_articles(
         raise Forbidden("Only editors and admins can list deleted articles")
     filters = editorial_queries.EditorialFilters(
         status=status, author=author, section=section, include_deleted=deleted,
-        created_by_id=user.id if is_writer(user) else None)
+        created_by_id=user.id if is_writer(user) else None, slug=slug)
     articles, next_cursor = editorial_queries.list_articles(
         session, filters, now=now, limit=limit, cursor=cursor)
     items = editorial_cards(session, articles, now)

@@ -43,18 +43,21 @@ class TestAppend:
         assert r.headers["etag"] != if_match(article)["If-Match"]
         assert r.json()["revision"] == article.revision + 1
         [notice] = r.json()["corrections"]
-        assert notice["kind"] == "correction" and notice["at"].endswith("Z")
+        assert notice["kind"] == "correction"
+        assert notice["at"].endswith("Z")
         assert notice["text"] == NOTICE["text"]
 
         detail = client.get(f"/v1/articles/{article.slug}")  # the cached page is replaced
         assert detail.headers["etag"] != before.headers["etag"]
         assert detail.json()["corrections"] == [notice]
         [comment] = detail.json()["structured_data"]["correction"]
-        assert comment["@type"] == "CorrectionComment" and comment["text"] == NOTICE["text"]
+        assert comment["@type"] == "CorrectionComment"
+        assert comment["text"] == NOTICE["text"]
 
         changes = client.get(f"/v1/syndication/changes?since={cursor}", headers=partner).json()
         [change] = changes["data"]
-        assert change["op"] == "upsert" and change["id"] == article.id
+        assert change["op"] == "upsert"
+        assert change["id"] == article.id
         assert change["article"]["corrections"] == [notice]
 
     @pytest.mark.parametrize("version", ninjs.VERSIONS)
@@ -75,7 +78,9 @@ class TestAppend:
         assert not [e.message for e in validator(version).iter_errors(doc)]
         if version == "1.6":
             text = doc["description_correction"]
-            assert "Correction (" in text and "A correction." in text and "A update." in text
+            assert "Correction (" in text
+            assert "A correction." in text
+            assert "A update." in text
         else:
             descriptions = doc["descriptions"]
             assert descriptions[0] == {"role": "summary", "value": "Summary"}

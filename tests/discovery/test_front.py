@@ -51,6 +51,7 @@ def _set_featured(session: Session, article: Article, value: bool = True) -> Non
     session.commit()
 
 
+@pytest.mark.usefixtures("front")
 class TestFrontPage:
     def test_one_request_has_it_all(self, client: TestClient, front: dict[str, Any],
                                     session: Session) -> None:
@@ -69,7 +70,7 @@ class TestFrontPage:
         listed = client.get("/v1/articles?section=news&language=en&limit=5").json()["data"]
         assert news == listed
 
-    def test_language_and_sizes(self, client: TestClient, front: dict[str, Any]) -> None:
+    def test_language_and_sizes(self, client: TestClient) -> None:
         body = client.get("/v1/front?language=ne&per_section=1").json()
         assert [[c["title"] for c in s["articles"]] for s in body["sections"]] == [
             ["Nepali news"]]
@@ -78,11 +79,11 @@ class TestFrontPage:
 
     @pytest.mark.parametrize("query", ["per_section=0", "per_section=21", "featured=-1",
                                        "language=not a language", "per_section=x"])
-    def test_bad_input_is_a_422_problem(self, client: TestClient, front: dict[str, Any],
+    def test_bad_input_is_a_422_problem(self, client: TestClient,
                                         query: str) -> None:
         assert_problem(client.get(f"/v1/front?{query}"), 422)
 
-    def test_a_bounded_number_of_queries(self, client: TestClient, front: dict[str, Any],
+    def test_a_bounded_number_of_queries(self, client: TestClient,
                                          make_section: Callable[..., Any],
                                          make_article: Callable[..., Article]) -> None:
         def statements(featured: int) -> list[str]:

@@ -30,9 +30,9 @@ def content(make_section: Callable[..., Any], make_article: Callable[..., Articl
     return {"published": published, "draft": draft, "author": ram}
 
 
+@pytest.mark.usefixtures("content")
 class TestSectionPage:
-    def test_a_section_with_its_published_count(self, client: TestClient,
-                                                 content: dict[str, Any]) -> None:
+    def test_a_section_with_its_published_count(self, client: TestClient) -> None:
         r = client.get("/v1/sections/news")
         assert r.status_code == 200
         assert r.json() == {"slug": "news", "name": "News", "description": None,
@@ -42,41 +42,41 @@ class TestSectionPage:
         assert client.get("/v1/sections/news",
                           headers={"If-None-Match": r.headers["etag"]}).status_code == 304
 
-    def test_an_empty_section_is_known(self, client: TestClient, content: dict[str, Any]) -> None:
+    def test_an_empty_section_is_known(self, client: TestClient) -> None:
         assert client.get("/v1/sections/empty").json()["article_count"] == 0
 
-    def test_unknown_is_a_404_problem(self, client: TestClient, content: dict[str, Any]) -> None:
+    def test_unknown_is_a_404_problem(self, client: TestClient) -> None:
         assert_problem(client.get("/v1/sections/nope"), 404)
 
-    def test_sparse_fields_and_bad_fields(self, client: TestClient,
-                                          content: dict[str, Any]) -> None:
+    def test_sparse_fields_and_bad_fields(self, client: TestClient) -> None:
         assert client.get("/v1/sections/news?fields=name").json() == {"name": "News"}
         assert_problem(client.get("/v1/sections/news?fields=secret"), 422)
 
     def test_a_publication_updates_the_cached_count(
-            self, client: TestClient, content: dict[str, Any],
+            self, client: TestClient,
             make_article: Callable[..., Article]) -> None:
         assert client.get("/v1/sections/news").json()["article_count"] == 3
         make_article("One more", section="news")
         assert client.get("/v1/sections/news").json()["article_count"] == 4
 
 
+@pytest.mark.usefixtures("content")
 class TestTagPage:
-    def test_a_tag_in_use(self, client: TestClient, content: dict[str, Any]) -> None:
+    def test_a_tag_in_use(self, client: TestClient) -> None:
         r = client.get("/v1/tags/climate")
         assert r.status_code == 200
         assert r.json() == {"slug": "climate", "name": "Climate", "article_count": 3}
         assert {"tag:climate", "tags"} <= set(r.headers["surrogate-key"].split())
 
-    def test_a_tag_only_drafts_use_is_unknown(self, client: TestClient,
-                                              content: dict[str, Any]) -> None:
+    def test_a_tag_only_drafts_use_is_unknown(self, client: TestClient) -> None:
         assert_problem(client.get("/v1/tags/merger-talks"), 404)
         assert_problem(client.get("/v1/tags/never-heard"), 404)
 
 
+@pytest.mark.usefixtures("content")
 class TestFeeds:
     @pytest.mark.parametrize("kind", ["rss", "atom", "json"])
-    def test_author_feed(self, client: TestClient, content: dict[str, Any], kind: str) -> None:
+    def test_author_feed(self, client: TestClient, kind: str) -> None:
         r = client.get(f"/v1/feeds/authors/ram-sharma.{kind}")
         assert r.status_code == 200, r.text
         titles = _titles(r.text, kind)
@@ -85,7 +85,7 @@ class TestFeeds:
                                 else feedparser.parse(r.text).feed.title)
 
     @pytest.mark.parametrize("kind", ["rss", "atom", "json"])
-    def test_tag_feed(self, client: TestClient, content: dict[str, Any],
+    def test_tag_feed(self, client: TestClient,
                       make_article: Callable[..., Article], kind: str) -> None:
         make_article("Untagged")
         r = client.get(f"/v1/feeds/tags/climate.{kind}")
@@ -93,8 +93,7 @@ class TestFeeds:
         assert len(_titles(r.text, kind)) == 3
         assert "tag:climate" in r.headers["surrogate-key"].split()
 
-    def test_unknown_or_unpublished_is_404(self, client: TestClient,
-                                           content: dict[str, Any]) -> None:
+    def test_unknown_or_unpublished_is_404(self, client: TestClient) -> None:
         assert_problem(client.get("/v1/feeds/tags/merger-talks.rss"), 404)
         assert_problem(client.get("/v1/feeds/tags/nope.atom"), 404)
         assert_problem(client.get("/v1/feeds/authors/nobody.json"), 404)
