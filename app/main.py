@@ -8,6 +8,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.articles.editorial_router import router as editorial_articles_router
 from app.articles.router import router as articles_router
+from app.audit.router import router as audit_router
 from app.authors.editorial_router import router as editorial_authors_router
 from app.authors.router import router as authors_router
 from app.briefs.editorial_router import router as editorial_briefs_router
@@ -76,7 +77,7 @@ def create_app() -> FastAPI:
                    partners_router, syndication_router):
         app.include_router(router)
     for router in (discovery_router, corrections_router, previews_router,
-                   editorial_previews_router):  # newsroom features (1.1)
+                   editorial_previews_router, audit_router):  # newsroom features (1.1)
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.

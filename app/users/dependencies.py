@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from app.audit import service as audit
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
@@ -26,6 +27,7 @@ RANK = {Role.writer: 1, Role.editor: 2, Role.admin: 3}
 
 
 def current_user(
+    request: Request,
     session: SessionDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> User:
@@ -35,6 +37,9 @@ def current_user(
     user = _user(session, claims)
     if user is None:
         raise Unauthorized("The token is invalid or expired", headers=CHALLENGE)
+    # Every editorial route authenticates here: the one place its writes join the audit log.
+    audit.attach(session, request, actor_id=user.id, actor_email=user.email,
+                 ip=caller_ip(request))
     return user
 
 

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlmodel import col, select
 
+from app.audit import service as audit
 from app.core.db import SessionDep, utcnow
 from app.core.editorial import PageParamsDep
 from app.core.errors import problem_responses
@@ -80,7 +81,7 @@ class LoginForm(OAuth2PasswordRequestForm):
 @auth_router.post("/token", response_model=Token, operation_id="createAccessToken",
                   summary="Log in: exchange email and password for an access token",
                   responses=problem_responses(401, 422, 429))
-def create_access_token(form: Annotated[LoginForm, Depends()],
+def create_access_token(form: Annotated[LoginForm, Depends()], request: Request,
                         session: SessionDep, throttle: LoginThrottleDep, ip: CallerIp) -> Token:
     """OAuth2 password grant, form-encoded: `grant_type=password`, `username` (the email) and
     `password`. Send the returned `access_token` as `Authorization: Bearer <token>` until
@@ -90,6 +91,8 @@ def create_access_token(form: Annotated[LoginForm, Depends()],
     answers `429` with `Retry-After` until the window has passed, even with the right password."""
     throttle.check(form.username, ip)
     user = service.authenticate(session, form.username, form.password)
+    audit.record_login(session, request, email=form.username,
+                       user_id=user.id if user else None, ip=ip)
     if user is None:
         throttle.failed(form.username, ip)
         raise BadCredentials("The email or password is wrong, or the account is disabled",
