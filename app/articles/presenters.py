@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.articles.blocks import stored_blocks
 from app.articles.models import (
@@ -20,8 +20,10 @@ from app.articles.models import (
     Rights,
     Source,
 )
+from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
+from app.core.db import utcnow
 from app.corrections.queries import corrections_for
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
@@ -83,6 +85,20 @@ def author_public(author: Author, article_count: int = 0) -> AuthorPublic:
                         links=author.links or {}, article_count=article_count)
 
 
+def published_counts(session: Session, author_ids: Iterable[int]) -> dict[int, int]:
+    """Each author's count of public articles, as `/v1/authors/{slug}` counts them, so an
+    embedded author says what the author's own page says."""
+    ids = sorted({i for i in author_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ArticleAuthor.author_id, func.count())
+        .join(Article, Article.id == ArticleAuthor.article_id)  # type: ignore[arg-type]
+        .where(ArticleAuthor.author_id.in_(ids), is_public(utcnow()))  # type: ignore[attr-defined]
+        .group_by(ArticleAuthor.author_id)).all()
+    return dict(rows)
+
+
 def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]:
     return {
         "id": article.id,
@@ -137,9 +153,10 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
          *, with_structured_data: bool = True) -> ArticlePublic:
     authors = bylines(session, [article.id])[article.id]
     sections = section_refs(session, [article.section_id])
+    counts = published_counts(session, (a.id for a in authors))
     public = ArticlePublic(
         **_common(article, sections),
-        authors=[author_public(a) for a in authors],
+        authors=[author_public(a, counts.get(a.id or 0, 0)) for a in authors],
         tags=tag_refs(session, [article.id])[article.id],
         word_count=article.word_count,
         source=source(article),

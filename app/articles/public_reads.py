@@ -91,12 +91,22 @@ def _json_list(dialect: str, items: list[Any], order_by: Any) -> Any:
 
 def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
     fields = [AA.position, AU.id, AU.slug, AU.name]
-    if full:  # `AuthorPublic`: bio, title, avatar and links too
+    if full:  # `AuthorPublic`: bio, title, avatar and links too, and the published count
         links = AU.links if dialect == "postgresql" else func.json(AU.links)
-        fields += [AU.bio, AU.title, AU.avatar_url, links]
+        fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count()]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
             .where(AA.article_id == A.id).scalar_subquery())
+
+
+def _published_count() -> ColumnElement[Any]:
+    # As `/v1/authors/{slug}` counts (one number everywhere), at the statement's clock. The
+    # inner `article` is its own (not the outer row's), hence `correlate_except`.
+    byline = ArticleAuthor.__table__.alias("byline")
+    return (select(func.count())
+            .select_from(byline.join(Article.__table__, A.id == byline.c.article_id))
+            .where(byline.c.author_id == AU.id, is_public(VISIBLE_AT))
+            .correlate_except(Article.__table__).scalar_subquery())
 
 
 def _tags(dialect: str) -> ColumnElement[Any]:
@@ -266,10 +276,10 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         return None
     row = rows[0]
     authors = _ordered(dialect, row[12], 0)
-    # `presenters.author_public()` dumped: `AuthorPublic` field order, article_count 0.
+    # `presenters.author_public()` dumped: `AuthorPublic` field order.
     item = _card(dialect, row, [
         {"name": a[3], "bio": a[4], "title": a[5], "avatar_url": a[6], "id": a[1], "slug": a[2],
-         "links": a[7] or {}, "article_count": 0} for a in authors])
+         "links": a[7] or {}, "article_count": a[8]} for a in authors])
     _add_bodies(item, row, 21, formats)
     (word_count, source_name, source_url, copyright_holder, syndication, usage_terms,
      canonical_url) = row[14:21]

@@ -18,9 +18,12 @@ def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArti
     cards = presenters.cards(session, articles, BODY_FORMATS)
     authors = presenters.bylines(session, [a.id for a in articles])
     corrections = corrections_for(session, [a.id for a in articles])
+    counts = presenters.published_counts(
+        session, (au.id for byline in authors.values() for au in byline))
     return [
         SyndicatedArticle(
-            **{**dict(card), "authors": [presenters.author_public(au) for au in authors[a.id]]},
+            **{**dict(card), "authors": [
+                presenters.author_public(au, counts.get(au.id or 0, 0)) for au in authors[a.id]]},
             word_count=a.word_count,
             source=presenters.source(a),
             rights=presenters.rights(a),
