@@ -48,4 +48,6 @@ class AuditEntryPublic(BaseModel):
     target_type: str | None = PydanticField(description="e.g. `article`, `user`, `partner`")
     target_id: str | None
     ip: str | None
-    detail: dict[str, Any] | None
+    detail: dict[str, Any] | None = PydanticField(description=(
+        "For updates: `changed` (table -> changed column names) and, for role, status, "
+        "featured and revocation, `values` (table -> column -> `{from, to}`)"))

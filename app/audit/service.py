@@ -124,16 +124,19 @@ def _on_flush(session: Session, _context: Any) -> None:
     for obj in session.dirty:
         if isinstance(obj, AuditEntry):
             continue
-        changed: dict[str, Any] = pending.detail.setdefault("changed", {})
+        table = getattr(obj, "__tablename__", "row")
         for attr in inspect(obj).attrs:
             history = attr.history
-            if history.has_changes():
-                name = attr.key
-                table = getattr(obj, "__tablename__", "row")
-                value: Any = True
-                if name in VALUE_COLUMNS:
-                    value = {"from": _plain(history.deleted), "to": _plain(history.added)}
-                changed.setdefault(table, {})[name] = value
+            if not history.has_changes():
+                continue
+            # Names in a list, values only for VALUE_COLUMNS: a secret column (a password or
+            # key hash) is never a key or a value of the log.
+            names = pending.detail.setdefault("changed", {}).setdefault(table, [])
+            if attr.key not in names:
+                names.append(attr.key)
+            if attr.key in VALUE_COLUMNS:
+                pending.detail.setdefault("values", {}).setdefault(table, {})[attr.key] = {
+                    "from": _plain(history.deleted), "to": _plain(history.added)}
 
 
 def _plain(values: Any) -> Any:
