@@ -95,7 +95,7 @@ SlugPath = Annotated[str, Path(min_length=1, max_length=100, description="The sl
 
 @router.get("/sections/{slug}", response_model=SectionPublic, operation_id="getSectionBySlug",
             summary="Get one section", responses=problem_responses(404, 422, 429))
-def get_section(request: Request, slug: SlugPath, session: ReadSessionDep, now: NowDep,
+def get_section_page(request: Request, slug: SlugPath, session: ReadSessionDep, now: NowDep,
                 fields: FieldsQ = None) -> Response:
     """A section with its count of published articles, for a section page's header (its
     articles: `/v1/articles?section={slug}`). An unknown slug is a 404 problem."""
@@ -115,7 +115,7 @@ def get_section(request: Request, slug: SlugPath, session: ReadSessionDep, now: 
 
 @router.get("/tags/{slug}", response_model=TagPublic, operation_id="getTagBySlug",
             summary="Get one tag in use", responses=problem_responses(404, 422, 429))
-def get_tag(request: Request, slug: SlugPath, session: ReadSessionDep, now: NowDep,
+def get_tag_page(request: Request, slug: SlugPath, session: ReadSessionDep, now: NowDep,
             fields: FieldsQ = None) -> Response:
     """A tag with its count of published articles (its articles: `/v1/articles?tag={slug}`).
     As in `/v1/tags`, a tag only drafts use is unknown here (404): tags name what is public."""
