@@ -11,6 +11,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.articles.editorial_router import router as editorial_articles_router
 from app.articles.router import router as articles_router
+from app.audit.router import router as audit_router
 from app.authors.editorial_router import router as editorial_authors_router
 from app.authors.router import router as authors_router
 from app.briefs.editorial_router import router as editorial_briefs_router
@@ -24,11 +25,15 @@ from app.core.openapi import install_openapi, unique_operation_id
 from app.core.protocol import HttpSemanticsMiddleware
 from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
+from app.corrections.router import router as corrections_router
+from app.discovery.router import router as discovery_router
 from app.feeds.router import router as feeds_router
 from app.feeds.sitemaps import router as sitemaps_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
+from app.previews.router import editorial_router as editorial_previews_router
+from app.previews.router import router as previews_router
 from app.sync.router import router as sync_router
 from app.syndication.router import router as syndication_router
 from app.taxonomy.editorial_router import router as editorial_taxonomy_router
@@ -92,6 +97,9 @@ def create_app() -> FastAPI:
                    syndication_webhooks_router):
         app.include_router(router)
     app.include_router(sitemaps_router)  # /robots.txt is outside /v1
+    for router in (discovery_router, corrections_router, previews_router,
+                   editorial_previews_router, audit_router):  # newsroom features (1.1)
+        app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.
     app.add_middleware(GZipMiddleware, minimum_size=860)

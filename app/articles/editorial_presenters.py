@@ -23,7 +23,7 @@ from app.articles.visibility import effective_status
 def _bookkeeping(article: Article, now: datetime) -> dict[str, Any]:
     return {"status": effective_status(article, now), "revision": article.revision,
             "created_at": article.created_at, "deleted_at": article.deleted_at,
-            "created_by_id": article.created_by_id}
+            "created_by_id": article.created_by_id, "featured": article.featured}
 
 
 def editorial(session: Session, article: Article, now: datetime) -> ArticleEditorial:

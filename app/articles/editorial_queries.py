@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import or_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from app.articles.models import Article, ArticleRevision, Status
+from app.articles.models import Article, ArticleRevision, SlugHistory, Status
 from app.articles.queries import BODY_COLUMNS, SORTS
 from app.authors.models import ArticleAuthor, Author
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
@@ -38,6 +39,7 @@ class EditorialFilters:
     section: str | None = None
     include_deleted: bool = False
     created_by_id: int | None = None  # writers: only their own
+    slug: str | None = None
 
 
 def list_articles(session: Session, filters: EditorialFilters, *, now: datetime, limit: int,
@@ -57,6 +59,9 @@ def list_articles(session: Session, filters: EditorialFilters, *, now: datetime,
         stmt = stmt.where(Article.status == Status.scheduled, col(Article.published_at) > now)
     elif filters.status is not None:
         stmt = stmt.where(Article.status == filters.status)
+    if filters.slug:  # the current slug, or one the article had (old links)
+        stmt = stmt.where(or_(col(Article.slug) == filters.slug, col(Article.id).in_(
+            select(SlugHistory.article_id).where(SlugHistory.slug == filters.slug))))
     if filters.section:
         stmt = stmt.where(Article.section_id == select(Section.id).where(
             Section.slug == filters.section).scalar_subquery())

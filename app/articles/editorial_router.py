@@ -122,6 +122,8 @@ def list_articles(
     deleted: Annotated[QueryBool, Query(description=(
         "Include deleted articles (editors and admins)"))] = False,
     limit: LimitQ = DEFAULT_LIMIT, cursor: CursorQ = None,
+    slug: Annotated[str | None, Query(max_length=200, description=(
+        "The article with this slug (its current one, or one it had)"))] = None,
 ) -> Page:  # type: ignore[type-arg]
     """Articles newest change first (`updated_at`), keyset-paginated with `meta.next_cursor`.
     Writers see only the articles they created."""
@@ -129,7 +131,7 @@ def list_articles(
         raise Forbidden("Only editors and admins can list deleted articles")
     filters = editorial_queries.EditorialFilters(
         status=status, author=author, section=section, include_deleted=deleted,
-        created_by_id=user.id if is_writer(user) else None)
+        created_by_id=user.id if is_writer(user) else None, slug=slug)
     articles, next_cursor = editorial_queries.list_articles(
         session, filters, now=now, limit=limit, cursor=cursor)
     items = editorial_cards(session, articles, now)
@@ -169,7 +171,9 @@ def update_article(article: EditableArticle, data: ArticleUpdate, response: Resp
                    if_match: IfMatch = None) -> ArticleEditorial:
     """Send only the fields to change, with `If-Match`. The state before the change is kept as a
     revision. Server-owned fields (`id`, `status`, `revision`, timestamps, `word_count`) are
-    refused with 422. Writers can change only their own drafts."""
+    refused with 422. Writers can change only their own drafts; `featured` is for editors."""
+    if "featured" in data.model_fields_set and is_writer(user):
+        raise Forbidden("Only editors and admins can feature an article")
     article = service.update_article(session, article, data, by=user, now=now,
                                      expected_revision=expected_revision(if_match, article.id))
     return _with_etag(response, article, editorial(session, article, now))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.articles.blocks import (
@@ -76,6 +76,8 @@ class Article(SQLModel, table=True):
     image: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     kill_reason: str | None = Field(default=None, max_length=1000)
+    # Set by editors: the front page's featured strip and `/v1/articles?featured=true`.
+    featured: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class SlugHistory(SQLModel, table=True):
@@ -130,6 +132,14 @@ class TranslationRef(BaseModel):
     url: str
 
 
+class CorrectionPublic(BaseModel):
+    """A public notice appended to a published article; never edited or removed."""
+
+    kind: str = PydanticField(description="`correction`, `clarification` or `update`")
+    text: str
+    at: datetime
+
+
 class ArticleCard(BaseModel):
     """An article as lists show it."""
 
@@ -165,6 +175,7 @@ class ArticlePublic(ArticleCard):
     structured_data: dict[str, Any] | None = None
     translations: list[TranslationRef] = PydanticField(
         default=[], description="The article's published translations (other languages)")
+    corrections: list[CorrectionPublic] = []
 
 
 # ---- editorial input and output ----------------------------------------------------------------
@@ -316,6 +327,8 @@ class ArticleUpdate(_ArticleFields):
     # holder and the syndication flag; a field given as null removes just that field.
     source: SourcePatch | None = None  # type: ignore[assignment]
     image: ImagePatch | None = None  # type: ignore[assignment]
+    featured: bool | Unset = PydanticField(default=None, description=(
+        "On the front page's featured strip (editors and admins only)"))
 
 
 class PublishRequest(BaseModel):
@@ -341,6 +354,7 @@ class ArticleEditorial(ArticlePublic):
     created_at: datetime
     deleted_at: datetime | None = None
     created_by_id: int | None = None
+    featured: bool = False
 
 
 class ArticleEditorialCard(ArticleCard):
@@ -351,6 +365,7 @@ class ArticleEditorialCard(ArticleCard):
     created_at: datetime
     deleted_at: datetime | None = None
     created_by_id: int | None = None
+    featured: bool = False
 
 
 class RevisionSummary(BaseModel):

@@ -8,21 +8,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.articles.blocks import stored_blocks
 from app.articles.models import (
     Article,
     ArticleCard,
     ArticlePublic,
+    CorrectionPublic,
     Image,
     Rights,
     Source,
     TranslationRef,
 )
+from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
+from app.core.db import utcnow
 from app.core.timestamps import modified_at, utc_iso
+from app.corrections.queries import corrections_for
 from app.feeds.urls import ascii_url
 from app.i18n import bikram_sambat
 from app.i18n.names import localized
@@ -102,6 +106,20 @@ def author_public(author: Author, article_count: int = 0) -> AuthorPublic:
                         links=author.links or {}, article_count=article_count)
 
 
+def published_counts(session: Session, author_ids: Iterable[int]) -> dict[int, int]:
+    """Each author's count of public articles, as `/v1/authors/{slug}` counts them, so an
+    embedded author says what the author's own page says."""
+    ids = sorted({i for i in author_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ArticleAuthor.author_id, func.count())
+        .join(Article, Article.id == ArticleAuthor.article_id)  # type: ignore[arg-type]
+        .where(ArticleAuthor.author_id.in_(ids), is_public(utcnow()))  # type: ignore[attr-defined]
+        .group_by(ArticleAuthor.author_id)).all()
+    return dict(rows)
+
+
 def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]:
     return {
         "id": article.id,
@@ -159,9 +177,10 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
          *, with_structured_data: bool = True) -> ArticlePublic:
     authors = bylines(session, [article.id])[article.id]
     sections = section_refs(session, [article.section_id])
+    counts = published_counts(session, (a.id for a in authors))
     public = ArticlePublic(
         **_common(article, sections),
-        authors=[author_public(a) for a in authors],
+        authors=[author_public(a, counts.get(a.id or 0, 0)) for a in authors],
         tags=tag_refs(session, [article.id])[article.id],
         word_count=article.word_count,
         source=source(article),
@@ -169,6 +188,7 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
         canonical_url=canonical_url(article),
         **body_fields(article, formats),
     )
+    public.corrections = corrections_for(session, [article.id])[article.id]
     if with_structured_data:
         public.structured_data = structured_data(public, authors)
     from app.i18n.translations import translations_of  # it renders URLs with this module
@@ -187,7 +207,8 @@ def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[s
         tag_names=[t.name for t in article.tags],
         image=article.image.model_dump() if article.image else None,
         copyright_holder=article.rights.copyright_holder,
-        source_name=article.source.name if article.source else None, authors=authors)
+        source_name=article.source.name if article.source else None, authors=authors,
+        corrections=article.corrections)
 
 
 def image_object(image: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,7 +238,8 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
                        excerpt: str | None, section_name: str | None, tag_names: list[str],
                        image: Mapping[str, Any] | None, copyright_holder: str | None,
                        source_name: str | None,
-                       authors: Sequence[Byline | Author]) -> dict[str, Any]:
+                       authors: Sequence[Byline | Author],
+                       corrections: Sequence[CorrectionPublic] = ()) -> dict[str, Any]:
     """schema.org NewsArticle JSON-LD. Dates are UTC with `Z`, as everywhere in the API;
     `dateModified` is never before `datePublished` (a scheduled article is edited first)."""
     settings = get_settings()
@@ -256,4 +278,13 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
         data["copyrightYear"] = published_at.astimezone(tz).year
     if source_name:
         data["sourceOrganization"] = {"@type": "Organization", "name": source_name}
+    if corrections:
+        data["correction"] = [correction_comment(c, tz) for c in corrections]
     return data
+
+
+def correction_comment(correction: CorrectionPublic, tz: Any) -> dict[str, Any]:
+    """schema.org `CorrectionComment`, the kind (correction, clarification, update) as its
+    name."""
+    return {"@type": "CorrectionComment", "name": correction.kind.title(),
+            "text": correction.text, "datePublished": correction.at.astimezone(tz).isoformat()}

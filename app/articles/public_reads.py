@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Integer,
     Select,
@@ -40,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.articles import presenters
-from app.articles.models import Article, Image, SlugHistory
+from app.articles.models import Article, CorrectionPublic, Image, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
@@ -49,6 +50,7 @@ from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
+from app.corrections.models import ArticleCorrection
 from app.i18n import bikram_sambat, translations
 from app.i18n.names import localized_name
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -59,6 +61,7 @@ AA = ArticleAuthor.__table__.c  # type: ignore[attr-defined]
 AU = Author.__table__.c  # type: ignore[attr-defined]
 AT = ArticleTag.__table__.c  # type: ignore[attr-defined]
 TG = Tag.__table__.c  # type: ignore[attr-defined]
+CR = ArticleCorrection.__table__.c  # type: ignore[attr-defined]
 CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug,
                 localized_name(S.names, A.language, S.name), A.language,
                 A.published_at, A.updated_at, A.reading_time_minutes, A.image)
@@ -93,12 +96,22 @@ def _json_list(dialect: str, items: list[Any], order_by: Any) -> Any:
 
 def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
     fields = [AA.position, AU.id, AU.slug, AU.name]
-    if full:  # `AuthorPublic`: bio, title, avatar and links too
+    if full:  # `AuthorPublic`: bio, title, avatar and links too, and the published count
         links = AU.links if dialect == "postgresql" else func.json(AU.links)
-        fields += [AU.bio, AU.title, AU.avatar_url, links]
+        fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count()]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
             .where(AA.article_id == A.id).scalar_subquery())
+
+
+def _published_count() -> ColumnElement[Any]:
+    # As `/v1/authors/{slug}` counts (one number everywhere), at the statement's clock. The
+    # inner `article` is its own (not the outer row's), hence `correlate_except`.
+    byline = ArticleAuthor.__table__.alias("byline")
+    return (select(func.count())
+            .select_from(byline.join(Article.__table__, A.id == byline.c.article_id))
+            .where(byline.c.author_id == AU.id, is_public(VISIBLE_AT))
+            .correlate_except(Article.__table__).scalar_subquery())
 
 
 def _tags(dialect: str) -> ColumnElement[Any]:
@@ -143,6 +156,7 @@ class PageShape:
     published_before: bool
     updated_since: bool
     formats: tuple[str, ...]
+    featured: bool | None = None
 
 
 def _table_key(sort: str) -> SortKey:
@@ -161,7 +175,7 @@ def _page_statement(shape: PageShape) -> Prepared:
         language=bindparam("language") if shape.language else None,
         published_after=PUBLISHED_AFTER if shape.published_after else None,
         published_before=PUBLISHED_BEFORE if shape.published_before else None,
-        updated_since=UPDATED_SINCE if shape.updated_since else None)
+        updated_since=UPDATED_SINCE if shape.updated_since else None, featured=shape.featured)
     stmt = narrowed(_select([*CARD_COLUMNS, _bylines(shape.dialect, full=False),
                              _tags(shape.dialect), *_last_change(),
                              *_body_columns(shape.formats)]), placeholders)
@@ -191,10 +205,17 @@ async def redirect_target(engine: Engine, old_slug: str,
     return (rows[0][0], rows[0][1]) if rows else None
 
 
+def _corrections(dialect: str) -> ColumnElement[Any]:
+    return (select(_json_list(dialect, [CR.id, CR.kind, CR.text, CR.created_at], CR.id))
+            .where(CR.article_id == A.id).scalar_subquery())
+
+
 @lru_cache(maxsize=16)
 def _detail_statement(dialect: str, formats: tuple[str, ...]) -> Prepared:
+    # Corrections come last, after the bodies.
     return Prepared(_select([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
-                             *DETAIL_COLUMNS, *_body_columns(formats)]).where(
+                             *DETAIL_COLUMNS, *_body_columns(formats),
+                             _corrections(dialect)]).where(
         A.slug == bindparam("slug")))
 
 
@@ -238,7 +259,8 @@ async def card_page(engine: Engine, filters: ArticleFilters, *, now: datetime, s
     stmt = _page_statement(PageShape(
         dialect, sort, bool(cursor), section is not None, len(filters.tags), author is not None,
         language is not None, filters.published_after is not None,
-        filters.published_before is not None, filters.updated_since is not None, formats))
+        filters.published_before is not None, filters.updated_since is not None, formats,
+        featured=filters.featured))
     rows = await stmt.fetch(engine, params)
     if rows:
         last_change = _latest(rows[0][14], rows[0][15])
@@ -269,10 +291,10 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         return None
     row = rows[0]
     authors = _ordered(dialect, row[12], 0)
-    # `presenters.author_public()` dumped: `AuthorPublic` field order, article_count 0.
+    # `presenters.author_public()` dumped: `AuthorPublic` field order.
     item = _card(dialect, row, [
         {"name": a[3], "bio": a[4], "title": a[5], "avatar_url": a[6], "id": a[1], "slug": a[2],
-         "links": a[7] or {}, "article_count": 0} for a in authors])
+         "links": a[7] or {}, "article_count": a[8]} for a in authors])
     _add_bodies(item, row, 21, formats)
     (word_count, source_name, source_url, copyright_holder, syndication, usage_terms,
      canonical_url) = row[14:21]
@@ -282,6 +304,9 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     item["rights"] = {"copyright_holder": copyright_holder, "syndication": syndication,
                       "usage_terms": usage_terms}
     item["canonical_url"] = canonical_url or presenters.site_article_url(item["slug"])
+    # Stored naive UTC: SQLite's text and PostgreSQL's JSON both read with fromisoformat.
+    corrections = [CorrectionPublic(kind=c[1], text=c[2], at=datetime.fromisoformat(
+        c[3]).replace(tzinfo=UTC)) for c in _ordered(dialect, row[21 + len(formats)], 0)]
     item["structured_data"] = presenters.structured_data_of(
         title=item["title"], canonical_url=item["canonical_url"], language=item["language"],
         word_count=word_count, published_at=item["published_at"],
@@ -290,8 +315,10 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         tag_names=[t["name"] for t in tags],
         image=item["image"],
         copyright_holder=copyright_holder, source_name=source_name,
-        authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors])
+        authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors],
+        corrections=corrections)
     item["translations"] = await translations.public_translations(engine, item["id"], now)
+    item["corrections"] = [c.model_dump() for c in corrections]
     return item, [a[1] for a in authors]
 
 
@@ -344,3 +371,19 @@ def _latest(*values: Any) -> datetime | None:
     present = [datetime.fromisoformat(v) if isinstance(v, str) else v
                for v in values if v is not None]
     return max(v.replace(tzinfo=UTC) for v in present) if present else None
+
+
+def cards_where(connection: Connection, now: datetime, *clauses: Any, order_by: Any = (),
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Public `ArticleCard`s (no bodies) of the rows matching `clauses`, for reads that pick
+    their rows in ways the list's keyset statement cannot (front page, related): one
+    statement, rendered as the list renders them."""
+    dialect = connection.dialect.name
+    stmt = _select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect)]).where(*clauses)
+    stmt = stmt.order_by(*order_by)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = connection.execute(stmt, {"visible_at": now}).all()
+    return [_card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
+                                        for a in _ordered(dialect, row[12], 0)])
+            for row in rows]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import false, func, true
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -44,6 +44,7 @@ class ArticleFilters:
     published_after: datetime | None = None
     published_before: datetime | None = None
     updated_since: datetime | None = None
+    featured: bool | None = None
     extra: list = field(default_factory=list)  # more clauses from other surfaces (syndication)
 
 
@@ -74,6 +75,8 @@ def narrowed(stmt, filters: ArticleFilters):  # type: ignore[no-untyped-def]
         stmt = stmt.where(col(Article.published_at) < filters.published_before)
     if filters.updated_since is not None:
         stmt = stmt.where(col(Article.updated_at) >= filters.updated_since)
+    if filters.featured is not None:  # a constant, not a parameter: one statement per value
+        stmt = stmt.where(col(Article.featured) == (true() if filters.featured else false()))
     return stmt
 
 

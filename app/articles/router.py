@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from app.articles import presenters, public_reads, queries, search, search_text
 from app.articles.models import ArticleCard, ArticlePublic
 from app.core.db import ReadSessionDep, get_read_engine
+from app.core.editorial import QueryBool
 from app.core.errors import NotFound, Unprocessable, problem_responses
 from app.core.http import public_cache_control
 from app.core.listing import (
@@ -88,6 +89,9 @@ FormatsQ = Annotated[str | None, Query(
     description="Body forms: comma-separated subset of `blocks,html,text`",
     examples=["blocks,html"])]
 
+FeaturedQ = Annotated[QueryBool | None, Query(description=(
+    "`true`: only articles editors featured; `false`: only the others"))]
+
 
 def _filters(section: str | None, tag: list[str], author: str | None, language: str | None,
              published_after: datetime | None, published_before: datetime | None,
@@ -112,6 +116,7 @@ async def list_articles(
     author: AuthorQ = None, language: LanguageQ = None,
     published_after: TimeQ = None, published_before: TimeQ = None, updated_since: TimeQ = None,
     sort: SortQ = "-published_at", include: IncludeQ = None, formats: FormatsQ = None,
+    featured: FeaturedQ = None,
 ) -> Response:
     """Cards of published articles. Keyset-paginated: follow `meta.next_cursor` (or the
     `Link: rel="next"` header). Bodies are left out unless `include=body`."""
@@ -119,6 +124,7 @@ async def list_articles(
     body_formats = parse_formats(formats, ("blocks", "html")) if include == "body" else ()
     filters = _filters(section, tag, author, language, published_after, published_before,
                        updated_since)
+    filters.featured = featured
     # Async, with no Session: the hottest uncached read (see public_reads and core.prepared).
     page = await public_reads.card_page(
         get_read_engine(), filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor,

@@ -221,6 +221,17 @@ def snapshot(session: Session, article: Article) -> dict[str, Any]:
     return data
 
 
+def require_revision(article: Article, expected_revision: int) -> None:
+    _require_revision(article, expected_revision)
+
+
+def new_revision(session: Session, article: Article, *, expected_revision: int,
+                 by: User | None, now: datetime) -> Article:
+    """A new revision with no column changed, for what is attached to the article and shows in
+    it (a correction added to the session, committed with this)."""
+    return _apply(session, article, expected_revision, {}, by=by, now=now)
+
+
 def _require_revision(article: Article, expected_revision: int) -> None:
     # Checked before any state rule, so a stale writer always learns it is stale (412).
     if article.revision != expected_revision:
@@ -345,6 +356,11 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
             translations.group_for(session, data.translation_of, article_id=article.id,
                                    language=values.get("language", article.language))
             if data.translation_of else None)
+    if "featured" in given:
+        if data.featured is None:
+            raise InvalidArticle("featured is true or false",
+                                 errors=[{"loc": ["body", "featured"], "msg": "not a boolean"}])
+        values["featured"] = data.featured
     if "image" in given:
         values["image"] = merged_object(article.image, data.image, Image, loc="image")
     if "section" in given:

@@ -39,7 +39,8 @@ from app.core.http import is_fresh
 from app.core.listing import now as default_now
 from app.core.listing import utc_now
 
-UNCACHED_PREFIXES = ("/v1/editorial", "/v1/auth/", "/v1/syndication")
+# Preview links show drafts to whoever holds the token: never stored, never looked up.
+UNCACHED_PREFIXES = ("/v1/editorial", "/v1/auth/", "/v1/syndication", "/v1/preview/")
 MAX_BODY_BYTES = 2 * 1024 * 1024
 # Headers a 304 leaves out: it describes the representation without carrying it.
 BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}

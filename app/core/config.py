@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(["*"], alias="KHABAR_CORS_ORIGINS")
     rate_limit_public: str = Field("6000/minute", alias="KHABAR_RATE_LIMIT_PUBLIC")
     rate_limit_partner: str = Field("600/minute", alias="KHABAR_RATE_LIMIT_PARTNER")
+    rate_limit_preview: str = Field("60/minute", alias="KHABAR_RATE_LIMIT_PREVIEW")
     # Namespaces the counters in a shared Redis (several deployments, or tests, on one server).
     rate_limit_key_prefix: str = Field("khabar-rl", alias="KHABAR_RATE_LIMIT_KEY_PREFIX")
     trusted_proxies: Annotated[list[str], NoDecode] = Field([], alias="KHABAR_TRUSTED_PROXIES")

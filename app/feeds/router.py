@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.articles import presenters, queries
 from app.articles.models import Article
 from app.articles.router import LanguageQ
+from app.authors.models import Author
 from app.core.config import get_settings
 from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, problem_responses
@@ -23,7 +24,7 @@ from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
 from app.feeds.urls import ascii_url, item_id
 from app.i18n import translations
 from app.i18n.names import localized
-from app.taxonomy.models import Section
+from app.taxonomy.models import Section, Tag
 
 router = APIRouter(prefix="/v1", tags=["Content"])
 FEED_SIZE = 50
@@ -74,8 +75,9 @@ def feed_representation(request: Request, kind: str, title: str, description: st
 
 
 def _latest(session: Session, now, section: str | None,  # type: ignore[no-untyped-def]
-            language: str | None = None) -> list[Article]:
-    filters = queries.ArticleFilters(section=section, language=language)
+            language: str | None = None,
+            filters: queries.ArticleFilters | None = None) -> list[Article]:
+    filters = filters or queries.ArticleFilters(section=section, language=language)
     articles, _ = queries.list_page(session, filters, now=now,
                                     sort="-published_at", limit=FEED_SIZE, cursor=None,
                                     with_body=True)
@@ -112,6 +114,42 @@ def section_feed(request: Request, slug: Annotated[str, Path(max_length=100)], k
         request, kind, f"{settings.publisher_name}: {name}",
         section.description or name, items, ["articles", f"section:{slug}"], now,
         last_change=queries.last_change(session, now), language=language))
+
+
+@router.get("/feeds/authors/{slug}.{kind}", operation_id="getAuthorFeed",
+            response_class=Response, summary="Feed of an author's latest 50 articles",
+            responses={**FEED_RESPONSES, **problem_responses(404, 422)})
+def author_feed(request: Request, slug: Annotated[str, Path(max_length=200)], kind: FeedKind,
+                session: ReadSessionDep, now: NowDep) -> Response:
+    """The latest feed for one author (bylines that include them). As `/v1/authors/{slug}`,
+    an author with no published article is unknown (404)."""
+    filters = queries.ArticleFilters(author=slug)
+    articles = _latest(session, now, None, filters=filters)
+    author = session.exec(select(Author).where(Author.slug == slug)).first()
+    if author is None or not articles:
+        raise NotFound(f"No author with slug {slug!r}")
+    settings = get_settings()
+    return respond(request, feed_representation(
+        request, kind, f"{settings.publisher_name}: {author.name}",
+        author.title or author.name, feed_items(session, articles, full_text=False),
+        ["articles", f"author:{author.id}"], now, last_change=queries.last_change(session, now)))
+
+
+@router.get("/feeds/tags/{slug}.{kind}", operation_id="getTagFeed", response_class=Response,
+            summary="Feed of the latest 50 articles with a tag",
+            responses={**FEED_RESPONSES, **problem_responses(404, 422)})
+def tag_feed(request: Request, slug: Annotated[str, Path(max_length=100)], kind: FeedKind,
+             session: ReadSessionDep, now: NowDep) -> Response:
+    """The latest feed for one tag; a tag on no published article is unknown (404)."""
+    articles = _latest(session, now, None, filters=queries.ArticleFilters(tags=[slug]))
+    tag = session.exec(select(Tag).where(Tag.slug == slug)).first()
+    if tag is None or not articles:
+        raise NotFound(f"No tag with slug {slug!r} on a published article")
+    settings = get_settings()
+    return respond(request, feed_representation(
+        request, kind, f"{settings.publisher_name}: {tag.name}", tag.name,
+        feed_items(session, articles, full_text=False), ["articles", f"tag:{slug}"], now,
+        last_change=queries.last_change(session, now)))
 
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"

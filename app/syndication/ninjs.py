@@ -94,7 +94,8 @@ def _v3(a: SyndicatedArticle) -> dict[str, Any]:
         "language": a.language,
         "headlines": [{"role": "main", "value": a.title},
                       *([{"role": "sub", "value": a.subtitle}] if a.subtitle else [])],
-        "descriptions": [{"role": "summary", "value": a.excerpt}] if a.excerpt else [],
+        "descriptions": [*([{"role": "summary", "value": a.excerpt}] if a.excerpt else []),
+                         *({"role": "correction", "value": text} for text in _corrections(a))],
         "bodies": [
             {"role": "main", "contentType": "text/html", "wordCount": a.word_count,
              "value": a.body_html or ""},
@@ -157,6 +158,7 @@ def _v1(a: SyndicatedArticle) -> dict[str, Any]:
         "headline": a.title,
         "headline_sub": a.subtitle,
         "description_text": a.excerpt,
+        "description_correction": "\n\n".join(_corrections(a)),
         "body_html": a.body_html or "",
         "body_text": a.body_text or "",
         "byline": _byline(a),
@@ -178,6 +180,11 @@ def _v1(a: SyndicatedArticle) -> dict[str, Any]:
             "description_text": image.caption, "renditions": {"original": rendition},
         })}
     return _drop_empty(doc)
+
+
+def _corrections(a: SyndicatedArticle) -> list[str]:
+    """Each notice as readers see it: "Correction (2026-12-03T10:00:00+05:45): the text"."""
+    return [f"{c.kind.title()} ({_when(c.at)}): {c.text}" for c in a.corrections]
 
 
 def _subjects(a: SyndicatedArticle) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.articles import presenters
 from app.articles.models import Article
+from app.corrections.queries import corrections_for
 from app.syndication.models import SyndicatedArticle
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -16,14 +17,19 @@ BODY_FORMATS = ("blocks", "html", "text")
 def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArticle]:
     cards = presenters.cards(session, articles, BODY_FORMATS)
     authors = presenters.bylines(session, [a.id for a in articles])
+    corrections = corrections_for(session, [a.id for a in articles])
+    counts = presenters.published_counts(
+        session, (au.id for byline in authors.values() for au in byline))
     return [
         SyndicatedArticle(
-            **{**dict(card), "authors": [presenters.author_public(au) for au in authors[a.id]]},
+            **{**dict(card), "authors": [
+                presenters.author_public(au, counts.get(au.id or 0, 0)) for au in authors[a.id]]},
             word_count=a.word_count,
             source=presenters.source(a),
             rights=presenters.rights(a),
             canonical_url=presenters.canonical_url(a),
             revision=a.revision,
+            corrections=corrections[a.id],
         )
         for a, card in zip(articles, cards, strict=True)
     ]

@@ -8,8 +8,9 @@ from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from app.audit import service as audit
 from app.core.config import get_settings
-from app.core.db import LookupSessionDep
+from app.core.db import LookupSessionDep, SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import PRIVATE_CACHE_CONTROL
 from app.core.middleware import client_ip
@@ -26,7 +27,9 @@ RANK = {Role.writer: 1, Role.editor: 2, Role.admin: 3}
 
 
 def current_user(
+    request: Request,
     session: LookupSessionDep,
+    write_session: SessionDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> User:
     if not token:
@@ -40,6 +43,11 @@ def current_user(
     session.rollback()
     if user is None:
         raise Unauthorized("The token is invalid or expired", headers=CHALLENGE)
+    # Every editorial route authenticates here: the one place its writes join the audit log.
+    # (The route's own write session, which FastAPI gives this request's every SessionDep: the
+    # audit hook waits there for a commit; attaching opens no transaction.)
+    audit.attach(write_session, request, actor_id=user.id, actor_email=user.email,
+                 ip=caller_ip(request))
     return user
 
 

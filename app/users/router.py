@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlmodel import col, select
 
+from app.audit import service as audit
 from app.core.db import LookupSessionDep, SessionDep, utcnow
 from app.core.editorial import PageParamsDep
 from app.core.errors import problem_responses
@@ -80,9 +81,9 @@ class LoginForm(OAuth2PasswordRequestForm):
 @auth_router.post("/token", response_model=Token, operation_id="createAccessToken",
                   summary="Log in: exchange email and password for an access token",
                   responses=problem_responses(401, 422, 429))
-def create_access_token(form: Annotated[LoginForm, Depends()],
-                        session: LookupSessionDep, throttle: LoginThrottleDep,
-                        ip: CallerIp) -> Token:
+def create_access_token(form: Annotated[LoginForm, Depends()], request: Request,
+                        session: LookupSessionDep, audit_session: SessionDep,
+                        throttle: LoginThrottleDep, ip: CallerIp) -> Token:
     """OAuth2 password grant, form-encoded: `grant_type=password`, `username` (the email) and
     `password`. Send the returned `access_token` as `Authorization: Bearer <token>` until
     `expires_in` seconds have passed, then log in again.
@@ -91,6 +92,9 @@ def create_access_token(form: Annotated[LoginForm, Depends()],
     answers `429` with `Retry-After` until the window has passed, even with the right password."""
     throttle.check(form.username, ip)
     user = service.authenticate(session, form.username, form.password)
+    # The password was checked without SQLite's write lock; the audit row is one short write.
+    audit.record_login(audit_session, request, email=form.username,
+                       user_id=user.id if user else None, ip=ip)
     if user is None:
         throttle.failed(form.username, ip)
         raise BadCredentials("The email or password is wrong, or the account is disabled",

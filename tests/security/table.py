@@ -88,6 +88,13 @@ KINDS = {
     "section_feed": Kind(lambda _w, t: t, lambda t: dict(zip(("slug", "kind"), t.split("."),
                                                             strict=True))),
     "static": Kind(lambda _w, t: t, lambda _t: {}),
+    # `own.rss` = the feed of the world's author `own`, kind `rss`.
+    "author_feed": Kind(lambda w, t: (w.authors[t.split(".")[0]].slug, t.split(".")[1]),
+                        lambda o: {"slug": o[0], "kind": o[1]}),
+    "preview": Kind(lambda _w, t: t, lambda t: {"token": t}),
+    # No link exists: each caller meets the article check, then a 404 for the link.
+    "preview_link": Kind(_get("articles"), lambda a: {"article_id": a.id, "link_id": "999999"},
+                         None, {"article_id": "0" * 32, "link_id": "999999"}),
 }
 
 
@@ -259,6 +266,22 @@ TABLE: dict[str, Spec] = {
     "GET /v1/sitemaps/index.xml": Spec("public", ONE),
     "GET /v1/sitemaps/articles.xml": Spec("public", ONE),
     "GET /robots.txt": Spec("public", ONE),
+    "GET /v1/front": Spec("public", {"-": 200, "ne": 200}, query=lambda _w, t: (
+        "" if t == "-" else "language=ne&per_section=20&featured=20")),
+    "GET /v1/articles/{slug}/related": Spec("public", _by_state(PUBLIC_ARTICLES),
+                                            kind="article_slug", query="limit=20"),
+    "GET /v1/sections/{slug}": Spec("public", {"news": 200, "empty": 200, MISSING: 404},
+                                    kind="section"),
+    "GET /v1/tags/{slug}": Spec("public", {"public": 200, "hidden": 404, MISSING: 404},
+                                kind="tag"),
+    "GET /v1/feeds/authors/{slug}.{kind}": Spec(
+        "public", {"own.rss": 200, "own.atom": 200, "own.json": 200, "other.json": 404,
+                   "unused.rss": 404, "own.html": 422}, kind="author_feed"),
+    "GET /v1/feeds/tags/{slug}.{kind}": Spec(
+        "public", {"public-tag.rss": 200, "public-tag.atom": 200, "public-tag.json": 200,
+                   "hidden-tag.json": 404, "nowhere.rss": 404, "public-tag.html": 422},
+        kind="section_feed"),
+    "GET /v1/preview/{token}": Spec("public", {"A" * 43: 404, "short": 404}, kind="preview"),
 
     # ---- logging in ----
     "POST /v1/auth/token": Spec("login", {"right": 200, "wrong": 401}, body=_login_body),
@@ -294,6 +317,16 @@ TABLE: dict[str, Spec] = {
     "POST /v1/editorial/articles/{article_id}/revisions/{n}/restore": Spec(
         "writer", articles(_restore_revision_by_writer, _restore_revision_by_editor),
         kind="revision", writes=True),
+    "POST /v1/editorial/articles/{article_id}/corrections": Spec(
+        "editor", articles(_all(403), lambda t: 201 if t in PUBLIC_ARTICLES
+                           else 409 if t == "deleted" else 422), kind="article",
+        body=lambda _w, _t: {"kind": "correction", "text": "A fact was wrong."}, writes=True),
+    "POST /v1/editorial/articles/{article_id}/preview-links": Spec(
+        "writer", articles(_all(201), _all(201)), kind="article", writes=True),
+    "GET /v1/editorial/articles/{article_id}/preview-links": Spec(
+        "writer", articles(_all(200), _all(200)), kind="article"),
+    "DELETE /v1/editorial/articles/{article_id}/preview-links/{link_id}": Spec(
+        "writer", articles(_all(404), _all(404)), kind="preview_link"),
     "POST /v1/editorial/import": Spec("writer", {"draft": 201, "publish": (403, 201, 201)},
                                       body=_import_body, writes=True),
 
@@ -370,6 +403,8 @@ TABLE: dict[str, Spec] = {
     "POST /v1/editorial/partners/{partner_id}/revoke": Spec(
         "admin", {"active": 200, "revoked": 200, MISSING: ADMIN_FIRST}, kind="partner",
         writes=True),
+
+    "GET /v1/editorial/audit": Spec("admin", ONE, query="limit=100"),
 
     # ---- Syndication API: the partner's key, and only what the partner may republish ----
     "GET /v1/syndication/articles": Spec("partner", {"-": 200, "ninjs": 200}, query=lambda _w, t: (

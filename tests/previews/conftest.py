@@ -1,0 +1,1 @@
+from tests.articles.newsroom import newsroom  # noqa: F401  (fixture)
