@@ -23,6 +23,7 @@ from app.feeds.router import router as feeds_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
+from app.redirects.router import router as redirects_router
 from app.syndication.router import router as syndication_router
 from app.taxonomy.editorial_router import router as editorial_taxonomy_router
 from app.taxonomy.router import router as taxonomy_router
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
     for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
-                   partners_router, syndication_router):
+                   partners_router, syndication_router, redirects_router):
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.

@@ -4,12 +4,15 @@ from app.articles.models import Article, ArticleRevision, SlugHistory
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
 from app.core.counters import Counter
+from app.importer.models import WordpressPost
 from app.partners.models import Partner, PartnerUsage
+from app.redirects.models import Redirect
 from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
-    "Brief", "Counter", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
+    "Brief", "Counter", "Partner", "PartnerUsage", "Redirect", "Section", "SlugHistory", "Tag",
+    "User", "WordpressPost",
 ]
