@@ -22,8 +22,11 @@ import hashlib
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,9 @@ from app.taxonomy.models import ArticleTag, Section, Tag
 __all__ = ["Counts", "ImportRefused", "NotWxr", "Options", "import_wordpress"]
 
 BATCH = 250
+# Bumped when the conversion changes, so a rerun converts every post again.
+CONVERTER_VERSION = 1
+_GALLERY_IDS = re.compile(r"\bids=[\"']?([\d,\s]+)")
 NO_TITLE = "(no title)"
 SKIPPED = {"private": "skipped_private", "trash": "skipped_trash"}
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -67,6 +73,8 @@ class Options:
     # A category's nicename or name (casefolded) -> an existing section's slug.
     section_map: dict[str, str] = field(default_factory=dict)
     publish_drafts: bool = False
+    # Processes that convert posts while this one writes; 1 converts in this process.
+    jobs: int = 1
 
 
 @dataclass
@@ -116,6 +124,13 @@ def _plain(value: str, limit: int) -> str:
     return cut + "…"
 
 
+@lru_cache(maxsize=4096)
+def _term(nicename: str, name: str) -> tuple[str, str]:
+    """A category's or tag's (slug, name): a site has few terms, used by many posts."""
+    shown = _plain(name, 100) or nicename[:100]
+    return slugify(nicename or shown)[:100], shown
+
+
 def _status(item: WxrItem, options: Options) -> Status:
     if item.password:
         return Status.draft  # WordPress shows it only to readers with the password
@@ -143,7 +158,31 @@ class Mapper:
         self.language = language[:35] if _LANGUAGE.match(language) else "en"
         self.section_map = {k.casefold(): v for k, v in options.section_map.items()}
 
-    def prepare(self, item: WxrItem) -> Prepared:
+    def digest(self, item: WxrItem) -> str:
+        """What the article is made from: the post's fields, the attachments it shows, and the
+        options. Equal digests make equal articles, so a rerun prepares nothing unchanged."""
+        attachments = self.survey.attachments
+        shown = [item.meta.get("_thumbnail_id", ""), *self.survey.children.get(item.wp_id, ()),
+                 *(i for ids in _GALLERY_IDS.findall(item.content)
+                   for i in re.split(r"[,\s]+", ids))]
+        used = {i: attachments[int(i)] for i in map(str, shown)
+                if i.isdigit() and int(i) in attachments}
+        return hashlib.sha256(orjson.dumps([
+            CONVERTER_VERSION, item.title, item.link, item.creator,
+            self.survey.authors.get(item.creator.strip("<> \t\n")), item.content, item.excerpt,
+            item.post_name, item.status, item.post_date, item.post_date_gmt, bool(item.password),
+            [(t.domain, t.slug, t.name) for t in item.terms],
+            sorted((k, a.url, a.alt, a.caption) for k, a in used.items()),
+            self.site_key, self.survey.site_url, self.language,
+            self.offset.total_seconds() if self.offset else None,
+            sorted(self.section_map.items()), self.options.publish_drafts,
+            str(self.options.media_dir or ""),
+        ])).hexdigest()
+
+    def status(self, item: WxrItem) -> Status:
+        return _status(item, self.options)
+
+    def prepare(self, item: WxrItem, digest: str) -> Prepared:
         status = _status(item, self.options)
         date = wxr.published_at(item, self.offset)
         if status is Status.draft:
@@ -158,7 +197,7 @@ class Mapper:
         try:
             source = wp_content.to_html(
                 item.content, attachments=self.survey.attachments, base_url=self.survey.site_url,
-                post_id=item.wp_id,
+                children=self.survey.children.get(item.wp_id, ()),
                 image=lambda url: wp_images.inline_image(url, self.options.media_dir))
             blocks = blocks_from_html(source)
         except ValidationError as exc:
@@ -171,15 +210,11 @@ class Mapper:
             "status": status.value, "published_at": date,
             "image": self._featured(item), **articles_service.body_columns(blocks),
         }
-        login = item.creator.lstrip(">").strip() or "wordpress"
+        # WordPress logins never hold angle brackets (`sanitize_user`); exports sometimes do.
+        login = item.creator.strip("<> \t\n") or "wordpress"
         shown = self.survey.authors.get(login) or self.survey.authors.get(item.creator) or login
         authors = [(slugify(login)[:200], _plain(shown, 200) or login[:200])]
         paths = list(dict.fromkeys(normalize_path(p) for p in self._old_urls(item)))
-        digest = hashlib.sha256(orjson.dumps(
-            [{k: v for k, v in values.items() if k != "published_at"},
-             date.isoformat() if date and item.status in ("publish", "future") else None,
-             slug, section, authors, tags, paths],
-            option=orjson.OPT_SORT_KEYS)).hexdigest()
         return Prepared(wp_id=item.wp_id, values=values, slug=slug, section=section,
                         authors=authors, tags=tags, paths=paths, digest=digest)
 
@@ -190,12 +225,11 @@ class Mapper:
             first = categories[0]
             mapped = (self.section_map.get(first.slug.casefold())
                       or self.section_map.get(html.unescape(first.name).casefold()))
-            name = _plain(first.name, 100) or first.slug[:100]
-            section = (mapped, name) if mapped else (slugify(first.slug or name)[:100], name)
+            slug, name = _term(first.slug, first.name)
+            section = (mapped, name) if mapped else (slug, name)
         tags: dict[str, str] = {}
         for term in [*categories[1:], *(t for t in item.terms if t.domain == "post_tag")]:
-            name = _plain(term.name, 100) or term.slug[:100]
-            slug = slugify(term.slug or name)[:100]
+            slug, name = _term(term.slug, term.name)
             if name and (section is None or slug != section[0] or term.domain == "post_tag"):
                 tags.setdefault(slug, name)
         return section, sorted(tags.items())
@@ -232,6 +266,13 @@ class Writer:
         self.sections: dict[str, int] = {}
         self.tags: dict[str, int] = {}
         self.authors: dict[str, int] = {}
+
+    def digests(self, wp_ids: Sequence[int]) -> dict[int, str]:
+        """The stored digest of each of these posts already imported (a read, then closed)."""
+        rows = self.session.exec(select(WordpressPost.wp_id, WordpressPost.digest).where(
+            WordpressPost.site == self.site, col(WordpressPost.wp_id).in_(wp_ids))).all()
+        self.session.rollback()
+        return dict(rows)
 
     def write(self, batch: Sequence[Prepared], counts: Counts) -> None:
         try:
@@ -432,45 +473,145 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
     survey = wxr.survey(path, phase("checking"))
     mapper = Mapper(survey, options, now)
     counts = Counts()
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session, \
+            _Converter(mapper, options.jobs if survey.posts >= PARALLEL_FROM else 1) as convert:
         check_section_map(session, options.section_map)
         session.rollback()
         writer = Writer(session, mapper.site_key, now, say)
-        batch: list[Prepared] = []
+        pending: Future[list[Prepared | MalformedItem]] | None = None
+        batch: list[WxrItem] = []
         for item in wxr.items(path, phase("importing")):
             if isinstance(item, MalformedItem):
                 counts.failed += 1
                 say(str(item))
-                continue
-            if item.status in SKIPPED:
+            elif item.status in SKIPPED:
                 setattr(counts, SKIPPED[item.status], getattr(counts, SKIPPED[item.status]) + 1)
-                continue
-            try:
-                post = mapper.prepare(item)
-            except MalformedItem as exc:
-                counts.failed += 1
-                say(str(exc))
-                continue
-            if post.values["status"] == Status.draft.value:
-                counts.drafts += 1
-            elif post.values["status"] == Status.scheduled.value:
-                counts.scheduled += 1
-            batch.append(post)
+            else:
+                batch.append(item)
             if len(batch) >= BATCH:
-                writer.write(_unique(batch, counts, say), counts)
-                batch = []
-        if batch:
-            writer.write(_unique(batch, counts, say), counts)
+                # This batch is converted while the one before it is written.
+                converting = convert(_changed(batch, mapper, writer, counts, say))
+                _write(pending, writer, counts, say)
+                pending, batch = converting, []
+        converting = convert(_changed(batch, mapper, writer, counts, say)) if batch else None
+        _write(pending, writer, counts, say)
+        _write(converting, writer, counts, say)
     return counts
 
 
-def _unique(batch: list[Prepared], counts: Counts, say: Report) -> list[Prepared]:
-    """A post id given twice in one batch is a broken export: the later copy is reported."""
-    seen: dict[int, Prepared] = {}
-    for post in batch:
-        if post.wp_id in seen:
+PARALLEL_FROM = 2_000  # posts; a smaller export is done before worker processes would start
+_WORKER: Mapper | None = None
+
+
+def _start_worker(survey: wxr.Survey, options: Options, now: datetime) -> None:
+    global _WORKER
+    _WORKER = Mapper(survey, options, now)
+
+
+def _prepare_all(todo: list[tuple[WxrItem, str]],
+                 mapper: Mapper | None = None) -> list[Prepared | MalformedItem]:
+    use = mapper or _WORKER
+    assert use is not None
+    out: list[Prepared | MalformedItem] = []
+    for item, digest in todo:
+        try:
+            out.append(use.prepare(item, digest))
+        except MalformedItem as exc:
+            out.append(exc)
+    return out
+
+
+class _Converter:
+    """Converts batches of posts: in this process, or in `jobs` worker processes (spawned, so
+    they inherit no database connection and no thread) while this one writes."""
+
+    def __init__(self, mapper: Mapper, jobs: int) -> None:
+        self.mapper = mapper
+        self.pool: ProcessPoolExecutor | None = None
+        if jobs > 1:
+            self.pool = ProcessPoolExecutor(
+                jobs, mp_context=get_context("spawn"), initializer=_start_worker,
+                initargs=(mapper.survey, mapper.options, mapper.now))
+        self.jobs = jobs
+
+    def __enter__(self) -> _Converter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def __call__(self, todo: list[tuple[WxrItem, str]]
+                 ) -> Future[list[Prepared | MalformedItem]]:
+        if self.pool is None:
+            done: Future[list[Prepared | MalformedItem]] = Future()
+            done.set_result(_prepare_all(todo, self.mapper))
+            return done
+        size = max(1, -(-len(todo) // self.jobs))
+        parts = [self.pool.submit(_prepare_all, todo[i:i + size])
+                 for i in range(0, len(todo), size)]
+        joined: Future[list[Prepared | MalformedItem]] = Future()
+
+        def finish(_: object) -> None:
+            if all(p.done() for p in parts) and not joined.done():
+                try:
+                    joined.set_result([r for p in parts for r in p.result()])
+                except Exception as exc:  # a worker died: surfaced where the batch is written
+                    joined.set_exception(exc)
+
+        for part in parts:
+            part.add_done_callback(finish)
+        if not parts:
+            joined.set_result([])
+        return joined
+
+
+def _changed(batch: list[WxrItem], mapper: Mapper, writer: Writer, counts: Counts,
+             say: Report) -> list[tuple[WxrItem, str]]:
+    """The posts of a batch to convert and write: those whose digest is not the stored one.
+    The others are unchanged and are not even converted."""
+    known = writer.digests([item.wp_id for item in batch])
+    todo = []
+    for item in _unique(batch, counts, say):
+        digest = mapper.digest(item)
+        if known.get(item.wp_id) == digest:
+            counts.unchanged += 1
+            _count_status(counts, mapper.status(item))
+        else:
+            todo.append((item, digest))
+    return todo
+
+
+def _write(converted: Future[list[Prepared | MalformedItem]] | None, writer: Writer,
+           counts: Counts, say: Report) -> None:
+    if converted is None:
+        return
+    ready: list[Prepared] = []
+    for post in converted.result():
+        if isinstance(post, MalformedItem):
             counts.failed += 1
-            say(f"item {post.wp_id}: the export has this post id twice; the second copy skipped")
+            say(str(post))
             continue
-        seen[post.wp_id] = post
+        _count_status(counts, Status(post.values["status"]))
+        ready.append(post)
+    if ready:
+        writer.write(ready, counts)
+
+
+def _count_status(counts: Counts, status: Status) -> None:
+    if status is Status.draft:
+        counts.drafts += 1
+    elif status is Status.scheduled:
+        counts.scheduled += 1
+
+
+def _unique(batch: list[WxrItem], counts: Counts, say: Report) -> list[WxrItem]:
+    """A post id given twice in one batch is a broken export: the later copy is reported."""
+    seen: dict[int, WxrItem] = {}
+    for item in batch:
+        if item.wp_id in seen:
+            counts.failed += 1
+            say(f"item {item.wp_id}: the export has this post id twice; the second copy skipped")
+            continue
+        seen[item.wp_id] = item
     return list(seen.values())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urljoin
 
 from app.importer.wxr import Attachment
@@ -106,13 +106,11 @@ def _figure(img: str, caption: str) -> str:
 
 
 def _gallery(attrs: Mapping[str, str], attachments: Mapping[int, Attachment],
-             post_id: int | None) -> str:
+             children: Sequence[int]) -> str:
     """The gallery's images: those of `ids`, else (as WordPress does) the post's own."""
     ids = [int(raw) for raw in attrs.get("ids", "").split(",") if raw.strip().isdigit()]
-    if not ids and post_id is not None:
-        ids = sorted(i for i, a in attachments.items() if a.parent == post_id)
     parts = []
-    for wp_id in ids:
+    for wp_id in ids or children:
         found = attachments.get(wp_id)
         if found is not None:
             img = f'<img src="{html.escape(found.url)}" alt="{html.escape(found.alt)}">'
@@ -121,7 +119,7 @@ def _gallery(attrs: Mapping[str, str], attachments: Mapping[int, Attachment],
 
 
 def shortcodes(text: str, attachments: Mapping[int, Attachment],
-               post_id: int | None = None) -> str:
+               children: Sequence[int] = ()) -> str:
     """Shortcodes replaced by the HTML they stand for (see the module's docstring)."""
 
     def pair(match: re.Match[str]) -> str:
@@ -135,12 +133,12 @@ def shortcodes(text: str, attachments: Mapping[int, Attachment],
             return _link(inner)
         if name in ("audio", "video"):
             return _link(_media_url(attrs))
-        return shortcodes(inner, attachments, post_id)  # unknown: keep the enclosed text
+        return shortcodes(inner, attachments, children)  # unknown: keep the enclosed text
 
     def single(match: re.Match[str]) -> str:
         name, raw = match.group(1).lower(), match.group(2)
         if name == "gallery":
-            return _gallery(_attrs(raw), attachments, post_id)
+            return _gallery(_attrs(raw), attachments, children)
         if name in ("audio", "video"):
             return _link(_media_url(_attrs(raw)))
         if name in _SELF_CLOSING or (raw and "=" in raw):
@@ -184,15 +182,15 @@ def absolute_images(text: str, base_url: str) -> str:
 
 
 def to_html(content: str, *, attachments: Mapping[int, Attachment], base_url: str,
-            post_id: int | None = None, image: Callable[[str], str] | None = None) -> str:
+            children: Sequence[int] = (), image: Callable[[str], str] | None = None) -> str:
     """`post_content` as editor HTML, ready for `blocks_from_html`."""
     if "<!-- wp:" in content:
-        text = shortcodes(_embeds(content), attachments, post_id)
+        text = shortcodes(_embeds(content), attachments, children)
     else:
         # WordPress's own order: oEmbed (a bare URL on its line), wpautop, then shortcodes
         # (which keep their figures out of paragraphs, as `shortcode_unautop` does).
         text = _BARE_URL_LINE.sub(lambda m: _link(m.group(1)), content)
-        text = wpautop(shortcodes(text, attachments, post_id))
+        text = wpautop(shortcodes(text, attachments, children))
     text = absolute_images(text, base_url)
     if image is not None:
         text = _SRC.sub(lambda m: f"{m.group(1)}{m.group(2)}"
