@@ -477,6 +477,22 @@ def test_worker_processes_convert_as_this_one_does(engine: Engine, session: Sess
     assert messages == []
     parallel = {p.wp_id: article_of(session, p.wp_id).body_html for p in POSTS
                 if expected_status(p)}
+    session.rollback()  # (its read locks would hold up the TRUNCATE on PostgreSQL)
     empty_database(engine)
     run(engine, jobs=1)
     assert parallel == {wp_id: article_of(session, wp_id).body_html for wp_id in parallel}
+
+
+def test_media_dir_gives_the_featured_image_its_size(engine: Engine, session: Session,
+                                                     tmp_path: Path) -> None:
+    post = next(p for p in POSTS if p.thumbnail and expected_status(p))
+    url = ATTACHMENTS[post.thumbnail or ""]
+    local = tmp_path / "uploads" / urlsplit(url).path.split("/wp-content/uploads/")[-1].lstrip("/")
+    local.parent.mkdir(parents=True)
+    # A PNG header is all that is read: 640 x 360.
+    local.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big")
+                      + (360).to_bytes(4, "big") + b"\x08\x02\x00\x00\x00")
+    run(engine, media_dir=tmp_path / "uploads")
+    image = article_of(session, post.wp_id).image
+    assert image is not None
+    assert (image["url"], image["width"], image["height"]) == (url, 640, 360)
