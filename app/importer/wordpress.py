@@ -55,6 +55,7 @@ from app.taxonomy.models import ArticleTag, Section, Tag
 __all__ = ["Counts", "ImportRefused", "NotWxr", "Options", "import_wordpress"]
 
 BATCH = 250
+MAX_PATH = 2000  # the redirect table's column
 # Bumped when the conversion changes, so a rerun converts every post again.
 CONVERTER_VERSION = 1
 _GALLERY_IDS = re.compile(r"\bids=[\"']?([\d,\s]+)")
@@ -214,7 +215,8 @@ class Mapper:
         login = item.creator.strip("<> \t\n") or "wordpress"
         shown = self.survey.authors.get(login) or self.survey.authors.get(item.creator) or login
         authors = [(slugify(login)[:200], _plain(shown, 200) or login[:200])]
-        paths = list(dict.fromkeys(normalize_path(p) for p in self._old_urls(item)))
+        paths = list(dict.fromkeys(path for path in map(normalize_path, self._old_urls(item))
+                                   if len(path) <= MAX_PATH))
         return Prepared(wp_id=item.wp_id, values=values, slug=slug, section=section,
                         authors=authors, tags=tags, paths=paths, digest=digest)
 
@@ -277,12 +279,13 @@ class Writer:
     def write(self, batch: Sequence[Prepared], counts: Counts) -> None:
         try:
             outcome = self._write(batch)
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
             self.session.rollback()
             self._forget()
             if len(batch) == 1:
                 counts.failed += 1
-                self.report(f"item {batch[0].wp_id}: could not be written; skipped")
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+                self.report(f"item {batch[0].wp_id}: could not be written ({reason}); skipped")
                 return
             for one in batch:  # find the post that failed; write the others
                 self.write([one], counts)
