@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from sqlmodel import Session
+from typer.core import TyperGroup
 
 from app.core.config import REPO_ROOT, get_settings
 
@@ -33,8 +35,22 @@ demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
 user_cli = typer.Typer(help="Newsroom users.", no_args_is_help=True)
 partner_cli = typer.Typer(help="Syndication partners.", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+
+
+class _PagesByDefault(TyperGroup):
+    """`khabar import FILE...` stays the raw-page import (`khabar import pages`); the other
+    sources are subcommands (`khabar import wordpress FILE.xml`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["pages", *args]
+        return super().parse_args(ctx, args)
+
+
+import_cli = typer.Typer(cls=_PagesByDefault, no_args_is_help=True, help=(
+    "Import content: raw pages (`khabar import FILE...`) or a WordPress export."))
 for sub, name in ((db_cli, "db"), (demo_cli, "demo"), (user_cli, "user"), (partner_cli, "partner"),
-                  (openapi_cli, "openapi")):
+                  (openapi_cli, "openapi"), (import_cli, "import")):
     cli.add_typer(sub, name=name)
 
 
@@ -189,7 +205,7 @@ def demo_load(articles: Annotated[int, typer.Option(min=0, max=5_000_000)] = 200
                f"({added['articles'] / seconds if seconds else 0:,.0f} articles/s)")
 
 
-@cli.command("import")
+@import_cli.command("pages")
 def import_file(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False,
                                                             readable=True)],
                 publish: bool = False,
@@ -232,6 +248,61 @@ def import_file(files: Annotated[list[Path], typer.Argument(exists=True, dir_oka
             else:
                 typer.echo(line)
             progress.advance(task)
+
+
+@import_cli.command("wordpress")
+def import_wordpress(
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                             help="A WordPress export (WXR 1.1 or 1.2)")],
+        media_dir: Annotated[Path | None, typer.Option(
+            exists=True, file_okay=False, help="A copy of the site's wp-content/uploads")] = None,
+        section_map: Annotated[list[str] | None, typer.Option(
+            help="CATEGORY=SECTION_SLUG: file posts of that category (nicename or name) under "
+                 "an existing section; repeatable")] = None,
+        publish_drafts: Annotated[bool, typer.Option(
+            help="Publish draft and pending posts (password-protected ones stay drafts)")
+        ] = False,
+        jobs: Annotated[int, typer.Option(
+            min=0, max=64, help="Processes converting posts (0, the default: CPUs, at most 4; "
+                                "exports under 2,000 posts use one)")] = 0) -> None:
+    """Import a WordPress export: posts with their dates, slugs, authors, categories, tags,
+    images and old permalinks. Running it again changes only what changed in the export."""
+    from app.core.db import get_write_engine
+    from app.importer.wordpress import ImportRefused, NotWxr, Options
+    from app.importer.wordpress import import_wordpress as run
+
+    mapping: dict[str, str] = {}
+    for entry in section_map or []:
+        category, sep, slug = entry.partition("=")
+        if not sep or not category.strip() or not slug.strip():
+            raise fail(f"--section-map takes CATEGORY=SECTION_SLUG, not {entry!r}")
+        mapping[category.strip()] = slug.strip()
+    options = Options(media_dir=media_dir, section_map=mapping, publish_drafts=publish_drafts,
+                      jobs=jobs or min(4, os.cpu_count() or 1))
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    with Progress("[progress.description]{task.description}", BarColumn(), TaskProgressColumn(),
+                  TimeRemainingColumn(), console=console, redirect_stdout=False,
+                  redirect_stderr=False, disable=not console.is_terminal) as progress:
+        task = progress.add_task("checking", total=file.stat().st_size)
+
+        def advance(phase: str, done: int, size: int) -> None:
+            progress.update(task, description=phase, completed=done, total=size)
+
+        def report(message: str) -> None:
+            progress.console.print(escape(f"warning: {message}"), highlight=False,
+                                   soft_wrap=True)
+
+        try:
+            counts = run(get_write_engine(), file, options, now=_now(), progress=advance,
+                         report=report)
+        except (NotWxr, ImportRefused) as exc:
+            progress.stop()
+            raise fail(f"{file}: {exc}") from None
+    seconds = time.perf_counter() - started
+    typer.echo(f"{file}: {counts.line()} in {seconds:.1f} s")
+    if counts.failed:
+        raise typer.Exit(2)
 
 
 @user_cli.command("create")

@@ -34,6 +34,7 @@ from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
 from app.previews.router import editorial_router as editorial_previews_router
 from app.previews.router import router as previews_router
+from app.redirects.router import router as redirects_router
 from app.sync.router import router as sync_router
 from app.syndication.router import router as syndication_router
 from app.taxonomy.editorial_router import router as editorial_taxonomy_router
@@ -94,7 +95,7 @@ def create_app() -> FastAPI:
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router, sync_router, editorial_webhooks_router,
-                   syndication_webhooks_router):
+                   syndication_webhooks_router, redirects_router):
         app.include_router(router)
     app.include_router(sitemaps_router)  # /robots.txt is outside /v1
     for router in (discovery_router, corrections_router, previews_router,

@@ -7,8 +7,10 @@ from app.briefs.models import Brief
 from app.changelog.models import ArticleChange, ChangeScope, PartnerScope
 from app.core.counters import Counter
 from app.corrections.models import ArticleCorrection
+from app.importer.models import WordpressPost
 from app.partners.models import Partner, PartnerUsage
 from app.previews.models import PreviewLink
+from app.redirects.models import Redirect
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -16,6 +18,6 @@ from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleCorrection", "ArticleRevision",
     "ArticleTag", "AuditEntry", "Author", "Brief", "ChangeScope", "Counter", "Partner",
-    "PartnerScope", "PartnerUsage", "PreviewLink", "Section", "SlugHistory", "Tag", "User",
-    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "PartnerScope", "PartnerUsage", "PreviewLink", "Redirect", "Section", "SlugHistory", "Tag",
+    "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WordpressPost",
 ]

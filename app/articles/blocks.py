@@ -73,22 +73,27 @@ class MarkupBudget:
                 raise MarkupTooComplex(f"HTML nests deeper than {self.max_depth} elements")
 
 
+# Built once: `nh3.clean(...)` builds its cleaner on every call, which cost half of each call
+# (an imported archive sanitizes a few dozen fragments per article).
+_INLINE_CLEANER = nh3.Cleaner(
+    tags=INLINE_TAGS,
+    attributes={"a": {"href"}},
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+_TEXT_CLEANER = nh3.Cleaner(tags=set())
+
+
 def sanitize_inline(text: str) -> str:
     """Keep the inline subset; drop every other tag, attribute and unsafe URL."""
     MarkupBudget().check(text)
-    return nh3.clean(
-        text,
-        tags=INLINE_TAGS,
-        attributes={"a": {"href"}},
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    ).strip()
+    return _INLINE_CLEANER.clean(text).strip()
 
 
 def inline_to_text(fragment: str) -> str:
     """Plain text of a sanitized inline fragment."""
-    return html.unescape(nh3.clean(fragment.replace("<br>", "\n"), tags=set())).strip()
+    return html.unescape(_TEXT_CLEANER.clean(fragment.replace("<br>", "\n"))).strip()
 
 
 def plain_field(value: str | None) -> str | None:

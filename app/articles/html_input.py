@@ -42,16 +42,18 @@ _EDGE_BREAKS = re.compile(r"^(\s*<br>)+|(<br>\s*)+$")
 TOO_LONG = {"string_too_long", "too_long"}  # pydantic's error types for max_length
 
 
+_DOCUMENT_CLEANER = nh3.Cleaner(  # built once, as blocks.py's cleaners are
+    tags=BLOCK_TAGS | INLINE_TAGS,
+    clean_content_tags=DROPPED_WITH_CONTENT,
+    attributes={"a": {"href"}, "img": {"src", "alt"}},
+    allowed_classes={"aside": {"pullquote"}, "blockquote": {"pullquote"}},
+    url_schemes=URL_SCHEMES,
+    strip_comments=True,
+)
+
+
 def _clean_document(source: str) -> str:
-    return nh3.clean(
-        source,
-        tags=BLOCK_TAGS | INLINE_TAGS,
-        clean_content_tags=DROPPED_WITH_CONTENT,
-        attributes={"a": {"href"}, "img": {"src", "alt"}},
-        allowed_classes={"aside": {"pullquote"}, "blockquote": {"pullquote"}},
-        url_schemes=URL_SCHEMES,
-        strip_comments=True,
-    )
+    return _DOCUMENT_CLEANER.clean(source)
 
 
 class _Walker(HTMLParser):
