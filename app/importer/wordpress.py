@@ -41,6 +41,7 @@ from app.articles.blocks import MAX_TEXT, inline_to_text, sanitize_inline
 from app.articles.html_input import blocks_from_html
 from app.articles.models import Article, ArticleRevision, SlugHistory, Status, Syndication
 from app.authors.models import ArticleAuthor, Author
+from app.changelog import record as changes
 from app.core.config import get_settings
 from app.core.ids import new_id
 from app.core.slugs import slugify, unique_slug
@@ -49,7 +50,6 @@ from app.importer.models import WordpressPost
 from app.importer.wxr import MalformedItem, NotWxr, WxrItem
 from app.redirects.models import Redirect
 from app.redirects.service import normalize_path
-from app.syndication import changes
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 __all__ = ["Counts", "ImportRefused", "NotWxr", "Options", "import_wordpress"]
