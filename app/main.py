@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.middleware.gzip import GZipMiddleware
 
 from app.articles.editorial_router import router as editorial_articles_router
 from app.articles.router import router as articles_router
@@ -16,10 +15,13 @@ from app.core.cache import ResponseCache
 from app.core.config import get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
+from app.core.middleware import GZipExceptImages
 from app.core.openapi import install_openapi, unique_operation_id
 from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
 from app.feeds.router import router as feeds_router
+from app.media.editorial_router import router as editorial_media_router
+from app.media.router import router as media_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
@@ -69,11 +71,11 @@ def create_app() -> FastAPI:
     for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
-                   partners_router, syndication_router):
+                   partners_router, syndication_router, editorial_media_router, media_router):
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.
-    app.add_middleware(GZipMiddleware, minimum_size=860)
+    app.add_middleware(GZipExceptImages, minimum_size=860)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.response_cache = (
         ResponseCache(entries=settings.response_cache_entries, overrides=app.dependency_overrides)

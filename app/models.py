@@ -4,6 +4,7 @@ from app.articles.models import Article, ArticleRevision, SlugHistory
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
 from app.core.counters import Counter
+from app.media.models import Media
 from app.partners.models import Partner, PartnerUsage
 from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -11,5 +12,5 @@ from app.users.models import User
 
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleRevision", "ArticleTag", "Author",
-    "Brief", "Counter", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
+    "Brief", "Counter", "Media", "Partner", "PartnerUsage", "Section", "SlugHistory", "Tag", "User",
 ]
