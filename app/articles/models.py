@@ -11,10 +11,12 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.articles.blocks import Block, check_http_url, check_image_url
+from app.articles.blocks import Block, check_http_url
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
+from app.media.images import ImageInput
+from app.media.models import ImageObject
 from app.taxonomy.models import SectionRef, TagRef
 
 
@@ -103,15 +105,6 @@ class Rights(BaseModel):
     usage_terms: str | None = None
 
 
-class Image(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = PydanticField(max_length=2000)
-    caption: str | None = PydanticField(default=None, max_length=2000)
-    credit: str | None = PydanticField(default=None, max_length=500)
-    width: int | None = None
-    height: int | None = None
-
-
 class ArticleCard(BaseModel):
     """An article as lists show it."""
 
@@ -127,7 +120,7 @@ class ArticleCard(BaseModel):
     published_at: datetime | None = None
     updated_at: datetime
     reading_time_minutes: int
-    image: Image | None = None
+    image: ImageObject | None = None
     body: list[Block] | None = None
     body_html: str | None = None
     body_text: str | None = None
@@ -200,20 +193,13 @@ class _ArticleFields(BaseModel):
     source: SourceInput | None = None
     rights: RightsInput | None = None
     canonical_url: str | None = PydanticField(default=None, max_length=2000)
-    image: Image | None = None
+    image: ImageInput | None = PydanticField(
+        default=None, description="An uploaded image by `media_id`, or an external `url`")
 
     @field_validator("canonical_url")
     @classmethod
     def _http_canonical_url(cls, value: str | None) -> str | None:
         return check_http_url(value)
-
-    @field_validator("image")
-    @classmethod
-    def _image_url(cls, value: Image | None) -> Image | None:
-        # Checked here, not on `Image`, which also renders stored rows.
-        if value is not None:
-            value = value.model_copy(update={"url": check_image_url(value.url)})
-        return value
 
     @model_validator(mode="after")
     def _one_body_form(self) -> _ArticleFields:

@@ -11,9 +11,10 @@ from typing import Any, NamedTuple
 from sqlmodel import Session, select
 
 from app.articles.blocks import stored_blocks
-from app.articles.models import Article, ArticleCard, ArticlePublic, Image, Rights, Source
+from app.articles.models import Article, ArticleCard, ArticlePublic, Rights, Source
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
+from app.media.images import image_json_ld, image_object
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -86,7 +87,7 @@ def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]
         "published_at": article.published_at,
         "updated_at": article.updated_at,
         "reading_time_minutes": article.reading_time_minutes,
-        "image": Image(**article.image) if article.image else None,
+        "image": image_object(article.image),
     }
 
 
@@ -151,6 +152,7 @@ def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[s
         section_name=article.section.name if article.section else None,
         tag_names=[t.name for t in article.tags],
         image_url=article.image.url if article.image else None,
+        image=article.image.model_dump() if article.image else None,
         copyright_holder=article.rights.copyright_holder,
         source_name=article.source.name if article.source else None, authors=authors)
 
@@ -168,7 +170,8 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
                        excerpt: str | None, section_name: str | None, tag_names: list[str],
                        image_url: str | None, copyright_holder: str | None,
                        source_name: str | None,
-                       authors: Sequence[Byline | Author]) -> dict[str, Any]:
+                       authors: Sequence[Byline | Author],
+                       image: dict[str, Any] | None = None) -> dict[str, Any]:
     """schema.org NewsArticle JSON-LD; dates carry the publisher's offset, as Google prefers."""
     settings = get_settings()
     tz = settings.tz
@@ -198,7 +201,9 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
         data["articleSection"] = section_name
     if tag_names:
         data["keywords"] = tag_names
-    if image_url:
+    if image and image.get("width") and image.get("height"):
+        data["image"] = [image_json_ld(image)]
+    elif image_url:
         data["image"] = [image_url]
     holder = copyright_holder or settings.publisher_name
     data["copyrightHolder"] = {"@type": "Organization", "name": holder}

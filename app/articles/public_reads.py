@@ -40,13 +40,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.articles import presenters
-from app.articles.models import Article, Image, SlugHistory
+from app.articles.models import Article, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
+from app.media.images import image_object
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -60,7 +61,6 @@ CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug, S.name, A.
 DETAIL_COLUMNS = (A.word_count, A.source_name, A.source_url, A.copyright_holder, A.syndication,
                   A.usage_terms, A.canonical_url)
 FORMAT_ORDER = ("blocks", "html", "text")
-IMAGE_FIELDS = tuple(Image.model_fields)
 NOW = bindparam("now", type_=UTCDateTime())
 # The visibility rule's clock, a parameter of its own (see `card_page`).
 VISIBLE_AT = bindparam("visible_at", type_=UTCDateTime())
@@ -273,7 +273,7 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         updated_at=item["updated_at"], excerpt=item["excerpt"],
         section_name=item["section"]["name"] if item["section"] else None,
         tag_names=[t["name"] for t in tags],
-        image_url=item["image"]["url"] if item["image"] else None,
+        image_url=item["image"]["url"] if item["image"] else None, image=item["image"],
         copyright_holder=copyright_holder, source_name=source_name,
         authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors])
     return item, [a[1] for a in authors]
@@ -296,8 +296,7 @@ def _card(dialect: str, row: tuple[Any, ...], authors: list[dict[str, Any]]) -> 
         "published_at": published_at,
         "updated_at": updated_at,
         "reading_time_minutes": reading_time,
-        # `Image(**stored)` dumped without unset fields: its field order, only stored keys.
-        "image": {k: image[k] for k in IMAGE_FIELDS if k in image} if image else None,
+        "image": image_object(image),
     }
 
 

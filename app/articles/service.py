@@ -39,6 +39,7 @@ from app.authors.models import ArticleAuthor, Author
 from app.core.config import get_settings
 from app.core.ids import new_id
 from app.core.slugs import slugify, unique_slug
+from app.media import images as media_images
 from app.syndication import changes
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
@@ -239,7 +240,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
                    status: Status = Status.draft, published_at: datetime | None = None,
                    commit: bool = True) -> Article:
     """A new draft (the importer may create it published)."""
-    blocks = _blocks(data) or []
+    blocks = media_images.resolved_blocks(session, _blocks(data)) or []
     article = Article(
         id=new_id(),
         slug=_free_slug(session, data.slug or data.title, None),
@@ -253,7 +254,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
         created_at=now,
         updated_at=now,
         canonical_url=data.canonical_url,
-        image=data.image.model_dump() if data.image else None,
+        image=media_images.stored_image(session, data.image),
         created_by_id=by.id if by else None,
         **body_columns(blocks),
         **_rights_columns(data, None),
@@ -284,12 +285,12 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
     if "language" in given and data.language:
         values["language"] = data.language
     if "image" in given:
-        values["image"] = data.image.model_dump() if data.image else None
+        values["image"] = media_images.stored_image(session, data.image)
     if "section" in given:
         values["section_id"] = _section_id(session, data.section)
     if "slug" in given and data.slug:
         values["slug"] = _free_slug(session, data.slug, article.id)
-    blocks = _blocks(data)
+    blocks = media_images.resolved_blocks(session, _blocks(data))
     if blocks is not None:
         values.update(body_columns(blocks))
     values.update(_rights_columns(data, article))

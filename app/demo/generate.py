@@ -29,6 +29,7 @@ from app.core.counters import CHANGE_SEQ, bump
 from app.core.db import SQLITE_CACHE_KIB
 from app.core.slugs import slugify
 from app.importer.service import import_page
+from app.media.demo import ensure_demo_images
 from app.syndication import changes
 from app.syndication.models import ArticleChange
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -304,6 +305,7 @@ def load_demo(session: Session, *, articles: int, now: datetime,
     added = {"seed": 0, "articles": 0, "briefs": 0}
     sections, tag_ids, author_ids = ensure_taxonomy(session, now)
     session.commit()
+    images = ensure_demo_images(session, now)
     if not session.exec(select(Article.id).where(Article.slug == SEED_SLUG)).first():
         import_page(session, SEED_PAGE.read_text(encoding="utf-8"), now=now, publish=True,
                     section="opinion")
@@ -332,10 +334,13 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         links_t.clear()
 
     with _bulk_pragmas(session):
-        for row, authors, tags in _articles(articles, anchor, sections, author_ids, tag_ids):
+        for index, (row, authors, tags) in enumerate(
+                _articles(articles, anchor, sections, author_ids, tag_ids)):
             if row["slug"] in existing:
                 progress(1)
                 continue
+            # Most articles get one of the shared pictures; every seventh has none.
+            row["image"] = None if index % 7 == 6 else images[index % len(images)]
             batch.append(row)
             links_a.extend({"article_id": row["id"], "author_id": a, "position": p}
                            for p, a in enumerate(authors))

@@ -18,6 +18,7 @@ from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import NowDep
 from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of, xml_text
+from app.media.images import feed_image
 from app.taxonomy.models import Section
 
 router = APIRouter(prefix="/v1", tags=["Content"])
@@ -47,7 +48,7 @@ def feed_items(session: Session, articles: list[Article], *, full_text: bool) ->
             published=a.published_at or a.created_at, updated=a.updated_at,
             authors=[au.name for au in authors[a.id]], tags=[t.name for t in tags[a.id]],
             language=a.language, content_html=a.body_html if full_text else None,
-            image=(a.image or {}).get("url"),
+            image=feed_image(a.image),
         )
         for a in articles
     ]

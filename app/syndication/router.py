@@ -18,6 +18,7 @@ from app.core.http import Representation, respond
 from app.core.listing import NowDep, latest, utc
 from app.core.pagination import MAX_LIMIT, Page
 from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
+from app.media.images import feed_image
 from app.partners import service as partners_service
 from app.partners.dependencies import CurrentPartner
 from app.syndication import ninjs, present, service
@@ -165,7 +166,7 @@ def partner_feed(request: Request, kind: Literal["atom", "json"], partner: Curre
         summary=summary_of(a.excerpt, a.body_text), published=a.published_at or a.created_at,
         updated=a.updated_at, authors=[au.name for au in authors[a.id]],
         tags=[t.name for t in tags[a.id]], language=a.language, content_html=a.body_html,
-        image=(a.image or {}).get("url")) for a in articles]
+        image=feed_image(a.image)) for a in articles]
     settings = get_settings()
     updated = latest(i.updated for i in items) or now
     meta = FeedMeta(title=f"{settings.publisher_name} for {partner.name}",
