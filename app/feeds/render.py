@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
 
 from app.media.images import FeedImage
 
@@ -100,13 +102,27 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGene
     return fg
 
 
+class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]
+    """Atom `link rel="enclosure"`: feedgen 1.0 writes entry links without their `rel`."""
+
+    def __init__(self) -> None:
+        self.image: FeedImage | None = None
+
+    def extend_atom(self, entry: Any) -> Any:
+        if self.image is not None:
+            xml_elem("link", entry, href=self.image.url, rel="enclosure", type=self.image.type)
+        return entry
+
+
 def _image(fe: Any, image: FeedImage, kind: str) -> None:
     """RSS `enclosure` and Atom `link rel="enclosure"` (length unknown: 0, as RSS allows), and
     Media RSS `media:content` with the size."""
     if kind == "rss":
         fe.enclosure(image.url, "0", image.type)
     else:
-        fe.link(href=image.url, rel="enclosure", type=image.type)
+        fe.register_extension("khabar_enclosure", extension_class_entry=_AtomEnclosure,
+                              atom=True, rss=False)
+        fe.khabar_enclosure.image = image
     content = {"url": image.url, "type": image.type, "medium": "image"}
     content |= {k: str(v) for k, v in (("width", image.width), ("height", image.height)) if v}
     fe.media.content(content)
