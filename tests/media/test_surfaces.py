@@ -39,8 +39,11 @@ def story(upload: Callable[..., Any], make_article: Callable[..., Any]) -> dict[
 
 def check_media_image(image: dict[str, Any], client: Any) -> None:
     assert list(image) == SHAPE
-    assert image["media_id"] and image["width"] and image["height"]
-    assert image["renditions"] and image["srcset"]
+    assert image["media_id"]
+    assert image["width"]
+    assert image["height"]
+    assert image["renditions"]
+    assert image["srcset"]
     for item in image["renditions"][:2]:
         r = client.get(item["url"])
         assert r.status_code == 200
@@ -57,7 +60,9 @@ class TestContentApi:
             "Hero alt", "Own caption", "Photo: Hero")  # the article's caption, the media's rest
         ext = cards[story["external"].slug]["image"]
         assert list(ext) == SHAPE
-        assert ext["media_id"] is None and ext["renditions"] == [] and ext["srcset"] is None
+        assert ext["media_id"] is None
+        assert ext["renditions"] == []
+        assert ext["srcset"] is None
         assert (ext["url"], ext["width"], ext["height"]) == ("https://cdn.example.com/a.jpg",
                                                              1200, 800)
         detail = client.get(f"/v1/articles/{story['article'].slug}").json()
@@ -65,9 +70,11 @@ class TestContentApi:
         blocks = [b for b in detail["body"] if b["type"] == "image"]
         assert list(blocks[0]) == ["type", *SHAPE]
         check_media_image({k: v for k, v in blocks[0].items() if k != "type"}, client)
-        assert blocks[0]["alt"] == "Inline alt" and blocks[0]["url"].split("?")[0].endswith(
+        assert blocks[0]["alt"] == "Inline alt"
+        assert blocks[0]["url"].split("?")[0].endswith(
             "original.jpg")
-        assert blocks[1]["media_id"] is None and blocks[1]["renditions"] == []
+        assert blocks[1]["media_id"] is None
+        assert blocks[1]["renditions"] == []
         assert f'srcset="{blocks[0]["srcset"]}"' in detail["body_html"]
         assert 'width="1000" height="1000"' in detail["body_html"]
         ld = detail["structured_data"]["image"][0]
@@ -99,7 +106,8 @@ class TestFeedsAndSyndication:
         rss = feedparser.parse(client.get("/v1/feeds/latest.rss").content)
         entry = next(e for e in rss.entries if e.title == "With pictures")
         enclosure = entry.enclosures[0]
-        assert enclosure["type"] == "image/jpeg" and hero["id"] in enclosure["href"]
+        assert enclosure["type"] == "image/jpeg"
+        assert hero["id"] in enclosure["href"]
         media = entry.media_content[0]
         assert (media["width"], media["height"], media["medium"]) == ("1280", "720", "image")
         got = client.get(enclosure["href"])
@@ -122,7 +130,9 @@ class TestFeedsAndSyndication:
             "featureimage"]
         renditions = association["renditions"]
         if version == "1.6":
-            assert renditions["w640"]["width"] == 640 and renditions["16x9"]["height"] == 720
+            assert renditions["w640"]["width"] == 640
+            assert renditions["16x9"]["height"] == 720
         else:
             names = [r["name"] for r in renditions]
-            assert names[:2] == ["original", "w320"] and "16x9" in names
+            assert names[:2] == ["original", "w320"]
+            assert "16x9" in names
