@@ -14,7 +14,7 @@ from app.articles.blocks import stored_blocks
 from app.articles.models import Article, ArticleCard, ArticlePublic, Rights, Source
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
-from app.media.images import image_json_ld, image_object
+from app.media.images import author_avatar, image_json_ld, image_object
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -72,7 +72,8 @@ def body_fields(article: Article, formats: Iterable[str]) -> dict[str, Any]:
 def author_public(author: Author, article_count: int = 0) -> AuthorPublic:
     return AuthorPublic(id=author.id or 0, slug=author.slug, name=author.name, bio=author.bio,
                         title=author.title, avatar_url=author.avatar_url,
-                        links=author.links or {}, article_count=article_count)
+                        links=author.links or {}, article_count=article_count,
+                        avatar=author_avatar(author.avatar, author.avatar_url))
 
 
 def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from app.authors.models import ArticleAuthor, Author
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
-from app.media.images import image_object
+from app.media.images import author_avatar, image_object
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -90,7 +90,8 @@ def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
     fields = [AA.position, AU.id, AU.slug, AU.name]
     if full:  # `AuthorPublic`: bio, title, avatar and links too
         links = AU.links if dialect == "postgresql" else func.json(AU.links)
-        fields += [AU.bio, AU.title, AU.avatar_url, links]
+        avatar = AU.avatar if dialect == "postgresql" else func.json(AU.avatar)
+        fields += [AU.bio, AU.title, AU.avatar_url, links, avatar]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
             .where(AA.article_id == A.id).scalar_subquery())
@@ -257,7 +258,8 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     # `presenters.author_public()` dumped: `AuthorPublic` field order, article_count 0.
     item = _card(dialect, row, [
         {"name": a[3], "bio": a[4], "title": a[5], "avatar_url": a[6], "id": a[1], "slug": a[2],
-         "links": a[7] or {}, "article_count": 0} for a in authors])
+         "links": a[7] or {}, "article_count": 0, "avatar": author_avatar(a[8], a[6])}
+        for a in authors])
     _add_bodies(item, row, 21, formats)
     (word_count, source_name, source_url, copyright_holder, syndication, usage_terms,
      canonical_url) = row[14:21]

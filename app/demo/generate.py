@@ -306,6 +306,11 @@ def load_demo(session: Session, *, articles: int, now: datetime,
     sections, tag_ids, author_ids = ensure_taxonomy(session, now)
     session.commit()
     images = ensure_demo_images(session, now)
+    for k, author in enumerate(session.exec(select(Author).order_by(col(Author.id))).all()):
+        if not author.avatar and not author.avatar_url:
+            author.avatar = {**images[(k * 5) % len(images)], "alt": f"{author.name}"}
+            session.add(author)
+    session.commit()
     if not session.exec(select(Article.id).where(Article.slug == SEED_SLUG)).first():
         import_page(session, SEED_PAGE.read_text(encoding="utf-8"), now=now, publish=True,
                     section="opinion")

@@ -155,6 +155,14 @@ def image_json_ld(image: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+
+def author_avatar(stored: dict[str, Any] | None, avatar_url: str | None) -> dict[str, Any] | None:
+    """An author's avatar: the uploaded one, else `avatar_url` as an external image."""
+    if stored:
+        return image_object(stored)
+    return image_object({"url": avatar_url}) if avatar_url else None
+
+
 @dataclass(frozen=True)
 class FeedImage:
     """An image as feeds carry it (RSS enclosure and `media:content`, Atom enclosure link,

@@ -1,4 +1,5 @@
-"""media: uploaded images (their renditions live in the media store, not in the database)
+"""media: uploaded images (their renditions live in the media store, not in the database),
+and authors' uploaded avatars
 
 Revision ID: 0008
 Revises: 0002
@@ -45,9 +46,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_media_updated_at"), "media", ["updated_at"], unique=False)
     op.create_index("ix_media_created_at_id", "media", ["created_at", "id"], unique=False)
+    with op.batch_alter_table("author") as batch:
+        batch.add_column(sa.Column("avatar", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("author") as batch:
+        batch.drop_column("avatar")
     op.drop_index("ix_media_created_at_id", table_name="media")
     op.drop_index(op.f("ix_media_updated_at"), table_name="media")
     op.drop_table("media")

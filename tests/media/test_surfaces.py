@@ -136,3 +136,34 @@ class TestFeedsAndSyndication:
             names = [r["name"] for r in renditions]
             assert names[:2] == ["original", "w320"]
             assert "16x9" in names
+
+
+class TestAvatars:
+    def test_uploaded_and_external_avatars(self, upload: Callable[..., Any], client: Any,
+                                           auth_headers: Callable[..., dict[str, str]],
+                                           make_article: Callable[..., Any]) -> None:
+        editor = auth_headers("editor")
+        face = upload(picture(600, 800), alt="Portrait").json()
+        r = client.post("/v1/editorial/authors", headers=editor,
+                        json={"name": "Sita Rai", "avatar": {"media_id": face["id"]}})
+        assert r.status_code == 201, r.text
+        avatar = r.json()["avatar"]
+        check_media_image(avatar, client)
+        square = next(x for x in avatar["renditions"] if "/1x1." in x["url"])
+        assert (square["width"], square["height"]) == (600, 600)
+        external = client.post("/v1/editorial/authors", headers=editor, json={
+            "name": "Ram KC", "avatar_url": "https://cdn.example.com/ram.jpg"}).json()
+        assert external["avatar"]["url"] == "https://cdn.example.com/ram.jpg"
+        assert external["avatar"]["renditions"] == []
+        assert client.post("/v1/editorial/authors", headers=editor, json={
+            "name": "Nobody", "avatar": {"media_id": "abc"}}).status_code == 422
+        article = make_article("By Sita", authors=["sita-rai", "ram-kc"])
+        detail = client.get(f"/v1/articles/{article.slug}").json()
+        by_slug = {a["slug"]: a for a in detail["authors"]}
+        assert by_slug["sita-rai"]["avatar"] == avatar
+        assert by_slug["ram-kc"]["avatar"]["media_id"] is None
+        assert client.get("/v1/authors/sita-rai").json()["avatar"] == avatar
+        changed = client.patch(f"/v1/editorial/authors/{r.json()['id']}", headers=editor,
+                               json={"avatar": None})
+        assert changed.status_code == 200
+        assert changed.json()["avatar"] is None
