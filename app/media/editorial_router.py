@@ -39,8 +39,7 @@ def _text(name: str, value: str | None) -> str | None:
 
 
 def _ingest(data: bytes) -> Master:
-    with renditions.slots():
-        return ingest(data)
+    return ingest(data, slot=renditions.slots().hold)
 
 
 @router.post("", response_model=MediaPublic, status_code=201, operation_id="uploadMedia",
@@ -75,6 +74,8 @@ async def upload_media(
         master = await run_in_threadpool(_ingest, data)
     except Rejected as exc:
         raise from_status(exc.status, exc.detail) from None
+    finally:
+        del data  # the upload's bytes: the master is all that is kept
     media_id = service.new_media_id()
     await run_in_threadpool(renditions.save_master, get_store(), media_id, master)
     media = await run_in_threadpool(

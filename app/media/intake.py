@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 import struct
 import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,6 +24,9 @@ MAX_PIXELS = 50_000_000
 # The master is at most this long on its longer side (WordPress keeps 2560): the largest
 # rendition is 1920 wide, and a 50-megapixel master would cost 150 MB per decode.
 MAX_EDGE = 4096
+# A JPEG larger than this on its longer side is decoded at 1/2, 1/4 or 1/8 scale (libjpeg does
+# it while decoding), never below this: a 50-megapixel photo costs 37 MB decoded, not 150.
+DRAFT_EDGE = 2048
 JPEG_QUALITY = 90
 PILLOW_FORMAT = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "avif": "AVIF"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
@@ -130,8 +136,21 @@ def _structure(data: bytes, kind: str) -> None:
         raise Rejected(422, "The file carries markup inside the image (a polyglot file)")
 
 
-def ingest(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Master:
-    """The clean master of an upload, or `Rejected` (415 for types, 422 for contents)."""
+def decoded_bytes(width: int, height: int, kind: str) -> int:
+    """About what decoding costs in memory (4 bytes a pixel; JPEGs decoded at a reduced scale
+    when large, see `DRAFT_EDGE`)."""
+    if kind == "jpeg":
+        longest = max(width, height)
+        while longest >= 2 * DRAFT_EDGE and longest > MAX_EDGE:
+            width, height, longest = width // 2, height // 2, longest // 2
+    return width * height * 4
+
+
+def ingest(data: bytes, *, max_pixels: int = MAX_PIXELS,
+           slot: Callable[[int], AbstractContextManager[object]] = lambda _: nullcontext(),
+           ) -> Master:
+    """The clean master of an upload, or `Rejected` (415 for types, 422 for contents).
+    `slot(bytes)` is held while the image is decoded (the caller's memory bound)."""
     if not data:
         raise Rejected(422, "The file is empty")
     kind = sniff(data)
@@ -152,7 +171,8 @@ def ingest(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Master:
         raise Rejected(422, f"The image is {width}x{height}, over "
                             f"{max_pixels // 1_000_000} megapixels")
     try:
-        return _clean(im, kind)
+        with slot(decoded_bytes(width, height, kind)):
+            return _clean(im, kind)
     except Image.DecompressionBombError:
         raise Rejected(422, f"The image is over {max_pixels // 1_000_000} megapixels") from None
     except (OSError, ValueError, SyntaxError, struct.error, EOFError):
@@ -164,9 +184,11 @@ def ingest(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Master:
 def _clean(im: Image.Image, kind: str) -> Master:
     icc = im.info.get("icc_profile") if im.mode in ("RGB", "RGBA") else None
     if kind == "jpeg" and max(im.size) > MAX_EDGE:
-        im.draft("RGB", (MAX_EDGE, MAX_EDGE))  # decode at 1/2, 1/4 or 1/8 scale
+        scale = DRAFT_EDGE / max(im.size)
+        im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
     im.load()
-    upright = ImageOps.exif_transpose(im)
+    ImageOps.exif_transpose(im, in_place=True)  # no copy when there is nothing to turn
+    upright = im
     if upright.mode in ("RGBA", "LA", "PA") or (
             upright.mode == "P" and "transparency" in upright.info):
         upright = upright.convert("RGBA")
