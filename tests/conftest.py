@@ -8,6 +8,7 @@ a new database named after it (plus the xdist worker), dropped at the end.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("KHABAR_RATE_LIMIT_PUBLIC", "0")
 os.environ.setdefault("KHABAR_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
 os.environ.setdefault("KHABAR_PUBLIC_BASE_URL", "http://testserver")
+# Images the tests store (uploads, demo pictures) go to a scratch directory, not var/media.
+os.environ.setdefault("KHABAR_MEDIA_STORE", tempfile.mkdtemp(prefix="khabar-test-media-"))
 
 
 def _reset_caches() -> None:

@@ -208,9 +208,14 @@ def resolved_blocks(session: Session, blocks: list[Block] | None) -> list[Block]
             given = ImageInput(media_id=block.media_id, **{
                 name: getattr(block, name) for name in ("alt", "caption", "credit")
                 if name in block.model_fields_set})
-            image = image_object(stored_image(session, given, ("body", "body", index)))
-            assert image is not None
-            block = ImageBlock.model_validate({"type": "image", **image},
-                                              context={"stored": True})
+            stored = stored_image(session, given, ("body", "body", index))
+            assert stored is not None
+            block = image_block(stored)
         out.append(block)
     return out
+
+
+def image_block(stored: dict[str, Any]) -> ImageBlock:
+    """The body block showing a stored image, filled in."""
+    return ImageBlock.model_validate({"type": "image", **(image_object(stored) or {})},
+                                     context={"stored": True})
