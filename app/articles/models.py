@@ -105,6 +105,10 @@ class Rights(BaseModel):
     usage_terms: str | None = None
 
 
+# The v1 name of an article's image input (still what importers build).
+Image = ImageInput
+
+
 class ArticleCard(BaseModel):
     """An article as lists show it."""
 
