@@ -70,6 +70,10 @@ async def upload_media(
         raise UploadTooLarge(f"Uploads are limited to {limit} bytes")
     texts = {name: _text(name, value) for name, value in
              (("alt", alt), ("caption", caption), ("credit", credit))}
+    by_id = user.id
+    # Loading the user opened a transaction: end it and give the connection back before the
+    # decode, which can take seconds (the insert below opens a new, short one).
+    await run_in_threadpool(session.close)
     try:
         master = await run_in_threadpool(_ingest, data)
     except Rejected as exc:
@@ -80,7 +84,7 @@ async def upload_media(
     await run_in_threadpool(renditions.save_master, get_store(), media_id, master)
     media = await run_in_threadpool(
         service.create_media, session, media_id, master, **texts,
-        focal=FocalPoint(x=focal_x, y=focal_y), by_id=user.id, now=now)
+        focal=FocalPoint(x=focal_x, y=focal_y), by_id=by_id, now=now)
     response.headers["Location"] = str(request.url_for("get_media", media_id=media.id))
     return service.media_public(media)
 
