@@ -15,7 +15,7 @@ from app.core.db import get_write_engine
 from app.core.errors import Forbidden, NotFound, problem_responses
 from app.media import renditions, signing
 from app.media.models import Media
-from app.media.storage import get_store
+from app.media.storage import DirectoryStore, get_store
 from app.media.variants import FORMATS, parse
 
 router = APIRouter(tags=["Content"])
@@ -91,7 +91,11 @@ async def get_rendition(
         raise NotFound("AVIF is not available on this server")
     store = get_store()
     if v is not None and _VERSION.match(v) and not negotiated:
-        data = await run_in_threadpool(renditions.stored, store, media_id, v, variant_name, ext)
+        if isinstance(store, DirectoryStore):  # a small local file: no thread hop
+            data = renditions.stored(store, media_id, v, variant_name, ext)
+        else:
+            data = await run_in_threadpool(renditions.stored, store, media_id, v, variant_name,
+                                           ext)
         if data is not None:
             return _answer(request, data, ext, f'"{v}-{name}"', IMMUTABLE, negotiated)
     source = await run_in_threadpool(_source, media_id)
