@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from app.core.db import UTCDateTime
 from app.core.ids import RowId
 from app.core.patch import Unset
+from app.media.models import ImageObject
 
 
 class BriefBase(SQLModel):
@@ -53,6 +54,7 @@ class BriefArticleRef(SQLModel):
     id: str
     slug: str
     title: str
+    image: ImageObject | None = None
 
 
 class BriefPublic(BriefBase):

@@ -12,6 +12,7 @@ from app.articles.models import Article
 from app.articles.visibility import is_public
 from app.briefs.models import Brief, BriefArticleRef, BriefPublic
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
+from app.media.images import image_object
 
 NEWEST_DAY_FIRST = SortKey("date", [(col(Brief.date), True), (col(Brief.position), False),
                                     (col(Brief.id), False)])
@@ -25,7 +26,7 @@ def brief_is_public(now: dt.datetime):  # type: ignore[no-untyped-def]
 def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateline: str | None,
               limit: int, cursor: str | None) -> tuple[list[BriefPublic], str | None]:
     stmt = (
-        select(Brief, Article.id, Article.slug, Article.title)
+        select(Brief, Article.id, Article.slug, Article.title, Article.image)
         .outerjoin(Article, and_(col(Article.id) == Brief.article_id, is_public(now)))
         .where(brief_is_public(now))
     )
@@ -46,8 +47,9 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
         BriefPublic(
             id=b.id or 0, dateline=b.dateline, headline=b.headline, summary=b.summary,
             date=b.date, position=b.position, published_at=b.published_at,
-            article=BriefArticleRef(id=aid, slug=slug, title=title) if aid else None,
+            article=BriefArticleRef(id=aid, slug=slug, title=title,
+                                    image=image_object(image)) if aid else None,
         )
-        for b, aid, slug, title in rows
+        for b, aid, slug, title, image in rows
     ]
     return items, next_cursor

@@ -167,3 +167,24 @@ class TestAvatars:
                                json={"avatar": None})
         assert changed.status_code == 200
         assert changed.json()["avatar"] is None
+
+
+class TestBriefs:
+    def test_a_brief_shows_its_article_image(self, story: dict[str, Any], client: Any,
+                                             session: Any,
+                                             auth_headers: Callable[..., dict[str, str]]) -> None:
+        import datetime as dt
+
+        from app.briefs import service as briefs_service
+        from app.briefs.models import BriefCreate
+
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+        brief = briefs_service.create_brief(session, BriefCreate(
+            headline="Pictures", date=now.date(), article_id=story["article"].id), now=now)
+        listed = client.get("/v1/briefs", params={"date": now.date().isoformat()}).json()
+        image = listed["data"][0]["article"]["image"]
+        check_media_image(image, client)
+        assert image["media_id"] == story["hero"]["id"]
+        editorial = client.get(f"/v1/editorial/briefs/{brief.id}",
+                               headers=auth_headers("editor")).json()
+        assert editorial["article"]["image"] == image
