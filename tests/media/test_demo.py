@@ -20,7 +20,7 @@ from app.media.models import Media
 def test_pictures_are_deterministic() -> None:
     assert draw(3) == draw(3)
     assert draw(3) != draw(4)
-    assert Image.open(io.BytesIO(draw(0))).size == (1600, 900)
+    assert Image.open(io.BytesIO(draw(0))).size == (1280, 720)
 
 
 def test_composed_body_with_a_figure_matches_body_columns(session: Session) -> None:
