@@ -35,6 +35,7 @@ demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
 user_cli = typer.Typer(help="Newsroom users.", no_args_is_help=True)
 partner_cli = typer.Typer(help="Syndication partners.", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+media_cli = typer.Typer(help="Images: signed rendition URLs.", no_args_is_help=True)
 
 
 class _PagesByDefault(TyperGroup):
@@ -50,7 +51,7 @@ class _PagesByDefault(TyperGroup):
 import_cli = typer.Typer(cls=_PagesByDefault, no_args_is_help=True, help=(
     "Import content: raw pages (`khabar import FILE...`) or a WordPress export."))
 for sub, name in ((db_cli, "db"), (demo_cli, "demo"), (user_cli, "user"), (partner_cli, "partner"),
-                  (openapi_cli, "openapi"), (import_cli, "import")):
+                  (openapi_cli, "openapi"), (import_cli, "import"), (media_cli, "media")):
     cli.add_typer(sub, name=name)
 
 
@@ -385,3 +386,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@media_cli.command("sign")
+def media_sign(path: Annotated[str, typer.Argument(
+        help="A rendition path outside the ladder, e.g. /media/<id>/750x500.webp")]) -> None:
+    """Print the path with its `sig` (keyed by KHABAR_SECRET_KEY)."""
+    from app.media.signing import sign
+
+    if not path.startswith("/media/") or "?" in path:
+        raise fail("give the path alone, starting with /media/")
+    typer.echo(f"{path}?sig={sign(path)}")

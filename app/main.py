@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.middleware.gzip import GZipMiddleware
 
 from app.articles.editorial_router import router as editorial_articles_router
 from app.articles.router import router as articles_router
@@ -21,6 +20,7 @@ from app.core.cache import ResponseCache
 from app.core.config import get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
+from app.core.middleware import GZipExceptImages
 from app.core.openapi import install_openapi, unique_operation_id
 from app.core.protocol import HttpSemanticsMiddleware
 from app.core.query_params import single_valued_query
@@ -29,6 +29,8 @@ from app.corrections.router import router as corrections_router
 from app.discovery.router import router as discovery_router
 from app.feeds.router import router as feeds_router
 from app.feeds.sitemaps import router as sitemaps_router
+from app.media.editorial_router import router as editorial_media_router
+from app.media.router import router as media_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
@@ -95,7 +97,8 @@ def create_app() -> FastAPI:
                    feeds_router, auth_router, users_router, editorial_articles_router,
                    editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
                    partners_router, syndication_router, sync_router, editorial_webhooks_router,
-                   syndication_webhooks_router, redirects_router):
+                   syndication_webhooks_router, redirects_router, editorial_media_router,
+                   media_router):
         app.include_router(router)
     app.include_router(sitemaps_router)  # /robots.txt is outside /v1
     for router in (discovery_router, corrections_router, previews_router,
@@ -103,7 +106,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.
-    app.add_middleware(GZipMiddleware, minimum_size=860)
+    app.add_middleware(GZipExceptImages, minimum_size=860)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.response_cache = (
         ResponseCache(entries=settings.response_cache_entries, overrides=app.dependency_overrides)

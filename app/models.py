@@ -8,6 +8,7 @@ from app.changelog.models import ArticleChange, ChangeScope, PartnerScope
 from app.core.counters import Counter
 from app.corrections.models import ArticleCorrection
 from app.importer.models import WordpressPost
+from app.media.models import Media
 from app.partners.models import Partner, PartnerUsage
 from app.previews.models import PreviewLink
 from app.redirects.models import Redirect
@@ -17,7 +18,7 @@ from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleCorrection", "ArticleRevision",
-    "ArticleTag", "AuditEntry", "Author", "Brief", "ChangeScope", "Counter", "Partner",
+    "ArticleTag", "AuditEntry", "Author", "Brief", "ChangeScope", "Counter", "Media", "Partner",
     "PartnerScope", "PartnerUsage", "PreviewLink", "Redirect", "Section", "SlugHistory", "Tag",
     "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WordpressPost",
 ]

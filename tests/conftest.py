@@ -8,6 +8,7 @@ a new database named after it (plus the xdist worker), dropped at the end.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ os.environ.setdefault("KHABAR_PASSWORD_HASH_COST", "cheap")
 os.environ.setdefault("KHABAR_SWEEP_SECONDS", "0")
 # No webhook sender in apps under test unless a test starts one (tests/webhooks).
 os.environ.setdefault("KHABAR_WEBHOOK_WORKER", "false")
+# Images the tests store (uploads, demo pictures) go to a scratch directory, not var/media.
+os.environ.setdefault("KHABAR_MEDIA_STORE", tempfile.mkdtemp(prefix="khabar-test-media-"))
 
 
 def _reset_caches() -> None:

@@ -14,7 +14,15 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import nh3
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 INLINE_TAGS = {"a", "strong", "em", "code", "br", "sup", "sub"}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -206,21 +214,52 @@ class ListBlock(_Block):
         return cleaned
 
 
+class ImageFocalPoint(BaseModel):
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
+class BlockRendition(BaseModel):
+    width: int
+    height: int
+    url: str
+    type: str
+
+
 class ImageBlock(_Block):
+    """An uploaded image (`media_id`) or an external one (`url`). For an uploaded image the
+    server fills in `url`, size, focal point, `renditions` and `srcset` when the body is saved
+    (values sent for them are replaced); alt, caption and credit default to the media's."""
+
     type: Literal["image"] = "image"
-    url: str = Field(max_length=2000)
+    media_id: str | None = Field(None, max_length=32)
+    url: str | None = Field(None, max_length=2000)
+    width: int | None = Field(None, ge=1, le=100_000)
+    height: int | None = Field(None, ge=1, le=100_000)
+    alt: str | None = Field(None, max_length=2000)
     caption: str | None = Field(None, max_length=2000)
     credit: str | None = Field(None, max_length=500)
+    focal_point: ImageFocalPoint | None = None
+    renditions: list[BlockRendition] = Field(default_factory=list, max_length=20)
+    srcset: str | None = Field(None, max_length=4000)
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str | None:
-        return check_http_url(value)
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return value if _stored(info) else check_http_url(value)
 
-    @field_validator("caption", "credit")
+    @field_validator("alt", "caption", "credit")
     @classmethod
     def _plain(cls, value: str | None, info: ValidationInfo) -> str | None:
         return value if _stored(info) else plain_field(value)
+
+    @model_validator(mode="after")
+    def _source(self) -> ImageBlock:
+        if self.media_id is None and self.url is None:
+            raise ValueError("an image block needs a media_id or a url")
+        if self.media_id is None and (self.renditions or self.srcset or self.focal_point):
+            raise ValueError("renditions, srcset and focal_point come with a media_id")
+        return self
 
 
 class EmbedBlock(_Block):
@@ -268,9 +307,12 @@ def render_html(blocks: list[Block]) -> str:
             case ImageBlock():
                 caption = " — ".join(esc(p) for p in (block.caption, block.credit) if p)
                 figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
-                alt = esc(block.caption or "")
-                parts.append(f'<figure><img src="{esc(block.url)}" alt="{alt}">'
-                             f'{figcaption}</figure>')
+                alt = esc(block.alt or block.caption or "")
+                size = (f' width="{block.width}" height="{block.height}"'
+                        if block.width and block.height else "")
+                srcset = f' srcset="{esc(block.srcset)}" sizes="100vw"' if block.srcset else ""
+                parts.append(f'<figure><img src="{esc(block.url or "")}"{srcset}{size} '
+                             f'alt="{alt}">{figcaption}</figure>')
             case EmbedBlock():
                 label = esc(block.provider or block.url)
                 parts.append(f'<p class="embed"><a href="{esc(block.url)}" '

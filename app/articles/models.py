@@ -22,6 +22,8 @@ from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
 from app.i18n.bikram_sambat import BsDate
+from app.media.images import ImageInput
+from app.media.models import ImageObject
 from app.taxonomy.models import SectionRef, TagRef
 
 
@@ -116,13 +118,8 @@ class Rights(BaseModel):
     usage_terms: str | None = None
 
 
-class Image(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = PydanticField(max_length=2000)
-    caption: str | None = PydanticField(default=None, max_length=2000)
-    credit: str | None = PydanticField(default=None, max_length=500)
-    width: int | None = None
-    height: int | None = None
+# The v1 name of an article's image input (still what importers build).
+Image = ImageInput
 
 
 class TranslationRef(BaseModel):
@@ -155,7 +152,7 @@ class ArticleCard(BaseModel):
     published_at: datetime | None = None
     updated_at: datetime
     reading_time_minutes: int
-    image: Image | None = None
+    image: ImageObject | None = None
     published_date_bs: BsDate | None = PydanticField(
         default=None, description="`published_at` in Bikram Sambat, on the publisher's calendar "
         "(KHABAR_TIMEZONE)")
@@ -247,22 +244,13 @@ class _ArticleFields(BaseModel):
     source: SourceInput | None = None
     rights: RightsInput | None = None
     canonical_url: str | None = PydanticField(default=None, max_length=2000)
-    image: Image | None = None
+    image: ImageInput | None = PydanticField(
+        default=None, description="An uploaded image by `media_id`, or an external `url`")
 
     @field_validator("canonical_url")
     @classmethod
     def _http_canonical_url(cls, value: str | None) -> str | None:
         return check_http_url(value)
-
-    @field_validator("image")
-    @classmethod
-    def _image_url(cls, value: Image | None) -> Image | None:
-        # Checked here, not on `Image`, which also renders stored rows.
-        if isinstance(value, Image):
-            value = value.model_copy(update={"url": check_image_url(value.url),
-                                             "caption": plain_field(value.caption),
-                                             "credit": plain_field(value.credit)})
-        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -301,21 +289,24 @@ class SourcePatch(BaseModel):
 
 
 class ImagePatch(BaseModel):
-    """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396)."""
+    """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396); switching
+    from `url` to `media_id` sends the other as null."""
 
     model_config = ConfigDict(extra="forbid")
+    media_id: str | None = PydanticField(default=None, max_length=32)
     url: str | None = PydanticField(default=None, max_length=2000)
+    alt: str | None = PydanticField(default=None, max_length=2000)
     caption: str | None = PydanticField(default=None, max_length=2000)
     credit: str | None = PydanticField(default=None, max_length=500)
-    width: int | None = None
-    height: int | None = None
+    width: int | None = PydanticField(default=None, ge=1, le=100_000)
+    height: int | None = PydanticField(default=None, ge=1, le=100_000)
 
     @field_validator("url")
     @classmethod
     def _image_url(cls, value: str | None) -> str | None:
         return check_image_url(value)
 
-    @field_validator("caption", "credit")
+    @field_validator("alt", "caption", "credit")
     @classmethod
     def _plain(cls, value: str | None) -> str | None:
         return plain_field(value)

@@ -16,7 +16,6 @@ from app.articles.models import (
     ArticleCard,
     ArticlePublic,
     CorrectionPublic,
-    Image,
     Rights,
     Source,
     TranslationRef,
@@ -27,9 +26,9 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.timestamps import modified_at, utc_iso
 from app.corrections.queries import corrections_for
-from app.feeds.urls import ascii_url
 from app.i18n import bikram_sambat
 from app.i18n.names import localized
+from app.media.images import author_avatar, image_json_ld, image_object
 from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
@@ -103,7 +102,8 @@ def body_fields(article: Article, formats: Iterable[str]) -> dict[str, Any]:
 def author_public(author: Author, article_count: int = 0) -> AuthorPublic:
     return AuthorPublic(id=author.id or 0, slug=author.slug, name=author.name, bio=author.bio,
                         title=author.title, avatar_url=author.avatar_url,
-                        links=author.links or {}, article_count=article_count)
+                        links=author.links or {}, article_count=article_count,
+                        avatar=author_avatar(author.avatar, author.avatar_url))
 
 
 def published_counts(session: Session, author_ids: Iterable[int]) -> dict[int, int]:
@@ -133,7 +133,7 @@ def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]
         "published_at": article.published_at,
         "updated_at": article.updated_at,
         "reading_time_minutes": article.reading_time_minutes,
-        "image": Image(**article.image) if article.image else None,
+        "image": image_object(article.image),
         "published_date_bs": bikram_sambat.from_instant(article.published_at,
                                                         get_settings().tz),
     }
@@ -211,20 +211,6 @@ def structured_data(article: ArticlePublic, authors: Sequence[Author]) -> dict[s
         corrections=article.corrections)
 
 
-def image_object(image: Mapping[str, Any]) -> dict[str, Any]:
-    """A schema.org ImageObject (what Google recommends for `image`) from an article's image
-    data: dimensions, caption and credit when they are known."""
-    out: dict[str, Any] = {"@type": "ImageObject", "url": ascii_url(image["url"])}
-    for key in ("width", "height"):
-        if image.get(key):
-            out[key] = image[key]
-    if image.get("caption"):
-        out["caption"] = image["caption"]
-    if image.get("credit"):
-        out["creditText"] = image["credit"]
-    return out
-
-
 class Byline(NamedTuple):
     """What JSON-LD says of an author (an `Author` row has these attributes too)."""
 
@@ -271,7 +257,7 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
     if tag_names:
         data["keywords"] = tag_names
     if image:
-        data["image"] = [image_object(image)]
+        data["image"] = [image_json_ld(image)]
     holder = copyright_holder or settings.publisher_name
     data["copyrightHolder"] = {"@type": "Organization", "name": holder}
     if published_at:

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.articles import presenters
-from app.articles.models import Article, CorrectionPublic, Image, SlugHistory
+from app.articles.models import Article, CorrectionPublic, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
@@ -53,6 +53,7 @@ from app.core.prepared import Prepared
 from app.corrections.models import ArticleCorrection
 from app.i18n import bikram_sambat, translations
 from app.i18n.names import localized_name
+from app.media.images import author_avatar, image_object
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 A = Article.__table__.c  # type: ignore[attr-defined]
@@ -68,7 +69,6 @@ CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug,
 DETAIL_COLUMNS = (A.word_count, A.source_name, A.source_url, A.copyright_holder, A.syndication,
                   A.usage_terms, A.canonical_url)
 FORMAT_ORDER = ("blocks", "html", "text")
-IMAGE_FIELDS = tuple(Image.model_fields)
 NOW = bindparam("now", type_=UTCDateTime())
 # The visibility rule's clock, a parameter of its own (see `card_page`).
 VISIBLE_AT = bindparam("visible_at", type_=UTCDateTime())
@@ -98,7 +98,8 @@ def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
     fields = [AA.position, AU.id, AU.slug, AU.name]
     if full:  # `AuthorPublic`: bio, title, avatar and links too, and the published count
         links = AU.links if dialect == "postgresql" else func.json(AU.links)
-        fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count()]
+        avatar = AU.avatar if dialect == "postgresql" else func.json(AU.avatar)
+        fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count(), avatar]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
             .where(AA.article_id == A.id).scalar_subquery())
@@ -294,7 +295,8 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     # `presenters.author_public()` dumped: `AuthorPublic` field order.
     item = _card(dialect, row, [
         {"name": a[3], "bio": a[4], "title": a[5], "avatar_url": a[6], "id": a[1], "slug": a[2],
-         "links": a[7] or {}, "article_count": a[8]} for a in authors])
+         "links": a[7] or {}, "article_count": a[8], "avatar": author_avatar(a[9], a[6])}
+        for a in authors])
     _add_bodies(item, row, 21, formats)
     (word_count, source_name, source_url, copyright_holder, syndication, usage_terms,
      canonical_url) = row[14:21]
@@ -339,8 +341,7 @@ def _card(dialect: str, row: tuple[Any, ...], authors: list[dict[str, Any]]) -> 
         "published_at": published_at,
         "updated_at": updated_at,
         "reading_time_minutes": reading_time,
-        # `Image(**stored)` dumped without unset fields: its field order, only stored keys.
-        "image": {k: image[k] for k in IMAGE_FIELDS if k in image} if image else None,
+        "image": image_object(image),
         "published_date_bs": bikram_sambat.from_instant(published_at, get_settings().tz),
     }
 

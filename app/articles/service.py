@@ -32,7 +32,6 @@ from app.articles.models import (
     ArticleCreate,
     ArticleRevision,
     ArticleUpdate,
-    Image,
     RightsInput,
     SlugHistory,
     SourceInput,
@@ -46,6 +45,8 @@ from app.core.ids import new_id
 from app.core.patch import given_fields, merged_object
 from app.core.slugs import slugify, unique_slug
 from app.i18n import translations
+from app.media import images as media_images
+from app.media.images import ImageInput
 from app.taxonomy.models import ArticleTag, Section, Tag
 from app.users.models import User
 from app.webhooks import outbox as webhooks
@@ -299,7 +300,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
                    status: Status = Status.draft, published_at: datetime | None = None,
                    commit: bool = True) -> Article:
     """A new draft (the importer may create it published)."""
-    blocks = _blocks(data) or []
+    blocks = media_images.resolved_blocks(session, _blocks(data)) or []
     group = (translations.group_for(session, data.translation_of, article_id=None,
                                     language=data.language or "en")
              if data.translation_of else None)
@@ -317,7 +318,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
         created_at=now,
         updated_at=now,
         canonical_url=data.canonical_url,
-        image=data.image.model_dump() if data.image else None,
+        image=media_images.stored_image(session, data.image),
         created_by_id=by.id if by else None,
         **body_columns(blocks),
         **_rights_columns(data, None),
@@ -332,6 +333,18 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
         session.commit()
         session.refresh(article)
     return article
+
+
+def _patched_image(article: Article, data: ArticleUpdate) -> ImageInput | None:
+    """The image after a PATCH: the fields given merge into what was given before (RFC 7396).
+    An uploaded image's size comes from its media object, never from the merge."""
+    stored = article.image or {}
+    current = {k: v for k in ImageInput.model_fields if (v := stored.get(k)) is not None}
+    if current.get("media_id"):
+        current.pop("width", None)
+        current.pop("height", None)
+    merged = merged_object(current, data.image, ImageInput, loc="image")
+    return ImageInput.model_validate(merged) if merged else None
 
 
 def update_article(session: Session, article: Article, data: ArticleUpdate, *,
@@ -362,11 +375,12 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
                                  errors=[{"loc": ["body", "featured"], "msg": "not a boolean"}])
         values["featured"] = data.featured
     if "image" in given:
-        values["image"] = merged_object(article.image, data.image, Image, loc="image")
+        values["image"] = media_images.stored_image(session, _patched_image(article, data))
     if "section" in given:
         values["section_id"] = _section_id(session, data.section)
     if "slug" in given and data.slug:
         values["slug"] = _free_slug(session, data.slug, article.id)
+    blocks = media_images.resolved_blocks(session, blocks)
     if blocks is not None:
         values.update(body_columns(blocks))
     values.update(_patched_rights(data, article))

@@ -11,6 +11,8 @@ from app.articles.blocks import check_http_url, check_image_url
 from app.core.db import UTCDateTime
 from app.core.ids import RowId
 from app.core.patch import Unset
+from app.media.images import ImageInput
+from app.media.models import ImageObject
 
 
 class AuthorBase(SQLModel):
@@ -24,6 +26,8 @@ class Author(AuthorBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=200, unique=True)
     links: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # An uploaded avatar, stored as articles store images (app/media/images.py).
+    avatar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     user_id: int | None = Field(default=None, foreign_key="user.id", unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -49,6 +53,8 @@ class AuthorCreate(AuthorBase):
     slug: str | None = Field(default=None, max_length=200)
     links: LinksInput = Field(default_factory=dict)
     user_id: RowId | None = None
+    avatar: ImageInput | None = Field(
+        default=None, description="An uploaded avatar by `media_id` (or an external `url`)")
 
     _urls = field_validator("avatar_url", "links")(classmethod(_http_urls))
 
@@ -75,6 +81,7 @@ class AuthorUpdate(SQLModel):
     avatar_url: str | None = Field(default=None, max_length=2000)
     links: LinksPatch | None = None
     user_id: RowId | None = None
+    avatar: ImageInput | None = None
 
     _urls = field_validator("avatar_url", "links")(classmethod(_patch_urls))
 
@@ -92,6 +99,9 @@ class AuthorPublic(AuthorBase):
     slug: str
     links: dict[str, str] = {}
     article_count: int = 0
+    avatar: ImageObject | None = Field(default=None, description=(
+        "The avatar as an image object (renditions include the square `1x1` crop); from "
+        "`avatar_url` when only that is set"))
 
 
 class AuthorEditorial(AuthorPublic):

@@ -21,11 +21,12 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.patch import merge_patch
 from app.core.slugs import slugify, unique_slug
+from app.media.images import author_avatar, stored_image
 from app.users.models import User
 
 BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])
 # Fields that article pages show (full author objects in article details, names on cards).
-_SHOWN_ON_ARTICLES = {"name", "bio", "title", "avatar_url", "links"}
+_SHOWN_ON_ARTICLES = {"name", "bio", "title", "avatar_url", "links", "avatar"}
 
 
 def find(session: Session, name: str) -> Author | None:
@@ -61,7 +62,8 @@ def _with_counts():  # type: ignore[no-untyped-def]
 
 def editorial_view(author: Author, article_count: int) -> AuthorEditorial:
     return AuthorEditorial.model_validate(author, update={
-        "links": author.links or {}, "article_count": article_count})
+        "links": author.links or {}, "article_count": article_count,
+        "avatar": author_avatar(author.avatar, author.avatar_url)})
 
 
 def list_authors(session: Session, *, limit: int,
@@ -108,7 +110,8 @@ def create_author(session: Session, data: AuthorCreate, *, now: datetime) -> Aut
     else:
         slug = unique_slug(session, col(Author.slug), data.name)
     _check_user(session, data.user_id, None)
-    author = Author(**data.model_dump(exclude={"slug"}), slug=slug, created_at=now, updated_at=now)
+    author = Author(**data.model_dump(exclude={"slug", "avatar"}), slug=slug, created_at=now,
+                    updated_at=now, avatar=stored_image(session, data.avatar, ("body", "avatar")))
     session.add(author)
     changes.content_changed(session, "authors")
     _commit(session, "The slug or user")
@@ -119,6 +122,8 @@ def create_author(session: Session, data: AuthorCreate, *, now: datetime) -> Aut
 def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: datetime) -> Author:
     """A profile edit; articles that show the author are announced as changed."""
     values = data.model_dump(exclude_unset=True)
+    if "avatar" in values:
+        values["avatar"] = stored_image(session, data.avatar, ("body", "avatar"))
     if "name" in values and values["name"] is None:
         raise Unprocessable("name cannot be null",
                             errors=[{"loc": ["body", "name"], "msg": "required"}])

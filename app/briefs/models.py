@@ -11,6 +11,7 @@ from app.core.db import UTCDateTime
 from app.core.ids import RowId
 from app.core.patch import Unset
 from app.i18n.bikram_sambat import BsDate
+from app.media.models import ImageObject
 
 LanguageText = Annotated[str, StringConstraints(max_length=35,
                                                  pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
@@ -61,6 +62,7 @@ class BriefArticleRef(SQLModel):
     id: str
     slug: str
     title: str
+    image: ImageObject | None = None
 
 
 class BriefPublic(BriefBase):

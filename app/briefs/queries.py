@@ -13,6 +13,7 @@ from app.articles.visibility import is_public
 from app.briefs.models import Brief, BriefArticleRef, BriefPublic
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.i18n import bikram_sambat
+from app.media.images import image_object
 
 NEWEST_DAY_FIRST = SortKey("date", [(col(Brief.date), True), (col(Brief.position), False),
                                     (col(Brief.id), False)])
@@ -27,7 +28,7 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
               limit: int, cursor: str | None,
               language: str | None = None) -> tuple[list[BriefPublic], str | None]:
     stmt = (
-        select(Brief, Article.id, Article.slug, Article.title)
+        select(Brief, Article.id, Article.slug, Article.title, Article.image)
         .outerjoin(Article, and_(col(Article.id) == Brief.article_id, is_public(now)))
         .where(brief_is_public(now))
     )
@@ -50,9 +51,10 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
         BriefPublic(
             id=b.id or 0, dateline=b.dateline, headline=b.headline, summary=b.summary,
             date=b.date, position=b.position, published_at=b.published_at,
-            article=BriefArticleRef(id=aid, slug=slug, title=title) if aid else None,
+            article=BriefArticleRef(id=aid, slug=slug, title=title,
+                                    image=image_object(image)) if aid else None,
             language=b.language, date_bs=bikram_sambat.from_ad(b.date),
         )
-        for b, aid, slug, title in rows
+        for b, aid, slug, title, image in rows
     ]
     return items, next_cursor

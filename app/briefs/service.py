@@ -17,6 +17,7 @@ from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
 from app.i18n import bikram_sambat
+from app.media.images import image_object
 from app.users.models import Role, User
 from app.webhooks import outbox as webhooks
 
@@ -135,20 +136,21 @@ def reorder_briefs(session: Session, day: dt.date, ids: Sequence[int], *,
 
 
 def _with_articles():  # type: ignore[no-untyped-def]
-    return (select(Brief, Article.slug, Article.title)
+    return (select(Brief, Article.slug, Article.title, Article.image)
             .outerjoin(Article, col(Article.id) == Brief.article_id))
 
 
-def _view(brief: Brief, slug: str | None, title: str | None) -> BriefEditorial:
-    ref = (BriefArticleRef(id=brief.article_id, slug=slug, title=title)
+def _view(brief: Brief, slug: str | None, title: str | None,
+          image: dict[str, Any] | None = None) -> BriefEditorial:
+    ref = (BriefArticleRef(id=brief.article_id, slug=slug, title=title, image=image_object(image))
            if brief.article_id and slug is not None and title is not None else None)
     return BriefEditorial.model_validate(
         brief, update={"article": ref, "date_bs": bikram_sambat.from_ad(brief.date)})
 
 
 def editorial_view(session: Session, brief: Brief) -> BriefEditorial:
-    _, slug, title = session.exec(_with_articles().where(Brief.id == brief.id)).one()
-    return _view(brief, slug, title)
+    _, slug, title, image = session.exec(_with_articles().where(Brief.id == brief.id)).one()
+    return _view(brief, slug, title, image)
 
 
 def day_views(session: Session, day: dt.date) -> list[BriefEditorial]:

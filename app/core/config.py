@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(0.5, gt=0, le=60, alias="KHABAR_WEBHOOK_POLL_SECONDS")
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
         [5, 300, 1800, 7200, 18000, 36000, 36000], alias="KHABAR_WEBHOOK_RETRY_SCHEDULE")
+    # Media (app/media): uploads, where images and renditions are stored, how many are made
+    # at once per process (each holds a decoded image in memory).
+    max_upload_bytes: int = Field(20 * 1024 * 1024, alias="KHABAR_MAX_UPLOAD_BYTES")
+    media_store: str = Field(str(REPO_ROOT / "var" / "media"), alias="KHABAR_MEDIA_STORE")
+    media_s3_endpoint_url: str | None = Field(None, alias="KHABAR_MEDIA_S3_ENDPOINT_URL")
+    media_s3_region: str | None = Field(None, alias="KHABAR_MEDIA_S3_REGION")
+    media_s3_access_key_id: str | None = Field(None, alias="KHABAR_MEDIA_S3_ACCESS_KEY_ID")
+    media_s3_secret_access_key: str | None = Field(
+        None, alias="KHABAR_MEDIA_S3_SECRET_ACCESS_KEY")
+    media_render_concurrency: int = Field(2, ge=1, le=64, alias="KHABAR_MEDIA_RENDER_CONCURRENCY")
 
     @field_validator("languages", "cors_origins", "editorial_cors_origins", "trusted_proxies",
                      mode="before")

@@ -66,6 +66,8 @@ from app.core.shared_cache import (
 )
 
 EDITORIAL_PREFIXES = ("/v1/editorial", "/v1/auth/")  # not "/v1/auth": /v1/authors is public
+UPLOAD_PATH = "/v1/editorial/media"
+UPLOAD_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the text fields around the file
 PUBLIC_ALLOW_HEADERS = ["If-None-Match", "If-Modified-Since", "X-Request-ID", "Authorization",
                         "X-API-Key"]
 PUBLIC_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "RateLimit-Limit",
@@ -171,6 +173,9 @@ class EdgeMiddleware:
         self.with_body = BodyLimitMiddleware(NulBodyMiddleware(inner),
                                              max_bytes=settings.max_body_bytes)
         self.without_body = inner
+        # Image uploads: bounded by the upload limit instead, and binary (NUL bytes are data).
+        self.upload = BodyLimitMiddleware(inner, max_bytes=settings.max_upload_bytes
+                                          + UPLOAD_FORM_OVERHEAD)
 
     async def _cached(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         cache = self.cache
@@ -261,6 +266,8 @@ class EdgeMiddleware:
             if await self._rate_limited(scope, receive, edge_send, state):
                 return
             app = self.with_body if _has_body(scope) else self.without_body
+            if app is self.with_body and path == UPLOAD_PATH and scope["method"] == "POST":
+                app = self.upload
             await app(scope, receive, edge_send)
         except DATABASE_UNAVAILABLE as exc:
             # The app's handlers answer outages inside routes; this one is for the cache's

@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -205,3 +206,14 @@ def client_ip(scope: dict[str, Any], trusted_proxies: list[str]) -> str:
                     if hop not in trusted_proxies:
                         return hop
     return str(peer)
+
+
+class GZipExceptImages(GZipMiddleware):
+    """gzip for feeds, docs and editorial answers; images (`/media/...`) are compressed
+    already, and gzip would cost CPU on every request for nothing."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/media/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

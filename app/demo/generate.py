@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import JSON, Table, insert, text
 from sqlmodel import Session, col, select
 
-from app.articles.blocks import HeadingBlock, ParagraphBlock, reading_time_minutes
+from app.articles.blocks import HeadingBlock, ImageBlock, ParagraphBlock, reading_time_minutes
 from app.articles.models import Article, Status
 from app.articles.service import body_columns
 from app.authors.models import ArticleAuthor, Author
@@ -31,6 +31,8 @@ from app.core.counters import CHANGE_SEQ, bump
 from app.core.db import SQLITE_CACHE_KIB
 from app.core.slugs import slugify
 from app.importer.service import import_page
+from app.media.demo import ensure_demo_images
+from app.media.images import image_block
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 SEED_PAGE = REPO_ROOT / "tests" / "fixtures" / "khabarhub-opinion.txt"
@@ -92,7 +94,7 @@ class Rendered:
     words: int
 
 
-def _rendered(block: ParagraphBlock | HeadingBlock) -> Rendered:
+def _rendered(block: ParagraphBlock | HeadingBlock | ImageBlock) -> Rendered:
     columns = body_columns([block])
     return Rendered(columns["body"][0], columns["body_html"], columns["body_text"],
                     columns["word_count"])
@@ -128,7 +130,7 @@ def compose_body(blocks: list[Rendered]) -> dict[str, Any]:
     return {
         "body": [b.block for b in blocks],
         "body_html": "\n".join(b.html for b in blocks),
-        "body_text": "\n\n".join(b.text for b in blocks),
+        "body_text": "\n\n".join(b.text for b in blocks if b.text),  # images have none
         "word_count": words,
         "reading_time_minutes": reading_time_minutes(words),
     }
@@ -187,7 +189,8 @@ def _slug_prefix(title: str) -> str:
 
 
 def _articles(n: int, anchor: datetime, sections: dict[str, int], author_ids: list[int],
-              tag_ids: list[int]) -> Iterator[tuple[dict[str, Any], list[int], list[int]]]:
+              tag_ids: list[int], figures: Sequence[Rendered] = (),
+              ) -> Iterator[tuple[dict[str, Any], list[int], list[int]]]:
     """Article rows with their author and tag ids. One seeded stream: article `i` depends only
     on articles before it, so any N gives the same first articles on every machine. They come
     oldest first, 7 minutes apart up to the newest, so rows are inserted in publication order as
@@ -207,6 +210,8 @@ def _articles(n: int, anchor: datetime, sections: dict[str, int], author_ids: li
         pool = by_language["ne" if nepali else "en"]
         blocks = draw.distinct(pool.paragraphs, 3 + draw.below(5))
         blocks.insert(2, draw.pick(pool.headings))
+        if figures and i % 4 == 1:  # an image block in some bodies (no draw: same articles)
+            blocks.insert(len(blocks) - 1, figures[(i // 4) % len(figures)])
         published = anchor - timedelta(minutes=7 * (n - 1 - i) + 5)
         row = {
             "id": f"{int(published.timestamp() * 1000):012x}{rng.getrandbits(80):020x}",
@@ -306,6 +311,13 @@ def load_demo(session: Session, *, articles: int, now: datetime,
     added = {"seed": 0, "articles": 0, "briefs": 0}
     sections, tag_ids, author_ids = ensure_taxonomy(session, now)
     session.commit()
+    images = ensure_demo_images(session, now)
+    figures = [_rendered(image_block(image)) for image in images]
+    for k, author in enumerate(session.exec(select(Author).order_by(col(Author.id))).all()):
+        if not author.avatar and not author.avatar_url:
+            author.avatar = {**images[(k * 5) % len(images)], "alt": f"{author.name}"}
+            session.add(author)
+    session.commit()
     if not session.exec(select(Article.id).where(Article.slug == SEED_SLUG)).first():
         import_page(session, SEED_PAGE.read_text(encoding="utf-8"), now=now, publish=True,
                     section="opinion")
@@ -341,10 +353,13 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         links_t.clear()
 
     with _bulk_pragmas(session):
-        for row, authors, tags in _articles(articles, anchor, sections, author_ids, tag_ids):
+        for index, (row, authors, tags) in enumerate(
+                _articles(articles, anchor, sections, author_ids, tag_ids, figures)):
             if row["slug"] in existing:
                 progress(1)
                 continue
+            # Most articles get one of the shared pictures; every seventh has none.
+            row["image"] = None if index % 7 == 6 else images[index % len(images)]
             batch.append(row)
             links_a.extend({"article_id": row["id"], "author_id": a, "position": p}
                            for p, a in enumerate(authors))

@@ -7,12 +7,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
+from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
 
 from app.core.timestamps import modified_at, utc_iso
 from app.feeds.urls import ascii_url
+from app.media.images import FeedImage
 
 # XML 1.0 cannot carry C0 controls other than tab and line breaks, U+FFFE/U+FFFF or lone
 # surrogates: one such character in one title would make the whole feed unrenderable (a 500 for
@@ -44,7 +48,7 @@ class FeedItem:
     tags: Sequence[str]
     language: str
     content_html: str | None = None  # full text, for partners
-    image: str | None = None
+    image: FeedImage | None = None
 
 
 @dataclass
@@ -66,6 +70,8 @@ def summary_of(excerpt: str | None, body_text: str) -> str:
 
 def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGenerator:
     fg = FeedGenerator()
+    if any(item.image is not None for item in items):
+        fg.load_extension("media")  # `media:content`; only then, so other feeds stay as they were
     fg.id(ascii_url(meta.feed_url))
     fg.title(xml_text(meta.title))
     fg.subtitle(xml_text(meta.description))
@@ -95,7 +101,35 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGene
             fe.author(name=xml_text(name))
         for tag in item.tags:
             fe.category(term=xml_text(tag))
+        if item.image is not None:
+            _image(fe, item.image, kind)
     return fg
+
+
+class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]
+    """Atom `link rel="enclosure"`: feedgen 1.0 writes entry links without their `rel`."""
+
+    def __init__(self) -> None:
+        self.image: FeedImage | None = None
+
+    def extend_atom(self, entry: Any) -> Any:
+        if self.image is not None:
+            xml_elem("link", entry, href=ascii_url(self.image.url), rel="enclosure", type=self.image.type)
+        return entry
+
+
+def _image(fe: Any, image: FeedImage, kind: str) -> None:
+    """RSS `enclosure` and Atom `link rel="enclosure"` (length unknown: 0, as RSS allows), and
+    Media RSS `media:content` with the size."""
+    if kind == "rss":
+        fe.enclosure(ascii_url(image.url), "0", image.type)
+    else:
+        fe.register_extension("khabar_enclosure", extension_class_entry=_AtomEnclosure,
+                              atom=True, rss=False)
+        fe.khabar_enclosure.image = image
+    content = {"url": ascii_url(image.url), "type": image.type, "medium": "image"}
+    content |= {k: str(v) for k, v in (("width", image.width), ("height", image.height)) if v}
+    fe.media.content(content)
 
 
 def render(kind: str, meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
@@ -123,7 +157,7 @@ def json_feed(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
         else:
             out["content_text"] = i.summary
         if i.image:
-            out["image"] = ascii_url(i.image)
+            out["image"] = ascii_url(i.image.url)
         return out
 
     return orjson.dumps({

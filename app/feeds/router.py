@@ -24,6 +24,7 @@ from app.feeds.render import MEDIA_TYPES, FeedItem, FeedMeta, render, summary_of
 from app.feeds.urls import ascii_url, item_id
 from app.i18n import translations
 from app.i18n.names import localized
+from app.media.images import feed_image
 from app.taxonomy.models import Section, Tag
 
 router = APIRouter(prefix="/v1", tags=["Content"])
@@ -53,7 +54,7 @@ def feed_items(session: Session, articles: list[Article], *, full_text: bool) ->
             published=a.published_at or a.created_at, updated=a.updated_at,
             authors=[au.name for au in authors[a.id]], tags=[t.name for t in tags[a.id]],
             language=a.language, content_html=a.body_html if full_text else None,
-            image=(a.image or {}).get("url"),
+            image=feed_image(a.image),
         )
         for a in articles
     ]

@@ -11,8 +11,8 @@ changes with the slug. Dates are UTC with `Z` (Superdesk's ninjs parser accepts 
 live). Authors are `people` with `rel: "author"`; section and tags are `subjects`. Rights go to
 `copyrightHolder`, `copyrightNotice` and `usageTerms`; `rightsInfo` is left out because its schema
 requires a link to (or an encoding of) a machine-readable rights expression, which Khabar does not
-have. The article image becomes an associated `picture` with one `original` rendition. Articles
-have no dateline, so `located` is never set.
+have. The article image becomes an associated `picture` with its `original` and every listed
+rendition (`w640`, `16x9`...). Articles have no dateline, so `located` is never set.
 """
 
 from __future__ import annotations
@@ -112,11 +112,12 @@ def _v3(a: SyndicatedArticle) -> dict[str, Any]:
         "standard": {"name": "ninjs", "version": "3.1", "schema": SCHEMA_URI.format("3.1")},
     }
     if image:
-        rendition: dict[str, Any] = {"name": "original", "href": image.url}
-        rendition |= {k: v for k, v in (("width", image.width), ("height", image.height)) if v}
+        renditions = [_drop_empty({"name": name, "href": href, "contentType": ctype,
+                                   "width": width, "height": height})
+                      for name, href, ctype, width, height in _renditions(image)]
         doc["associations"] = [_drop_empty({
             "name": "featureimage", "rel": "featureimage", "uri": image.url, "type": "picture",
-            "by": image.credit, "renditions": [rendition],
+            "by": image.credit, "renditions": renditions,
             "descriptions": [{"role": "caption", "value": image.caption}] if image.caption else [],
         })]
     return _drop_empty(doc)
@@ -173,11 +174,12 @@ def _v1(a: SyndicatedArticle) -> dict[str, Any]:
         "$standard": {"name": "ninjs", "version": "1.6", "schema": SCHEMA_URI.format("1.6")},
     }
     if image:
-        rendition: dict[str, Any] = {"href": image.url}
-        rendition |= {k: v for k, v in (("width", image.width), ("height", image.height)) if v}
+        renditions = {name: _drop_empty({"href": href, "mimetype": ctype, "width": width,
+                                         "height": height})
+                      for name, href, ctype, width, height in _renditions(image)}
         doc["associations"] = {"featureimage": _drop_empty({
             "uri": image.url, "type": "picture", "byline": image.credit,
-            "description_text": image.caption, "renditions": {"original": rendition},
+            "description_text": image.caption, "renditions": renditions,
         })}
     return _drop_empty(doc)
 
@@ -185,6 +187,16 @@ def _v1(a: SyndicatedArticle) -> dict[str, Any]:
 def _corrections(a: SyndicatedArticle) -> list[str]:
     """Each notice as readers see it: "Correction (2026-12-03T10:00:00+05:45): the text"."""
     return [f"{c.kind.title()} ({_when(c.at)}): {c.text}" for c in a.corrections]
+
+
+def _renditions(image: Any) -> list[tuple[str, str, str | None, int | None, int | None]]:
+    """The original, then each rendition the API lists (ladder widths and crops), named by
+    their variant (`w640`, `16x9`)."""
+    out: list[tuple[str, str, str | None, int | None, int | None]] = [
+        ("original", image.url, None, image.width, image.height)]
+    for r in image.renditions:
+        out.append((r.url.rsplit("/", 1)[1].split(".", 1)[0], r.url, r.type, r.width, r.height))
+    return out
 
 
 def _subjects(a: SyndicatedArticle) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@
 batch copy of `article`, which would lose the full-text triggers on SQLite.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 13:48:38.254961
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import app.core.db  # noqa: F401  (UTCDateTime)
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -125,9 +125,11 @@ def test_figure_with_caption_and_bare_images():
               '<img src="https://cdn.example.org/b.png" alt="B alt">'
               '<figure><img src="http://cdn.example.org/c.gif"></figure>')
     assert dump(source) == [
-        {"type": "image", "url": "https://cdn.example.org/a.jpg?w=1&h=2", "caption": "The caption"},
-        {"type": "image", "url": "https://cdn.example.org/b.png", "caption": "B alt"},
-        {"type": "image", "url": "http://cdn.example.org/c.gif"},
+        {"type": "image", "url": "https://cdn.example.org/a.jpg?w=1&h=2", "caption": "The caption",
+         "renditions": []},
+        {"type": "image", "url": "https://cdn.example.org/b.png", "caption": "B alt",
+         "renditions": []},
+        {"type": "image", "url": "http://cdn.example.org/c.gif", "renditions": []},
     ]
 
 
@@ -143,7 +145,7 @@ def test_images_without_absolute_http_src_are_dropped(src):
 def test_image_inside_paragraph_follows_it():
     assert dump('<p>before <img src="https://x.org/i.jpg"> after</p>') == [
         {"type": "paragraph", "text": "before after"},
-        {"type": "image", "url": "https://x.org/i.jpg"},
+        {"type": "image", "url": "https://x.org/i.jpg", "renditions": []},
     ]
 
 

@@ -193,7 +193,8 @@ class TestBriefArticleLink:
         article = make_article("Full story", status="draft")
         headers = auth_headers("editor")
         brief = _create(client, headers, "Teaser", article_id=article.id)
-        assert brief["article"] == {"id": article.id, "slug": article.slug, "title": "Full story"}
+        assert brief["article"] == {"id": article.id, "slug": article.slug, "title": "Full story",
+                                    "image": None}
         public = client.get(f"/v1/briefs?date={DAY}").json()["data"]
         assert public[0]["headline"] == "Teaser"
         assert public[0]["article"] is None
@@ -202,4 +203,4 @@ class TestBriefArticleLink:
                                          now=datetime.now(UTC) - timedelta(seconds=1))
         public = client.get(f"/v1/briefs?date={DAY}").json()["data"]
         assert public[0]["article"] == {"id": article.id, "slug": article.slug,
-                                        "title": "Full story"}
+                                        "title": "Full story", "image": None}

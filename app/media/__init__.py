@@ -1,0 +1,1 @@
+"""Media: uploaded images, their renditions, and the image object every surface returns."""
