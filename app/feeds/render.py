@@ -114,7 +114,8 @@ class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]
 
     def extend_atom(self, entry: Any) -> Any:
         if self.image is not None:
-            xml_elem("link", entry, href=ascii_url(self.image.url), rel="enclosure", type=self.image.type)
+            xml_elem("link", entry, href=ascii_url(self.image.url), rel="enclosure",
+                     type=self.image.type)
         return entry
 
 
