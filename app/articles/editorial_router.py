@@ -169,7 +169,9 @@ def get_article(article: ReadableArticle, response: Response, session: SessionDe
 def update_article(article: EditableArticle, data: ArticleUpdate, response: Response,
                    session: SessionDep, user: CurrentUser, now: NowDep,
                    if_match: IfMatch = None) -> ArticleEditorial:
-    """Send only the fields to change, with `If-Match`. The state before the change is kept as a
+    """Send only the fields to change, with `If-Match`. Nested objects (`rights`, `source`,
+    `image`) merge as JSON Merge Patch (RFC 7396): fields left out keep their values and a field
+    set to `null` is removed. The state before the change is kept as a
     revision. Server-owned fields (`id`, `status`, `revision`, timestamps, `word_count`) are
     refused with 422. Writers can change only their own drafts; `featured` is for editors."""
     if "featured" in data.model_fields_set and is_writer(user):

@@ -26,11 +26,13 @@ def test_adversarial_author_line_is_fast(tail):
 
 
 def test_adversarial_author_line_over_http_is_fast(client, auth_headers):
-    started = time.monotonic()
+    headers = auth_headers("editor")
+    # CPU time of this process (the app runs in it), not wall time: the machine may be busy.
+    started = time.process_time()
     r = client.post("/v1/editorial/import", json={"text": "T\n(" + "a is " * 24000},
-                    headers=auth_headers("editor"))
+                    headers=headers)
     assert r.status_code in (201, 422), r.text
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 @pytest.mark.parametrize("line", [
