@@ -85,6 +85,7 @@ BENCH_ARGS ?= --workers 1,2,4
 bench: dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.changes $(BENCH_CHANGES_ARGS)
 
 # schemathesis over every operation (tests/fuzz), FUZZ_EXAMPLES per operation (the suite runs 10),
 # on SQLite and then on PostgreSQL; each run ends with "0 failures in N schemathesis cases".
