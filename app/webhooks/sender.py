@@ -315,9 +315,12 @@ class Sender:
         outbox.wakeup.set()
         if self._thread is not None:
             self._thread.join(wait)
-        # Attempts still in flight finish or, if the process ends first, are retried once their
-        # lease runs out.
+        # Attempts in flight may finish and record their outcome (up to `wait` seconds); any
+        # still running when the process ends are retried once their lease runs out.
         self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + wait
+        while self._free() < self.slots and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def run(self) -> None:
         poll = get_settings().webhook_poll_seconds
