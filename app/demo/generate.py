@@ -55,6 +55,14 @@ AUTHORS = [
 ]
 TAGS = ["Politics", "Economy", "Cricket", "Monsoon", "Tourism", "Elections", "Energy", "Health",
         "Education", "Climate", "Trade", "Diplomacy"]
+# Nepali names of the sections and tags (`names`), shown on Nepali articles.
+NEPALI_NAMES = {
+    "news": "समाचार", "opinion": "विचार", "business": "अर्थ", "world": "विश्व", "sports": "खेलकुद",
+    "technology": "प्रविधि", "Politics": "राजनीति", "Economy": "अर्थतन्त्र", "Cricket": "क्रिकेट",
+    "Monsoon": "मनसुन", "Tourism": "पर्यटन", "Elections": "निर्वाचन", "Energy": "ऊर्जा",
+    "Health": "स्वास्थ्य", "Education": "शिक्षा", "Climate": "जलवायु", "Trade": "व्यापार",
+    "Diplomacy": "कूटनीति",
+}
 PLACES = ["Kathmandu", "Pokhara", "Biratnagar", "Lalitpur", "Bharatpur", "Janakpur", "Dhangadhi"]
 SUBJECTS = ["Government", "Parliament", "Nepal Rastra Bank", "Election Commission", "City council",
             "Ministry of Finance", "Supreme Court", "Tourism board", "Nepal Electricity Authority"]
@@ -137,12 +145,15 @@ def compose_body(blocks: list[Rendered]) -> dict[str, Any]:
 
 
 def ensure_taxonomy(session: Session, now: datetime) -> tuple[dict[str, int], list[int], list[int]]:
-    for slug, name, description in SECTIONS:
+    for position, (slug, name, description) in enumerate(SECTIONS):
         if not session.exec(select(Section.id).where(Section.slug == slug)).first():
-            session.add(Section(slug=slug, name=name, description=description))
+            session.add(Section(slug=slug, name=name, description=description,
+                                names={"en": name, "ne": NEPALI_NAMES[slug]},
+                                position=position))
     for name in TAGS:
         if not session.exec(select(Tag.id).where(Tag.slug == slugify(name))).first():
-            session.add(Tag(slug=slugify(name), name=name))
+            session.add(Tag(slug=slugify(name), name=name,
+                            names={"en": name, "ne": NEPALI_NAMES[name]}))
     for name, title, bio in AUTHORS:
         if not session.exec(select(Author.id).where(Author.slug == slugify(name))).first():
             session.add(Author(slug=slugify(name), name=name, title=title, bio=bio,
@@ -201,7 +212,7 @@ def _articles(n: int, anchor: datetime, sections: dict[str, int], author_ids: li
     rng = random.Random(SEED)
     draw = _Draws(rng)
     for i in range(n):
-        nepali = i % 10 == 3
+        nepali = i % 5 == 3  # a fifth of the archive in Nepali
         if nepali:
             head = draw.pick(NEPALI_TITLES)
         else:
