@@ -265,12 +265,12 @@ def structured_data_of(*, title: str, canonical_url: str, language: str, word_co
     if source_name:
         data["sourceOrganization"] = {"@type": "Organization", "name": source_name}
     if corrections:
-        data["correction"] = [correction_comment(c, tz) for c in corrections]
+        data["correction"] = [correction_comment(c) for c in corrections]
     return data
 
 
-def correction_comment(correction: CorrectionPublic, tz: Any) -> dict[str, Any]:
+def correction_comment(correction: CorrectionPublic) -> dict[str, Any]:
     """schema.org `CorrectionComment`, the kind (correction, clarification, update) as its
     name."""
     return {"@type": "CorrectionComment", "name": correction.kind.title(),
-            "text": correction.text, "datePublished": correction.at.astimezone(tz).isoformat()}
+            "text": correction.text, "datePublished": utc_iso(correction.at)}

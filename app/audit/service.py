@@ -25,6 +25,7 @@ from starlette.requests import Request
 
 from app.audit.models import AuditEntry
 from app.core.db import utcnow
+from app.core.timestamps import utc_iso
 
 PENDING = "audit_pending"
 WROTE = "audit_wrote"
@@ -141,7 +142,7 @@ def _on_flush(session: Session, _context: Any) -> None:
 
 def _plain(values: Any) -> Any:
     value = values[0] if values else None
-    return value.isoformat() if isinstance(value, datetime) else value
+    return utc_iso(value) if isinstance(value, datetime) else value
 
 
 @event.listens_for(Session, "before_commit")

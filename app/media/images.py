@@ -31,7 +31,12 @@ class ImageInput(BaseModel):
     """An image to show: an uploaded one by `media_id`, or an external one by `url`. Alt,
     caption and credit default to the media object's."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Exactly one source, stated in the schema too: a string `media_id` or a string `url`
+    # (`_one_source` enforces it).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["media_id"], "properties": {"media_id": {"type": "string"}}},
+        {"required": ["url"], "properties": {"url": {"type": "string"}}},
+    ]})
     media_id: str | None = PydanticField(default=None, max_length=32)
     url: str | None = PydanticField(default=None, max_length=2000)
     alt: str | None = PydanticField(default=None, max_length=2000)
@@ -149,7 +154,7 @@ def image_json_ld(image: Mapping[str, Any]) -> dict[str, Any]:
     """schema.org `ImageObject` of an image object (Google wants the size of article images;
     an external image given without one goes without), its URL as an ASCII URL."""
     url = ascii_url(image["url"])
-    data: dict[str, Any] = {"@type": "ImageObject", "url": url, "contentUrl": url}
+    data: dict[str, Any] = {"@type": "ImageObject", "url": url}
     for key in ("width", "height"):
         if image.get(key):
             data[key] = image[key]

@@ -82,5 +82,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_article_change_at"))
         batch_op.drop_column("at")
         batch_op.drop_column("kind")
-    with op.batch_alter_table("article", schema=None) as batch_op:
-        batch_op.drop_column("kill_reason")
+    # A plain DROP COLUMN (SQLite 3.35+), not a batch copy of `article`: dropping the old table
+    # would cascade to its bylines and tags.
+    op.execute("ALTER TABLE article DROP COLUMN kill_reason")

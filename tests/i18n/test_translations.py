@@ -4,6 +4,7 @@ sitemap links them with reciprocal hreflang alternates and x-default."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -107,7 +108,8 @@ def test_news_sitemap_has_reciprocal_hreflang(client: TestClient,
         links[loc] = sorted((link.get("hreflang"), link.get("href"))
                             for link in url.findall(XHTML))
     en_url = f"https://example.com/articles/{english.slug}"
-    ne_url = f"https://example.com/articles/{nepali.slug}"
+    # Sitemaps take ASCII URLs: the Devanagari slug comes percent-encoded.
+    ne_url = f"https://example.com/articles/{quote(nepali.slug)}"
     group = sorted([("en", en_url), ("ne", ne_url), ("x-default", en_url)])
     assert links[en_url] == group
     assert links[ne_url] == group
@@ -129,5 +131,6 @@ def test_feeds_and_sitemap_take_language(client: TestClient,
     assert default.findtext("language") == "en"
     assert len(default.findall("item")) == 2
     sitemap = ET.fromstring(client.get("/v1/sitemaps/news.xml", params={"language": "ne"}).content)
-    assert [u.findtext(LOC) for u in sitemap] == [f"https://example.com/articles/{nepali.slug}"]
+    assert [u.findtext(LOC) for u in sitemap] == [
+        f"https://example.com/articles/{quote(nepali.slug)}"]
     assert client.get("/v1/feeds/latest.rss", params={"language": "x y"}).status_code == 422

@@ -80,11 +80,13 @@ def test_limits_fail_open_while_redis_is_down_and_count_again_once_it_is_back(
             assert outcome.seconds < FAIL_FAST_SECONDS
 
         store.start()  # a new, empty Redis on the same address
-        wait_until(lambda: "ratelimit-limit" in public(next(fresh_ips)).headers, 15,
+        # (Public answers are shareable and carry no per-client counters; a partner's do.)
+        wait_until(lambda: "ratelimit-limit" in syndication().headers, 15,
                    "rate-limit headers coming back after Redis restarted")
         returning = next(fresh_ips)
         assert [public(returning).status_code for _ in OVER_BUDGET] == OVER_BUDGET
-        assert [syndication().status_code for _ in OVER_BUDGET] == OVER_BUDGET
+        # Counted again (the wait above spent some of the partner's budget already).
+        assert 429 in [syndication().status_code for _ in OVER_BUDGET]
         log = server.log()
 
     # The outage is logged as a warning (with its cause); nothing is logged as an error.

@@ -116,7 +116,7 @@ def test_two_servers_send_each_attempt_exactly_once(
 
 class TestProductionUrls:
     PROD: ClassVar[dict[str, str]] = {
-        "KHABAR_ENV": "production",
+        "KHABAR_ENV": "production", "KHABAR_PASSWORD_HASH_COST": "standard",
         "KHABAR_SECRET_KEY": "production-secret-0123456789abcdef0123456789"}
 
     @pytest.mark.parametrize("url", [
