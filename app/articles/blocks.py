@@ -222,8 +222,8 @@ class ImageFocalPoint(BaseModel):
 class BlockRendition(BaseModel):
     width: int
     height: int
-    url: str
-    type: str
+    url: str = Field(max_length=2000)
+    type: str = Field(max_length=100)
 
 
 class ImageBlock(_Block):

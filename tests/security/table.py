@@ -13,9 +13,12 @@ A route added to the app with no entry here fails `test_every_route_has_an_expec
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from PIL import Image
 
 from app.core.preconditions import revision_etag
 from tests.factories import PASSWORD
@@ -93,6 +96,12 @@ KINDS = {
                         lambda o: {"slug": o[0], "kind": o[1]}),
     "preview": Kind(lambda _w, t: t, lambda t: {"token": t}),
     # No link exists: each caller meets the article check, then a 404 for the link.
+    "media": Kind(_get("media"), lambda m: {"media_id": m.id}, lambda w, t: w.medium(t),
+                  {"media_id": "0" * 32}),
+    # A rendition of the writer's image: the target is its name (`w320.webp`).
+    "rendition": Kind(lambda w, t: (w.media["own"].id, t),
+                      lambda o: {"media_id": o[0], "name": o[1]}, None,
+                      {"media_id": "0" * 32, "name": "w320.webp"}),
     "preview_link": Kind(_get("articles"), lambda a: {"article_id": a.id, "link_id": "999999"},
                          None, {"article_id": "0" * 32, "link_id": "999999"}),
 }
@@ -199,6 +208,13 @@ def _login_body(world: World, target: str) -> tuple[str, dict[str, str]]:
     return "form", {"grant_type": "password", "username": email, "password": password}
 
 
+def _upload_body(world: World, _target: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "PNG")
+    return "multipart", {"alt": f"Alt {world.fresh_name()}"}, {
+        "file": ("photo.png", out.getvalue(), "application/octet-stream")}
+
+
 def _named(field: str, prefix: str = "") -> Callable[[World, str], dict[str, Any]]:
     return lambda world, _target: {field: f"{prefix}{world.fresh_name()}"}
 
@@ -266,6 +282,15 @@ TABLE: dict[str, Spec] = {
     "GET /v1/sitemaps/index.xml": Spec("public", ONE),
     "GET /v1/sitemaps/articles.xml": Spec("public", ONE),
     "GET /robots.txt": Spec("public", ONE),
+    # Old URLs of every article: only a public article's answers; others are as unknown.
+    "GET /v1/redirects": Spec("public", {**{t: 200 if t in PUBLIC_ARTICLES else 404
+                                                  for t in ARTICLE_STATES}, "unknown": 404},
+                              query=lambda w, t: f"path={w.redirect_path(t)}"),
+    # Renditions are public (the URLs go into published pages); sizes outside the ladder need
+    # the server's signature.
+    "GET /media/{media_id}/{name}": Spec("public", {"w320.webp": 200, "w320": 200,
+                                                    "w750.webp": 403, "w320.svg": 404,
+                                                    MISSING: 404}, kind="rendition"),
     "GET /v1/front": Spec("public", {"-": 200, "ne": 200}, query=lambda _w, t: (
         "" if t == "-" else "language=ne&per_section=20&featured=20")),
     "GET /v1/articles/{slug}/related": Spec("public", _by_state(PUBLIC_ARTICLES),
@@ -318,8 +343,9 @@ TABLE: dict[str, Spec] = {
         "writer", articles(_restore_revision_by_writer, _restore_revision_by_editor),
         kind="revision", writes=True),
     "POST /v1/editorial/articles/{article_id}/corrections": Spec(
-        "editor", articles(_all(403), lambda t: 201 if t in PUBLIC_ARTICLES
-                           else 409 if t == "deleted" else 422), kind="article",
+        # Only a published article takes one: any other state is a 409 (tests/corrections).
+        "editor", articles(_all(403), lambda t: 201 if t in PUBLIC_ARTICLES else 409),
+        kind="article",
         body=lambda _w, _t: {"kind": "correction", "text": "A fact was wrong."}, writes=True),
     "POST /v1/editorial/articles/{article_id}/preview-links": Spec(
         "writer", articles(_all(201), _all(201)), kind="article", writes=True),
@@ -329,6 +355,18 @@ TABLE: dict[str, Spec] = {
         "writer", articles(_all(404), _all(404)), kind="preview_link"),
     "POST /v1/editorial/import": Spec("writer", {"draft": 201, "publish": (403, 201, 201)},
                                       body=_import_body, writes=True),
+
+    # ---- Editorial API: media (writers upload and change their own; editors any, and delete) --
+    "GET /v1/editorial/media": Spec("writer", ONE, query="limit=100"),
+    "POST /v1/editorial/media": Spec("writer", {"-": 201}, body=_upload_body, writes=True),
+    "GET /v1/editorial/media/{media_id}": Spec(
+        "writer", {"own": 200, "other": 200, MISSING: 404}, kind="media"),
+    "PATCH /v1/editorial/media/{media_id}": Spec(
+        "writer", {"own": 200, "other": (403, 200, 200), MISSING: 404}, kind="media",
+        body=lambda w, _t: {"alt": f"Changed {w.fresh_name()}"}, writes=True),
+    "DELETE /v1/editorial/media/{media_id}": Spec(
+        "editor", {"own": (403, 204, 204), "other": (403, 204, 204), MISSING: LOADED_FIRST},
+        kind="media", writes=True),
 
     # ---- Editorial API: authors, briefs, sections, tags ----
     "GET /v1/editorial/authors": Spec("writer", ONE, query="limit=100"),

@@ -63,7 +63,14 @@ URL_FIELDS: dict[str, Callable[[str], dict[str, Any]]] = {
     "body[].url": lambda url: {"body": [{"type": "paragraph", "text": "Words."},
                                         {"type": "image", "url": url},
                                         {"type": "embed", "url": url}]},
+    # Rendition URLs are the server's: filled in from the media object for an uploaded image
+    # (values sent are replaced) and refused on an external one, so none sent is ever stored.
+    "body[].renditions[].url": lambda url: {"body": [
+        {"type": "paragraph", "text": "Words."},
+        {"type": "image", "url": "https://example.com/a.jpg",
+         "renditions": [{"width": 320, "height": 200, "url": url, "type": "image/webp"}]}]},
     "avatar_url": lambda url: {"avatar_url": url},
+    "avatar.url": lambda url: {"avatar": {"url": url}},
     "links{}": lambda url: {"links": {"website": url}},
     "url": lambda url: {"url": url, "events": ["ping"]},
 }

@@ -4,6 +4,7 @@ into a `<script>`, and image captions and credits are plain text."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -112,9 +113,10 @@ def test_json_ld_is_safe_to_paste_into_a_script(client, make_article, make_secti
                            source={"name": f"Source {SCRIPT_BREAKERS}"})
     r = client.get(f"/v1/articles/{article.slug}")
     assert r.status_code == 200
-    raw = r.content
-    start = raw.index(b'"structured_data":') + len(b'"structured_data":')
-    ld = raw[start:raw.rindex(b"}")]  # the last member of the article
+    text = r.content.decode()
+    start = text.index('"structured_data":') + len('"structured_data":')
+    end = json.JSONDecoder().raw_decode(text, start)[1]  # the member's value, as sent
+    ld = text[start:end].encode()
     assert b"<" not in ld
     assert b">" not in ld
     assert b"&" not in ld

@@ -9,14 +9,18 @@ email is at `EMAIL_DOMAIN`, so one search finds any email in any response.
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
+from argon2 import PasswordHasher
+from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -29,15 +33,20 @@ from app.briefs.models import Brief, BriefCreate
 from app.core.config import get_settings
 from app.core.ids import new_id
 from app.core.security import JWT_ALGORITHM, issue_token
+from app.media import renditions
+from app.media import service as media_service
+from app.media.intake import ingest
+from app.media.models import FocalPoint, Media
+from app.media.storage import get_store
 from app.partners import service as partners
 from app.partners.models import Partner, PartnerCreate
+from app.redirects.models import Redirect
 from app.taxonomy import service as taxonomy
 from app.taxonomy.models import Section, SectionCreate, Tag, TagCreate
 from app.users.models import User
 from app.webhooks import outbox
 from app.webhooks import service as webhooks
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.articles.newsroom import password_hash
 from tests.factories import PASSWORD
 
 EMAIL_DOMAIN = "users.khabar-sec.example.com"
@@ -59,6 +68,8 @@ USER_KINDS = ("writer", "other", "editor", "admin", "disabled")
 PARTNER_KINDS = ("active", "revoked")
 # Webhook endpoints: the newsroom's and the active partner's; `_doomed` ones are for DELETE.
 WEBHOOK_KINDS = ("newsroom", "newsroom_doomed", "partner", "partner_doomed")
+# Media objects: uploaded by the writer (`own`) or by the editor (`other`).
+MEDIA_KINDS = ("own", "other")
 # Credentials that must never open a door: a wrong, expired, unsigned or orphaned token, or a
 # revoked key. `disabled` and `deleted_user` are valid tokens of admins who no longer may log in.
 BAD_CREDENTIALS = ("garbage", "expired", "alg_none", "wrong_key", "disabled", "deleted_user",
@@ -66,6 +77,15 @@ BAD_CREDENTIALS = ("garbage", "expired", "alg_none", "wrong_key", "disabled", "d
 CREDENTIALS = ("none", *BAD_CREDENTIALS, "partner", *ROLES)
 # Tokens that fail authentication itself; the matrix tries them on one object per route.
 SAMPLED_CREDENTIALS = frozenset(BAD_CREDENTIALS) - {"revoked"}
+
+
+@lru_cache
+def password_hash() -> str:
+    """The hash of every world user's password: the suite's cheap Argon2 cost, but the salt and
+    digest lengths of production (16 and 32 bytes). The CHEAPEST profile's digest is 4 bytes,
+    6 characters that any response could contain by chance: too short to scan for."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=32,
+                          salt_len=16).hash(PASSWORD)
 
 
 @dataclass
@@ -83,6 +103,7 @@ class World:
     keys: dict[str, str] = field(default_factory=dict)
     webhooks: dict[str, WebhookEndpoint] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    media: dict[str, Media] = field(default_factory=dict)
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     made: int = 0  # fresh objects built so far (writes need their own)
 
@@ -166,6 +187,9 @@ class World:
             self.partners[kind], self.keys[kind] = self.partner(kind)
         for kind in WEBHOOK_KINDS:
             self.webhooks[kind], self.deliveries[kind] = self.webhook(kind)
+        for kind in MEDIA_KINDS:
+            self.media[kind] = self.medium(kind)
+        self._redirects()
         self.credentials = self._credentials()
         return self
 
@@ -294,6 +318,29 @@ class World:
             s.add(delivery)
             return endpoint, delivery
 
+    def medium(self, kind: str) -> Media:
+        """A stored image uploaded by the writer (`own`) or by the editor (`other`)."""
+        out = io.BytesIO()
+        Image.linear_gradient("L").resize((400, 300)).convert("RGB").save(out, "JPEG")
+        master = ingest(out.getvalue())
+        media_id = media_service.new_media_id()
+        renditions.save_master(get_store(), media_id, master)
+        by = self.users["writer" if kind == "own" else "editor"]
+        with self.session() as s:
+            return media_service.create_media(
+                s, media_id, master, alt=f"Alt {self.fresh_name()}", caption=None, credit=None,
+                focal=FocalPoint(x=0.5, y=0.5), by_id=by.id, now=self.now)
+
+    def redirect_path(self, state: str) -> str:
+        """The old URL of the article in `state` (`unknown`: no article's)."""
+        return f"/old/{state.replace('_', '-')}-{self.token}"
+
+    def _redirects(self) -> None:
+        with self.session() as s:
+            for state, article in self.articles.items():
+                s.add(Redirect(path=self.redirect_path(state), article_id=article.id,
+                               created_at=self.now))
+
     def _credentials(self) -> dict[str, dict[str, str]]:
         def bearer(token: str) -> dict[str, str]:
             return {"Authorization": f"Bearer {token}"}
@@ -334,6 +381,7 @@ class World:
             "tags": (Tag, [t.id for t in self.tags.values()]),
             "users": (User, [u.id for u in self.users.values()]),
             "partners": (Partner, [p.id for p in self.partners.values()]),
+            "media": (Media, [m.id for m in self.media.values()]),
         }
         out: dict[str, Any] = {}
         with self.session() as s:
