@@ -15,14 +15,12 @@ from app.articles.blocks import (
     Block,
     MarkupBudget,
     check_http_url,
-    check_image_url,
-    plain_field,
 )
 from app.authors.models import AuthorPublic, AuthorRef
 from app.core.db import UTCDateTime
 from app.core.patch import Unset
 from app.i18n.bikram_sambat import BsDate
-from app.media.images import ImageInput
+from app.media.images import ImageInput, ImagePatch
 from app.media.models import ImageObject
 from app.taxonomy.models import SectionRef, TagRef
 
@@ -286,30 +284,6 @@ class SourcePatch(BaseModel):
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return check_http_url(value)
-
-
-class ImagePatch(BaseModel):
-    """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396); switching
-    from `url` to `media_id` sends the other as null."""
-
-    model_config = ConfigDict(extra="forbid")
-    media_id: str | None = PydanticField(default=None, max_length=32)
-    url: str | None = PydanticField(default=None, max_length=2000)
-    alt: str | None = PydanticField(default=None, max_length=2000)
-    caption: str | None = PydanticField(default=None, max_length=2000)
-    credit: str | None = PydanticField(default=None, max_length=500)
-    width: int | None = PydanticField(default=None, ge=1, le=100_000)
-    height: int | None = PydanticField(default=None, ge=1, le=100_000)
-
-    @field_validator("url")
-    @classmethod
-    def _image_url(cls, value: str | None) -> str | None:
-        return check_image_url(value)
-
-    @field_validator("alt", "caption", "credit")
-    @classmethod
-    def _plain(cls, value: str | None) -> str | None:
-        return plain_field(value)
 
 
 class ArticleUpdate(_ArticleFields):

@@ -336,15 +336,8 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
 
 
 def _patched_image(article: Article, data: ArticleUpdate) -> ImageInput | None:
-    """The image after a PATCH: the fields given merge into what was given before (RFC 7396).
-    An uploaded image's size comes from its media object, never from the merge."""
-    stored = article.image or {}
-    current = {k: v for k in ImageInput.model_fields if (v := stored.get(k)) is not None}
-    if current.get("media_id"):
-        current.pop("width", None)
-        current.pop("height", None)
-    merged = merged_object(current, data.image, ImageInput, loc="image")
-    return ImageInput.model_validate(merged) if merged else None
+    """The image after a PATCH: the fields given merge into what was given before (RFC 7396)."""
+    return media_images.patched_image(article.image, data.image, "image")
 
 
 def update_article(session: Session, article: Article, data: ArticleUpdate, *,

@@ -11,7 +11,7 @@ from app.articles.blocks import check_http_url, check_image_url
 from app.core.db import UTCDateTime
 from app.core.ids import RowId
 from app.core.patch import Unset
-from app.media.images import ImageInput
+from app.media.images import ImageInput, ImagePatch
 from app.media.models import ImageObject
 
 
@@ -81,7 +81,8 @@ class AuthorUpdate(SQLModel):
     avatar_url: str | None = Field(default=None, max_length=2000)
     links: LinksPatch | None = None
     user_id: RowId | None = None
-    avatar: ImageInput | None = None
+    # Merges into the stored avatar (RFC 7396), as an article's `image` does.
+    avatar: ImagePatch | None = None
 
     _urls = field_validator("avatar_url", "links")(classmethod(_patch_urls))
 

@@ -21,7 +21,7 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
 from app.core.patch import merge_patch
 from app.core.slugs import slugify, unique_slug
-from app.media.images import author_avatar, stored_image
+from app.media.images import author_avatar, patched_image, stored_image
 from app.users.models import User
 
 BY_NAME = SortKey("name", [(col(Author.name), False), (col(Author.id), False)])
@@ -123,7 +123,8 @@ def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: 
     """A profile edit; articles that show the author are announced as changed."""
     values = data.model_dump(exclude_unset=True)
     if "avatar" in values:
-        values["avatar"] = stored_image(session, data.avatar, ("body", "avatar"))
+        values["avatar"] = stored_image(
+            session, patched_image(author.avatar, data.avatar, "avatar"), ("body", "avatar"))
     if "name" in values and values["name"] is None:
         raise Unprocessable("name cannot be null",
                             errors=[{"loc": ["body", "name"], "msg": "required"}])

@@ -52,8 +52,10 @@ def list_briefs(request: Request, session: ReadSessionDep, params: ListParamsDep
                     "The publisher-local calendar date, YYYY-MM-DD"))] = None,
                 dateline: DatelineQ = None, language: LanguageQ = None,
                 date_bs: Annotated[str | None, Query(
-                    max_length=10, description="The same day in Bikram Sambat, YYYY-MM-DD "
-                    "(instead of `date`)", examples=["2081-08-11"])] = None) -> Response:
+                    max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                    description="The same day in Bikram Sambat, YYYY-MM-DD "
+                    "(instead of `date`: both together answer 422)",
+                    examples=["2081-08-11"])] = None) -> Response:
     """Briefs in page order within each day; `date` (or `date_bs`, the same day in Bikram
     Sambat) picks one day on the publisher's calendar; `language` picks one language."""
     if date_bs is not None:

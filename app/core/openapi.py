@@ -110,6 +110,8 @@ def _polish_operation(op: dict[str, Any], path: str, schemas: dict[str, Any]) ->
     for status, response in responses.items():
         _problems_as_problem_json(response)
         for media in response.get("content", {}).values():
+            if "example" in media and "schema" in media:
+                _restore_nulls(media["example"], media["schema"], schemas)
             if "example" not in media and "examples" not in media and "schema" in media:
                 media["example"] = example_for(media["schema"], schemas)
                 if isinstance(media["example"], dict) and status[:1] in "45" and \
@@ -125,6 +127,40 @@ def _polish_operation(op: dict[str, Any], path: str, schemas: dict[str, Any]) ->
                             "instance": path},
             }},
         }
+
+
+def _restore_nulls(example: Any, schema: dict[str, Any], schemas: dict[str, Any],
+                   depth: int = 0) -> None:
+    """FastAPI writes the document with `exclude_none`, which drops every null from the routes'
+    response examples too (`"disabled_reason": None` vanishes), so an example would lack
+    required properties. Put back a null for each required property the schema lets be null."""
+    if depth > MAX_REF_DEPTH or not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        target = schemas.get(schema["$ref"].rsplit("/", 1)[-1])
+        _restore_nulls(example, target or {}, schemas, depth + 1)
+        return
+    for branch in schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", []):
+        _restore_nulls(example, branch, schemas, depth + 1)
+    if isinstance(example, list):
+        for item in example:
+            _restore_nulls(item, schema.get("items", {}), schemas, depth + 1)
+        return
+    if not isinstance(example, dict):
+        return
+    properties = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if name not in example and _nullable(properties.get(name, {})):
+            example[name] = None
+    for name, value in example.items():
+        if name in properties:
+            _restore_nulls(value, properties[name], schemas, depth + 1)
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    branches = schema.get("anyOf", []) + schema.get("oneOf", [])
+    return schema.get("type") == "null" or {"type": "null"} in branches or \
+        (isinstance(schema.get("type"), list) and "null" in schema["type"])
 
 
 def _without_null(schema: dict[str, Any] | None) -> None:

@@ -38,7 +38,8 @@ class CorrectionCreate(BaseModel):
     kind: CorrectionKind = PydanticField(description=(
         "`correction` (a fact was wrong), `clarification` (it was unclear) or `update` "
         "(new information)"))
+    # `pattern`: not only spaces (they are stripped), which the schema then says too.
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           max_length=2000)] = PydanticField(
+                                           max_length=2000, pattern=r"\S")] = PydanticField(
         description="The notice readers see, e.g. what was wrong and what is right",
         examples=["An earlier version gave the wrong date for the vote."])

@@ -27,7 +27,8 @@ def add_correction(article: ManagedArticle, data: CorrectionCreate, response: Re
                    if_match: IfMatch = None) -> ArticleEditorial:
     """A notice readers see under the article (`corrections` in its details, `correction` in
     its JSON-LD, a correction description in ninjs), with the time it was made. It can never be
-    edited or removed. The article must be published; send `If-Match` as for any change.
+    edited or removed. The article must be published (else 409); send `If-Match` as for any
+    change.
     Partners get the article again in the change feed. Editors and admins."""
     article = service.add_correction(session, article, data, by=user, now=now,
                                      expected_revision=expected_revision(if_match, article.id))

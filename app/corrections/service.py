@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.articles import service as articles_service
-from app.articles.errors import ArticleStateConflict, InvalidArticle
+from app.articles.errors import ArticleStateConflict
 from app.articles.models import Article, Status
 from app.articles.visibility import effective_status
 from app.corrections.models import ArticleCorrection, CorrectionCreate
@@ -23,8 +23,7 @@ def add_correction(session: Session, article: Article, data: CorrectionCreate, *
     if article.deleted_at is not None:
         raise ArticleStateConflict("A deleted article cannot be corrected; restore it first")
     if effective_status(article, now) != Status.published:
-        raise InvalidArticle("Only a published article takes a correction; edit the draft",
-                             errors=[{"loc": ["path", "article_id"], "msg": "not published"}])
+        raise ArticleStateConflict("Only a published article takes a correction; edit the draft")
     session.add(ArticleCorrection(article_id=article.id, kind=data.kind.value, text=data.text,
                                   created_at=now, created_by_id=by.id if by else None))
     return articles_service.new_revision(session, article, expected_revision=expected_revision,

@@ -162,7 +162,8 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 @router.get("/sitemaps/news.xml", operation_id="getNewsSitemap", response_class=Response,
             summary="Google News sitemap of the last two days",
             responses={200: {"description": "The sitemap", "content": {"application/xml": {
-                "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}})
+                "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}},
+                       **problem_responses(422)})
 def news_sitemap(request: Request, session: ReadSessionDep, now: NowDep,
                  language: LanguageQ = None) -> Response:
     """Articles published in the last 48 hours, at most 1,000, as Google News asks; `language`

@@ -48,7 +48,9 @@ def _ingest(data: bytes) -> Master:
 async def upload_media(
     request: Request, response: Response, session: SessionDep, user: CurrentWriter,
     now: NowDep,
-    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, AVIF or GIF (first frame)")],
+    # An empty file part is no file (a form field without a filename): say so in the schema.
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, AVIF or GIF (first frame)",
+                                     json_schema_extra={"minLength": 1})],
     alt: Annotated[str | None, Form(max_length=2000, description="Text for screen readers")]
     = None,
     caption: Annotated[str | None, Form(max_length=2000)] = None,

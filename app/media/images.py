@@ -62,6 +62,52 @@ class ImageInput(BaseModel):
         return self
 
 
+class ImagePatch(BaseModel):
+    """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396); switching
+    from `url` to `media_id` sends the other as null."""
+
+    model_config = ConfigDict(extra="forbid")
+    media_id: str | None = PydanticField(default=None, max_length=32)
+    url: str | None = PydanticField(default=None, max_length=2000)
+    alt: str | None = PydanticField(default=None, max_length=2000)
+    caption: str | None = PydanticField(default=None, max_length=2000)
+    credit: str | None = PydanticField(default=None, max_length=500)
+    width: int | None = PydanticField(default=None, ge=1, le=100_000)
+    height: int | None = PydanticField(default=None, ge=1, le=100_000)
+
+    @field_validator("url")
+    @classmethod
+    def _image_url(cls, value: str | None) -> str | None:
+        return check_image_url(value)
+
+    @field_validator("alt", "caption", "credit")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return plain_field(value)
+
+
+
+def patched_image(stored: Mapping[str, Any] | None, patch: ImagePatch | None,
+                  loc: str) -> ImageInput | None:
+    """An image after a PATCH (an article's `image`, an author's `avatar`): the fields given
+    merge into what was given before (RFC 7396, app/core/patch.py). An uploaded image's size
+    comes from its media object, never from the merge. A merge that leaves no source is a 422
+    naming `url`."""
+    from app.core.patch import given_fields, merge_patch, merged_object
+
+    current = {k: v for k in ImageInput.model_fields
+               if (v := (stored or {}).get(k)) is not None}
+    if current.get("media_id"):
+        current.pop("width", None)
+        current.pop("height", None)
+    after = merge_patch(current, given_fields(patch)) if patch is not None else None
+    if after and after.get("media_id") is None and after.get("url") is None:
+        raise Unprocessable(f"{loc} needs a url (or a media_id)", errors=[
+            {"loc": ["body", loc, "url"], "msg": "give exactly one of media_id and url"}])
+    merged = merged_object(current, patch, ImageInput, loc=loc)
+    return ImageInput.model_validate(merged) if merged else None
+
+
 def media_url(media_id: str, variant: str, ext: str, version: str) -> str:
     base = get_settings().public_base_url.rstrip("/")
     return f"{base}/media/{media_id}/{variant}.{ext}?v={version}"

@@ -55,21 +55,24 @@ class Rendition(BaseModel):
     type: str = PydanticField(description="The rendition's media type, e.g. `image/webp`")
 
 
+IMAGE_EXAMPLE = {
+    "media_id": "018f3a2b4c5d6e7f8091a2b3c4d5e6f7", "width": 1600, "height": 900,
+    "url": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/original.jpg"
+           "?v=3fa9c2d41b7e",
+    "alt": "Rescue workers on the riverbank", "caption": "The Koshi at Chatara",
+    "credit": "Photo: A. Shrestha", "focal_point": {"x": 0.4, "y": 0.35},
+    "renditions": [{"width": 320, "height": 180, "type": "image/webp",
+                    "url": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/"
+                           "w320.webp?v=3fa9c2d41b7e"}],
+    "srcset": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/w320.webp"
+              "?v=3fa9c2d41b7e 320w"}
+
+
 class ImageObject(BaseModel):
     """An image as every surface returns it. For an image given by external `url` only,
     what the server cannot know is null and `renditions` is empty."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "media_id": "018f3a2b4c5d6e7f8091a2b3c4d5e6f7", "width": 1600, "height": 900,
-        "url": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/original.jpg"
-               "?v=3fa9c2d41b7e",
-        "alt": "Rescue workers on the riverbank", "caption": "The Koshi at Chatara",
-        "credit": "Photo: A. Shrestha", "focal_point": {"x": 0.4, "y": 0.35},
-        "renditions": [{"width": 320, "height": 180, "type": "image/webp",
-                        "url": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/"
-                               "w320.webp?v=3fa9c2d41b7e"}],
-        "srcset": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/w320.webp"
-                  "?v=3fa9c2d41b7e 320w"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [IMAGE_EXAMPLE]})
 
     media_id: str | None = None
     url: str
@@ -86,6 +89,12 @@ class ImageObject(BaseModel):
 
 class MediaPublic(ImageObject):
     """A media object as the Editorial API shows it."""
+
+    # Its own example: the image object's lacks the media object's required fields.
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        **IMAGE_EXAMPLE, "id": "018f3a2b4c5d6e7f8091a2b3c4d5e6f7", "type": "image/jpeg",
+        "size_bytes": 482113, "created_at": "2026-12-03T10:00:00Z",
+        "updated_at": "2026-12-03T10:00:00Z", "created_by_id": 1}]})
 
     media_id: str
     id: str

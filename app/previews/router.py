@@ -92,7 +92,7 @@ def revoke_preview_link(article: ReadableArticle, link_id: LinkId, session: Sess
 
 
 @router.get("/{token}", response_model=ArticlePublic, operation_id="getPreview",
-            summary="Open a preview link", responses=problem_responses(404, 429))
+            summary="Open a preview link", responses=problem_responses(404, 422, 429))
 async def get_preview(request: Request, token: Annotated[str, Path(max_length=100)],
                       session: SessionDep, now: NowDep) -> StarletteResponse:
     """The article as it is now, draft or not, in the shape of `/v1/articles/{slug}`. Never

@@ -34,8 +34,8 @@ async def sync(
     cursor: Annotated[str | None, Query(max_length=512, description=(
         "`meta.next_cursor` of your last sync; omit for an initial sync"))] = None,
     since: Annotated[Literal["latest"] | None, Query(description=(
-        "`latest` (without `cursor`): no items, only the head cursor, to follow changes "
-        "from now on"))] = None,
+        "`latest` (without `cursor`: both together answer 400): no items, only the head "
+        "cursor, to follow changes from now on"))] = None,
     language: LanguageQ = None,
     section: SectionQ = None,
     include: IncludeQ = None,

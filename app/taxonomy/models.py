@@ -13,9 +13,15 @@ from app.i18n.names import LanguageKey, LocalName
 # Names in other languages: {"ne": "राजनीति"}; a section or tag in an article is named in the
 # article's language when it has a name for it (app/i18n/names.py).
 Names = dict[LanguageKey, LocalName]
+# `names` in a PATCH merges (RFC 7396): a language given as null removes that name alone;
+# `"names": null` removes them all.
+NamesPatch = dict[LanguageKey, LocalName | None]
 NAMES_DESCRIPTION = ("The name in each language, by BCP 47 tag, e.g. "
                      '`{"en": "Politics", "ne": "राजनीति"}`; embedded in an article, `name` is '
                      "the one in the article's language when there is one")
+NAMES_PATCH = ("Merges into the stored names (JSON Merge Patch): a language given as null "
+               "removes that name, null removes every name")
+NAMES_MAX = 20
 
 SLUG_PATTERN = r"^[^\s/?#%]+$"
 NameText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -46,7 +52,7 @@ class SectionUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     name: NameText | Unset = None
     description: str | None = Field(default=None, max_length=1000)
-    names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
+    names: NamesPatch | None = Field(default=None, max_length=20, description=NAMES_PATCH)
     position: Annotated[int, PydanticField(ge=0, le=10_000)] | Unset = None
 
 
@@ -88,7 +94,7 @@ class TagCreate(TagBase):
 class TagUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
     name: NameText | Unset = None
-    names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
+    names: NamesPatch | None = Field(default=None, max_length=20, description=NAMES_PATCH)
 
 
 class TagRef(SQLModel):

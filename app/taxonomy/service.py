@@ -11,8 +11,10 @@ from app.articles.models import Article
 from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
+from app.core.patch import merge_patch
 from app.core.slugs import slugify
 from app.taxonomy.models import (
+    NAMES_MAX,
     ArticleTag,
     Section,
     SectionCreate,
@@ -83,12 +85,27 @@ def create_section(session: Session, data: SectionCreate) -> Section:
     return section
 
 
+def _merged_names(stored: dict[str, str] | None,
+                  patch: dict[str, str | None] | None) -> dict[str, str] | None:
+    """`names` after a PATCH (RFC 7396): null removes them all, a language given as null
+    removes that one, the others are kept."""
+    if patch is None:
+        return None
+    merged = merge_patch(stored or {}, patch)
+    if len(merged) > NAMES_MAX:
+        raise Unprocessable(f"At most {NAMES_MAX} names", errors=[
+            {"loc": ["body", "names"], "msg": f"at most {NAMES_MAX} names"}])
+    return merged or None
+
+
 def update_section(session: Session, section: Section, data: SectionUpdate) -> Section:
     values = data.model_dump(exclude_unset=True)
     _name_not_null(values)
     if "position" in values and values["position"] is None:
         raise Unprocessable("position cannot be null",
                             errors=[{"loc": ["body", "position"], "msg": "required"}])
+    if "names" in values:
+        values["names"] = _merged_names(section.names, values["names"])
     renamed = (values.get("name", section.name) != section.name
                or ("names" in values and values["names"] != section.names))
     stale = ("sections", f"section:{section.slug}")
@@ -159,6 +176,8 @@ def update_tag(session: Session, tag: Tag, data: TagUpdate) -> Tag:
     renamed = data.name is not None and data.name != tag.name
     if renamed:
         tag.name = data.name  # type: ignore[assignment]
+    if "names" in values:
+        values["names"] = _merged_names(tag.names, values["names"])
     if "names" in values and values["names"] != tag.names:
         tag.names = values["names"]
         renamed = True

@@ -171,6 +171,76 @@ def test_author_links_stay_bounded_after_a_merge(client, newsroom, make_author):
     assert r.status_code == 422
 
 
+# ---- sections and tags: `names`; authors: `avatar` ------------------------------------------
+
+NAMES = {"ne": "राजनीति", "hi": "राजनीति"}
+NAMES_CASES = [
+    ({"ne": "राजनीतिक"}, {**NAMES, "ne": "राजनीतिक"}),
+    ({"en": "Politics"}, {**NAMES, "en": "Politics"}),
+    ({"hi": None}, {"ne": "राजनीति"}),
+    ({}, NAMES),
+    (None, {}),
+]
+
+
+@pytest.mark.parametrize("kind", ["sections", "tags"])
+@pytest.mark.parametrize(("patch", "expected"), NAMES_CASES,
+                         ids=["replace-one", "add-one", "remove-one", "empty", "null"])
+def test_taxonomy_names_merge(client, newsroom, kind, patch, expected):
+    headers = newsroom.headers["editor"]
+    r = client.post(f"/v1/editorial/{kind}", json={"name": "Politics", "names": NAMES},
+                    headers=headers)
+    assert r.status_code == 201, r.text
+    url = f"/v1/editorial/{kind}/{r.json()['slug']}"
+    r = client.patch(url, json={"names": patch}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["names"] == expected
+    assert client.get(url, headers=headers).json()["names"] == expected
+
+
+def test_taxonomy_names_stay_bounded_after_a_merge(client, newsroom):
+    headers = newsroom.headers["editor"]
+    names = {f"x{chr(97 + i)}": "Name" for i in range(15)}
+    r = client.post("/v1/editorial/tags", json={"name": "Many", "names": names}, headers=headers)
+    assert r.status_code == 201, r.text
+    more = {f"y{chr(97 + i)}": "Name" for i in range(10)}
+    r = client.patch(f"/v1/editorial/tags/{r.json()['slug']}", json={"names": more},
+                     headers=headers)
+    assert r.status_code == 422
+
+
+AVATAR = {"url": "https://img.example.com/me.jpg", "alt": "Me", "credit": "A credit",
+          "width": 400, "height": 400}
+AVATAR_CASES = [
+    ({"alt": "Portrait"}, {**AVATAR, "alt": "Portrait"}),
+    ({"credit": None}, {**AVATAR, "credit": None}),
+    ({"url": "https://img.example.com/you.jpg"}, {**AVATAR, "url": "https://img.example.com/you.jpg"}),
+    ({}, AVATAR),
+]
+
+
+@pytest.mark.parametrize(("patch", "expected"), AVATAR_CASES,
+                         ids=["alt", "credit-null", "url", "empty"])
+def test_author_avatar_merges(client, newsroom, make_author, patch, expected):
+    author = make_author("Pictured Author", avatar=AVATAR)
+    url = f"/v1/editorial/authors/{author.id}"
+    r = client.patch(url, json={"avatar": patch}, headers=newsroom.headers["admin"])
+    assert r.status_code == 200, r.text
+    assert {k: r.json()["avatar"].get(k) for k in AVATAR} == expected
+
+
+def test_author_avatar_null_removes_it_and_a_patch_without_one_needs_a_url(
+        client, newsroom, make_author):
+    author = make_author("Pictured Author", avatar=AVATAR)
+    url = f"/v1/editorial/authors/{author.id}"
+    r = client.patch(url, json={"avatar": None}, headers=newsroom.headers["admin"])
+    assert r.status_code == 200, r.text
+    assert r.json()["avatar"] is None
+    r = client.patch(url, json={"avatar": {"alt": "Nobody"}}, headers=newsroom.headers["admin"])
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"][:3] == ["body", "avatar", "url"]
+
+
 # ---- the shared helper -------------------------------------------------------------------
 
 
@@ -220,4 +290,5 @@ def test_every_patch_body_with_a_nested_object_is_covered():
                                       for a in getattr(field.annotation, "__args__", ())):
                 nested.add(f"{model.__name__}.{name}")
     assert nested == {"ArticleUpdate.rights", "ArticleUpdate.source", "ArticleUpdate.image",
-                      "AuthorUpdate.links"}
+                      "AuthorUpdate.links", "AuthorUpdate.avatar", "SectionUpdate.names",
+                      "TagUpdate.names"}

@@ -98,7 +98,7 @@ class TestRefused:
                                    headers=if_match(article, **headers)), status)
         assert count(session) == 0
 
-    @pytest.mark.parametrize(("state", "status"), [("draft", 422), ("deleted", 409)])
+    @pytest.mark.parametrize(("state", "status"), [("draft", 409), ("deleted", 409)])
     def test_only_published_articles(self, client: TestClient, newsroom: Newsroom,
                                       session: Session, state: str, status: int) -> None:
         article = newsroom.article("Story", state=state)
