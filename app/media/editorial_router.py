@@ -44,7 +44,7 @@ def _ingest(data: bytes) -> Master:
 
 @router.post("", response_model=MediaPublic, status_code=201, operation_id="uploadMedia",
              summary="Upload an image",
-             responses=problem_responses(401, 403, 413, 415, 422))
+             responses=problem_responses(400, 401, 403, 413, 415, 422))
 async def upload_media(
     request: Request, response: Response, session: SessionDep, user: CurrentWriter,
     now: NowDep,

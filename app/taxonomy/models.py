@@ -12,10 +12,12 @@ from app.i18n.names import LanguageKey, LocalName
 
 # Names in other languages: {"ne": "राजनीति"}; a section or tag in an article is named in the
 # article's language when it has a name for it (app/i18n/names.py).
-Names = dict[LanguageKey, LocalName]
+# (Keys that are not language tags are refused: the schema says so, not only the validator.)
+_ONLY_TAGS = PydanticField(json_schema_extra={"additionalProperties": False})
+Names = Annotated[dict[LanguageKey, LocalName], _ONLY_TAGS]
 # `names` in a PATCH merges (RFC 7396): a language given as null removes that name alone;
 # `"names": null` removes them all.
-NamesPatch = dict[LanguageKey, LocalName | None]
+NamesPatch = Annotated[dict[LanguageKey, LocalName | None], _ONLY_TAGS]
 NAMES_DESCRIPTION = ("The name in each language, by BCP 47 tag, e.g. "
                      '`{"en": "Politics", "ne": "राजनीति"}`; embedded in an article, `name` is '
                      "the one in the article's language when there is one")
