@@ -120,7 +120,9 @@ def rejects_only_references(response: Any, case: Any) -> bool:
     errors = problem.get("errors") or []
     if errors and all(e["msg"] in NUL_MESSAGES for e in errors):
         return sent_nul(response)
-    if errors and all(url_rule(e) or any(m in e["msg"] for m in SANITIZED_EMPTY)
+    # A `media_id` is a reference to an uploaded media object, like `authors` or `section`.
+    if errors and all(url_rule(e) or e["msg"] == "unknown media_id"
+                      or any(m in e["msg"] for m in SANITIZED_EMPTY)
                       or (case.method.upper() == "PATCH" and e["msg"] in IMAGE_MERGE)
                       for e in errors):
         return True
