@@ -27,41 +27,6 @@ from app.media.variants import CROPS, FORMATS, LADDER, parse
 RENDITION_FORMAT = "webp"
 
 
-class ImageInput(BaseModel):
-    """An image to show: an uploaded one by `media_id`, or an external one by `url`. Alt,
-    caption and credit default to the media object's."""
-
-    # Exactly one source, stated in the schema too: a string `media_id` or a string `url`
-    # (`_one_source` enforces it).
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
-        {"required": ["media_id"], "properties": {"media_id": {"type": "string"}}},
-        {"required": ["url"], "properties": {"url": {"type": "string"}}},
-    ]})
-    media_id: str | None = PydanticField(default=None, max_length=32)
-    url: str | None = PydanticField(default=None, max_length=2000)
-    alt: str | None = PydanticField(default=None, max_length=2000)
-    caption: str | None = PydanticField(default=None, max_length=2000)
-    credit: str | None = PydanticField(default=None, max_length=500)
-    width: int | None = PydanticField(default=None, ge=1, le=100_000)
-    height: int | None = PydanticField(default=None, ge=1, le=100_000)
-
-    @field_validator("url")
-    @classmethod
-    def _image_url(cls, value: str | None) -> str | None:
-        return check_image_url(value)
-
-    @field_validator("alt", "caption", "credit")
-    @classmethod
-    def _plain(cls, value: str | None) -> str | None:
-        return plain_field(value)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ImageInput:
-        if (self.media_id is None) == (self.url is None):
-            raise ValueError("give exactly one of media_id and url")
-        return self
-
-
 class ImagePatch(BaseModel):
     """`image` in a PATCH: the fields given merge into the stored ones (RFC 7396); switching
     from `url` to `media_id` sends the other as null."""
@@ -85,6 +50,24 @@ class ImagePatch(BaseModel):
     def _plain(cls, value: str | None) -> str | None:
         return plain_field(value)
 
+
+class ImageInput(ImagePatch):
+    """An image to show: an uploaded one by `media_id`, or an external one by `url`. Alt,
+    caption and credit default to the media object's. The fields and checks of `ImagePatch`,
+    with exactly one source."""
+
+    # Exactly one source, stated in the schema too: a string `media_id` or a string `url`
+    # (`_one_source` enforces it).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["media_id"], "properties": {"media_id": {"type": "string"}}},
+        {"required": ["url"], "properties": {"url": {"type": "string"}}},
+    ]})
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImageInput:
+        if (self.media_id is None) == (self.url is None):
+            raise ValueError("give exactly one of media_id and url")
+        return self
 
 
 def patched_image(stored: Mapping[str, Any] | None, patch: ImagePatch | None,
