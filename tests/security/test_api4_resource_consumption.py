@@ -21,9 +21,9 @@ Asserted:
 """
 
 from __future__ import annotations
-import re
 
 import json
+import re
 from typing import Any
 
 import httpx
