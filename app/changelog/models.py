@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -57,6 +58,9 @@ class ChangeScope(SQLModel, table=True):
     language: str = Field(primary_key=True, max_length=35)
     section_id: int = Field(default=0, primary_key=True)  # 0: no section
     syndicated: bool = Field(default=False, primary_key=True)
+    # The latest change seq at which the article was public in this scope: a partner granted
+    # the section later never saw it unless this is at or after the grant (`PartnerGrant`).
+    seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 ALL_SECTIONS = -1  # `PartnerScope.section_id` of an empty allowlist (every section)
@@ -70,3 +74,15 @@ class PartnerScope(SQLModel, table=True):
     __tablename__ = "partner_scope"
     partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
     section_id: int = Field(primary_key=True)  # ALL_SECTIONS for an empty allowlist
+
+
+class PartnerGrant(SQLModel, table=True):
+    """When each section of a partner's current allowlist entered it: the first `seq` the
+    grant covers (ALL_SECTIONS: when the allowlist became empty, i.e. every section). No row:
+    since the partner's creation. A widened allowlist thus sends no tombstones for articles
+    that left the public before the partner could see them."""
+
+    __tablename__ = "partner_grant"
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    section_id: int = Field(primary_key=True)
+    seq: int

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,7 +28,14 @@ from app.articles.visibility import LIVE_STATUSES
 from app.authors.models import ArticleAuthor
 from app.briefs.models import Brief
 from app.changelog import signal
-from app.changelog.models import ALL_SECTIONS, ArticleChange, ChangeScope, Kind, PartnerScope
+from app.changelog.models import (
+    ALL_SECTIONS,
+    ArticleChange,
+    ChangeScope,
+    Kind,
+    PartnerGrant,
+    PartnerScope,
+)
 from app.core.counters import CHANGE_SEQ, CONTENT_VERSION, bump
 from app.core.db import utcnow
 from app.core.purge import mark_stale, purging
@@ -139,18 +147,13 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
 
     last = bump(session, CHANGE_SEQ, len(changed))
     first = last - len(changed) + 1
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     values = [{"article_id": row.id, "seq": first + i, "kind": what.value, "at": at,
                "public": is_} for i, (what, at, is_, row) in enumerate(changed)]
-    stmt = insert(ArticleChange).values(values)
+    stmt = _insert(session)(ArticleChange).values(values)
     session.execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_={
         "seq": stmt.excluded.seq, "kind": stmt.excluded.kind, "at": stmt.excluded.at,
         "public": stmt.excluded.public}))
-    scopes = [{"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
-               "syndicated": row.syndication == Syndication.allowed.value}
-              for _, _, is_, row in changed if is_]
-    if scopes:
-        session.execute(insert(ChangeScope).values(scopes).on_conflict_do_nothing())
+    _scoped(session, [(row, first + i) for i, (_, _, is_, row) in enumerate(changed) if is_])
 
     changed_ids = [row.id for _, _, _, row in changed]
     keys = set(stale_keys)
@@ -160,6 +163,23 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     signal.announce(session, last)
     return [Recorded(row.id, first + i, what, at, row.slug, row.language, row.section_id)
             for i, (what, at, _, row) in enumerate(changed)]
+
+
+def _scoped(session: Session, public: Sequence[tuple[Any, int]]) -> None:
+    """Remember the scope each public article is in now, and the seq it was last public at."""
+    if not public:
+        return
+    stmt = _insert(session)(ChangeScope).values([
+        {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
+         "syndicated": row.syndication == Syndication.allowed.value, "seq": seq}
+        for row, seq in public])
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["article_id", "language", "section_id", "syndicated"],
+        set_={"seq": stmt.excluded.seq}))
+
+
+def _insert(session: Session) -> Any:
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # type: ignore[type-arg]
@@ -184,24 +204,46 @@ def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # t
     return keys
 
 
-def partner_rescoped(session: Session, partner_id: int, former_section_ids: Sequence[int] | None,
-                     article_ids: Sequence[str]) -> None:
-    """A partner's allowlist changed: remember what it could see before (`None`: every
-    section) and give the touched articles new sequence numbers, so the partner's feed
-    renders them again against its new allowlist (upserts, or `out_of_scope` tombstones).
-    Nothing changed for the public: no content version, no purge, no event."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    former = [ALL_SECTIONS] if former_section_ids is None else list(former_section_ids)
+def partner_rescoped(session: Session, partner_id: int, before: Sequence[int] | None,
+                     after: Sequence[int] | None, article_ids: Sequence[str]) -> None:
+    """A partner's allowlist changed from the sections `before` to `after` (`None`: every
+    section). Remember what it could see before (`PartnerScope`) and from when it may see each
+    section now (`PartnerGrant`), and give the touched articles new sequence numbers, so the
+    partner's feed renders them again against its new allowlist (upserts, or `out_of_scope`
+    tombstones). Nothing changed for the public: no content version, no purge, no event."""
+    insert = _insert(session)
+    former = [ALL_SECTIONS] if before is None else list(before)
     if former:
         session.execute(insert(PartnerScope).values(
             [{"partner_id": partner_id, "section_id": s} for s in former]).on_conflict_do_nothing())
-    ids = sorted(set(session.exec(select(ArticleChange.article_id).where(
-        col(ArticleChange.article_id).in_(list(article_ids)))).all()))
-    if not ids:
+    # The first seq the new grants cover; the no-op bump locks the counter like any writer.
+    granted_at = bump(session, CHANGE_SEQ, 0) + 1
+    if after is None:
+        grants = {ALL_SECTIONS: granted_at}
+    elif before is None:  # narrowed from every section: each kept section was visible since then
+        since = session.exec(select(PartnerGrant.seq).where(
+            PartnerGrant.partner_id == partner_id,
+            PartnerGrant.section_id == ALL_SECTIONS)).first() or 0
+        grants = dict.fromkeys(after, since)
+    else:
+        grants = dict.fromkeys(set(after) - set(before), granted_at)
+    if grants:
+        stmt = insert(PartnerGrant).values(
+            [{"partner_id": partner_id, "section_id": s, "seq": seq} for s, seq in grants.items()])
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["partner_id", "section_id"], set_={"seq": stmt.excluded.seq}))
+    rows = session.execute(
+        select(Article.id, Article.language, Article.section_id, Article.syndication,
+               ArticleChange.public)
+        .join(ArticleChange, col(ArticleChange.article_id) == Article.id)
+        .where(col(Article.id).in_(list(article_ids))).order_by(col(Article.id))).all()
+    if not rows:
         return
-    last = bump(session, CHANGE_SEQ, len(ids))
-    first = last - len(ids) + 1
-    for i, article_id in enumerate(ids):
-        session.execute(update(ArticleChange).where(col(ArticleChange.article_id) == article_id)
+    last = bump(session, CHANGE_SEQ, len(rows))
+    first = last - len(rows) + 1
+    for i, row in enumerate(rows):
+        session.execute(update(ArticleChange).where(col(ArticleChange.article_id) == row.id)
                         .values(seq=first + i))
+    # Public now, so public in its scope at the new seq (after any grant made just now).
+    _scoped(session, [(row, first + i) for i, row in enumerate(rows) if row.public])
     signal.announce(session, last)

@@ -2,10 +2,11 @@
 partner (with its allowlist and rights).
 
 A viewer's delta after a cursor is every logged article, in `seq` order, that the viewer could
-ever have seen (`ChangeScope` within its filters or entitlement, now or under an earlier
-allowlist), rendered against the article's current state: an upsert when the viewer may see it
-now, else a tombstone with the reason. An article that was never public, or never public within
-the viewer's scope, never reaches it. The initial sync lists only what the viewer may see now.
+ever have seen (`ChangeScope` within its filters or entitlement, since the section entered the
+partner's allowlist or under an earlier allowlist), rendered against the article's current
+state: an upsert when the viewer may see it now, else a tombstone with the reason. An article
+that was never public, or never public within the viewer's scope, never reaches it. The initial
+sync lists only what the viewer may see now.
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, or_, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, or_, true
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status, Syndication
 from app.articles.visibility import is_public
-from app.changelog.models import ALL_SECTIONS, ArticleChange, ChangeScope, PartnerScope, Reason
+from app.changelog.models import (
+    ALL_SECTIONS,
+    ArticleChange,
+    ChangeScope,
+    PartnerGrant,
+    PartnerScope,
+    Reason,
+)
 from app.core.counters import CHANGE_SEQ, Counter
 
 HORIZON = "changelog_horizon"  # counter: tombstones at or below this seq may have been pruned
@@ -65,10 +73,17 @@ def sees_now(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
 
 
 def could_see(viewer: Viewer) -> ColumnElement[bool]:
-    """The article was once public within the viewer's scope (or an earlier allowlist's)."""
+    """The article was once public within the viewer's scope (for a partner: after the section
+    entered its allowlist, or under an earlier allowlist)."""
     section = col(ChangeScope.section_id)
     within = _in_sections(section, viewer.sections)
     if viewer.partner_id is not None:
+        granted = select(PartnerGrant.seq).where(
+            col(PartnerGrant.partner_id) == viewer.partner_id,
+            col(PartnerGrant.section_id) == (
+                literal(ALL_SECTIONS) if viewer.sections is None else section)
+        ).scalar_subquery()
+        within = and_(within, col(ChangeScope.seq) >= func.coalesce(granted, 0))
         former = exists().where(col(PartnerScope.partner_id) == viewer.partner_id, or_(
             col(PartnerScope.section_id) == ALL_SECTIONS, col(PartnerScope.section_id) == section))
         within = or_(within, former)

@@ -354,8 +354,8 @@ def load_demo(session: Session, *, articles: int, now: datetime,
              "at": row["published_at"], "public": True} for k, row in enumerate(batch)])
         _bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
             {"article_id": row["id"], "language": row["language"],
-             "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed"}
-            for row in batch])
+             "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
+             "seq": first + k} for k, row in enumerate(batch)])
         session.commit()
         added["articles"] += len(batch)
         progress(len(batch))

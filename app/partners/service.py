@@ -60,6 +60,12 @@ def revoke(session: Session, partner: Partner, *, now: datetime) -> Partner:
     return partner
 
 
+def _section_ids(session: Session, slugs: set[str]) -> list[int] | None:
+    """An allowlist's section ids; `None` for an empty one (every section)."""
+    return None if not slugs else list(session.exec(
+        select(Section.id).where(col(Section.slug).in_(slugs))).all())
+
+
 def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> Partner:
     """A changed allowlist re-announces the articles of every section that entered or left it:
     the feed renders each one against the partner's new allowlist, as an upsert or a tombstone."""
@@ -75,9 +81,8 @@ def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> P
                 stmt = stmt.join(Section, col(Section.id) == Article.section_id).where(
                     col(Section.slug).in_(touched))
             ids = session.exec(stmt.order_by(col(Article.id))).all()
-            former = None if not before else session.exec(
-                select(Section.id).where(col(Section.slug).in_(before))).all()
-            changes.partner_rescoped(session, partner.id or 0, former, list(ids))
+            changes.partner_rescoped(session, partner.id or 0, _section_ids(session, before),
+                                     _section_ids(session, after), list(ids))
         partner.sections = new
     if "rate_limit" in data.model_fields_set:
         partner.rate_limit = data.rate_limit

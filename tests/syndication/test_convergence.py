@@ -196,7 +196,7 @@ def start(engine, session: Session, app) -> World:  # type: ignore[no-untyped-de
 
 
 def prop(examples: int) -> settings:
-    return settings(max_examples=examples, deadline=None, derandomize=True,
+    return settings(max_examples=examples, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 

@@ -157,6 +157,41 @@ class TestChangeFeed:
         ops = latest_ops(poll(client, headers, cursor)[0])
         assert ops[newsroom["opinion"].id] == "upsert"
 
+    @pytest.mark.parametrize("widened", [["news", "opinion"], []])
+    def test_widening_sends_no_tombstone_for_what_left_before_it(self, client, session, newsroom,
+                                                                 make_partner, widened):
+        """An opinion column unpublished while the partner had only `news` was never the
+        partner's: widening to opinion (or to every section) must not tell it to delete it."""
+        partner, headers = make_partner(sections=["news"])
+        _, cursor = poll(client, headers)
+        column = newsroom["opinion"]
+        articles_service.unpublish_article(session, column, expected_revision=column.revision,
+                                           by=None, now=utcnow())
+        partners_service.update_partner(session, partner, PartnerUpdate(sections=widened))
+        items, cursor = poll(client, headers, cursor)
+        assert column.id not in latest_ops(items)
+        # Once the partner could see it, it is the partner's to take down again.
+        column = articles_service.publish_article(session, column, publish_at=None,
+                                                  expected_revision=column.revision, by=None,
+                                                  now=utcnow())
+        items, cursor = poll(client, headers, cursor)
+        assert latest_ops(items)[column.id] == "upsert"
+        articles_service.unpublish_article(session, column, expected_revision=column.revision,
+                                           by=None, now=utcnow())
+        assert latest_ops(poll(client, headers, cursor)[0])[column.id] == "delete"
+
+    def test_narrowing_from_every_section_keeps_the_kept_sections_history(
+            self, client, session, newsroom, make_partner):
+        """Every section, then only `news`: a news article unpublished meanwhile was visible
+        the whole time, so its tombstone still comes."""
+        partner, headers = make_partner(sections=[])
+        _, cursor = poll(client, headers)
+        article = newsroom["news"]
+        partners_service.update_partner(session, partner, PartnerUpdate(sections=["news"]))
+        articles_service.unpublish_article(session, article, expected_revision=article.revision,
+                                           by=None, now=utcnow())
+        assert latest_ops(poll(client, headers, cursor)[0])[article.id] == "delete"
+
     def test_restore_and_edit_are_upserts_with_new_revision(self, client, session, newsroom,
                                                             make_partner):
         _, headers = make_partner(sections=["news"])
