@@ -297,7 +297,9 @@ class ArticleUpdate(_ArticleFields):
 
 
 class PublishRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # `_one_time` in JSON Schema: both times given (non-null) is refused.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "not": _both_given("publish_at", "published_at")})
     publish_at: datetime | None = PydanticField(
         default=None, description="A future time schedules the article; omitted means now")
     published_at: datetime | None = PydanticField(default=None, description=(
