@@ -40,6 +40,7 @@ from app.articles.models import (
 )
 from app.authors.models import ArticleAuthor, Author
 from app.changelog import record as changes
+from app.changelog.models import Kind
 from app.core.config import get_settings
 from app.core.ids import new_id
 from app.core.patch import given_fields, merged_object
@@ -227,10 +228,11 @@ def require_revision(article: Article, expected_revision: int) -> None:
 
 
 def new_revision(session: Session, article: Article, *, expected_revision: int,
-                 by: User | None, now: datetime) -> Article:
+                 by: User | None, now: datetime,
+                 event: EventType = EventType.article_updated) -> Article:
     """A new revision with no column changed, for what is attached to the article and shows in
-    it (a correction added to the session, committed with this)."""
-    return _apply(session, article, expected_revision, {}, by=by, now=now)
+    it (a correction added to the session, committed with this; `event` says what it was)."""
+    return _apply(session, article, expected_revision, {}, by=by, now=now, staying=event)
 
 
 def _require_revision(article: Article, expected_revision: int) -> None:
@@ -254,7 +256,8 @@ def _require_live(article: Article, done: str) -> None:
 def _apply(session: Session, article: Article, expected_revision: int, values: dict[str, Any], *,
            by: User | None, now: datetime, author_ids: list[int] | None = None,
            tag_id_list: list[int] | None = None,
-           leaving: EventType = EventType.article_unpublished) -> Article:
+           leaving: EventType = EventType.article_unpublished,
+           staying: EventType = EventType.article_updated) -> Article:
     _require_revision(article, expected_revision)
     seen_by = webhooks.viewers(session, article.id, now)
     previous = snapshot(session, article)
@@ -275,8 +278,10 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         session.execute(delete(SlugHistory).where(col(SlugHistory.slug) == new_slug))
         session.add(SlugHistory(slug=previous["slug"], article_id=article.id, created_at=now))
     _set_links(session, article.id, author_ids, tag_id_list)
-    changes.article_changed(session, [article.id], prior=prior, now=now)
-    webhooks.article_written(session, article.id, before=seen_by, leaving=leaving, now=now)
+    changes.article_changed(session, [article.id], prior=prior, now=now, kind=(
+        Kind.corrected if staying == EventType.article_corrected else None))
+    webhooks.article_written(session, article.id, before=seen_by, leaving=leaving,
+                             staying=staying, now=now)
     session.commit()
     session.refresh(article)
     return article
@@ -446,7 +451,8 @@ def kill_article(session: Session, article: Article, *, reason: str, expected_re
     if article.status == Status.killed:
         raise ArticleStateConflict("The article is already killed")
     return _apply(session, article, expected_revision,
-                  {"status": Status.killed.value, "kill_reason": reason}, by=by, now=now)
+                  {"status": Status.killed.value, "kill_reason": reason}, by=by, now=now,
+                  leaving=EventType.article_killed)
 
 
 def restore_revision(session: Session, article: Article, revision: ArticleRevision, *,

@@ -2,7 +2,7 @@
 
 Reads apply the visibility rule themselves (`visibility.is_public`), so a scheduled article is
 readable at its time whether or not the sweep has run; the sweep makes its going-live a change
-like any other (a new `seq` for syncs and feeds, a purge, a long-poll wake-up, later an event)
+like any other (a new `seq` for syncs and feeds, a purge, a long-poll wake-up, a webhook event)
 and moves its `updated_at` up to its publication time, so `updated_since` syncs see it.
 
 One process at a time sweeps: on PostgreSQL the transaction takes an advisory lock with
@@ -32,6 +32,7 @@ from app.changelog.views import HORIZON
 from app.core.config import get_settings
 from app.core.counters import Counter
 from app.core.db import get_read_engine, get_write_engine, utcnow
+from app.webhooks import outbox as webhooks
 
 log = logging.getLogger("khabar.changelog")
 ADVISORY_LOCK = 0x6B686272_0001  # "khbr" + 1: the sweep's lock, per database
@@ -65,6 +66,8 @@ def sweep(session: Session, now: datetime) -> list[Recorded]:
                                  col(Article.published_at)), else_=col(Article.updated_at)))
         .returning(col(Article.id))).scalars().all())
     recorded = article_changed(session, ids, now=now, at_publication=True) if ids else []
+    for change in recorded:  # nobody saw it before: `article.published` for whom sees it now
+        webhooks.article_written(session, change.article_id, before=set(), now=now)
     session.commit()
     return recorded
 

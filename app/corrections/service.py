@@ -12,6 +12,7 @@ from app.articles.models import Article, Status
 from app.articles.visibility import effective_status
 from app.corrections.models import ArticleCorrection, CorrectionCreate
 from app.users.models import User
+from app.webhooks.models import EventType
 
 
 def add_correction(session: Session, article: Article, data: CorrectionCreate, *,
@@ -27,4 +28,4 @@ def add_correction(session: Session, article: Article, data: CorrectionCreate, *
     session.add(ArticleCorrection(article_id=article.id, kind=data.kind.value, text=data.text,
                                   created_at=now, created_by_id=by.id if by else None))
     return articles_service.new_revision(session, article, expected_revision=expected_revision,
-                                         by=by, now=now)
+                                         by=by, now=now, event=EventType.article_corrected)

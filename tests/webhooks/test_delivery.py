@@ -17,7 +17,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleUpdate
+from app.changelog.schedule import sweep
 from app.core.db import get_write_engine
+from app.corrections.models import CorrectionCreate
+from app.corrections.service import add_correction
 from app.webhooks import outbox
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.webhooks.receiver import Receiver
@@ -108,6 +111,33 @@ class TestSignedDelivery:
             receiver.wait_for(lambda r: len(r) == 1, "probe")
             time.sleep(0.3)
         assert receiver.of() == []
+
+    def test_kill_correction_and_scheduled_publication_name_what_happened(
+            self, sending_app: Callable[..., FastAPI], receiver: Receiver, session: Session,
+            auth_headers: Callable[..., dict[str, str]],
+            make_article: Callable[..., Article]) -> None:
+        """A correction is `article.corrected`, a kill `article.killed` (not an unpublish), and
+        a scheduled article going live (the sweep, not a request) `article.published`."""
+        events = [*ARTICLE_EVENTS, "article.killed", "article.corrected"]
+        with TestClient(sending_app()) as client:
+            _endpoint(client, auth_headers("admin"), receiver.url(), events=events)
+            article = make_article("Budget passed")
+            now = datetime.now(UTC)
+            article = add_correction(
+                session, article, CorrectionCreate(kind="correction", text="The vote was 3-2."),
+                expected_revision=article.revision, by=None, now=now)
+            articles_service.kill_article(session, article, reason="Legal",
+                                          expected_revision=article.revision, by=None, now=now)
+            due = make_article("Later", status="scheduled",
+                               published_at=now + timedelta(seconds=1))
+            while not sweep(session, now=datetime.now(UTC)):
+                time.sleep(0.2)
+            got = receiver.wait_for(lambda r: len(r) >= 4)
+        # In order per article (across articles the sender makes no promise).
+        assert [r.json["type"] for r in got if r.json["data"]["id"] == article.id] == [
+            "article.published", "article.corrected", "article.killed"]
+        assert [r.json["type"] for r in got if r.json["data"]["id"] == due.id] == [
+            "article.published"]
 
 
 class TestRetries:
