@@ -45,7 +45,7 @@ from app.articles.models import Article, CorrectionPublic, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
 from app.authors.models import ArticleAuthor, Author
-from app.changelog.models import ArticleChange
+from app.changelog.models import latest_public_change
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
@@ -127,7 +127,7 @@ def _last_change() -> list[Any]:
     # untyped, so only the first row's values are converted.
     other = Article.__table__.alias("changed")
     # The latest change the public could see (drafts are none: their edits move nothing).
-    edited = select(func.max(ArticleChange.__table__.c.at)).scalar_subquery()
+    edited = latest_public_change()
     published = select(func.max(other.c.published_at)).where(
         other.c.published_at <= NOW).scalar_subquery()
     return [type_coerce(edited, String), type_coerce(published, String)]

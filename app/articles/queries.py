@@ -12,9 +12,9 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, SlugHistory
-from app.articles.visibility import is_public
+from app.articles.visibility import is_public, is_shown
 from app.authors.models import ArticleAuthor, Author
-from app.changelog.models import ArticleChange
+from app.changelog.models import latest_public_change
 from app.core.errors import BadRequest
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -46,10 +46,11 @@ class ArticleFilters:
     updated_since: datetime | None = None
     featured: bool | None = None
     extra: list = field(default_factory=list)  # more clauses from other surfaces (syndication)
+    early: bool = False  # embargoed articles too (partners with embargo access)
 
 
 def filtered(filters: ArticleFilters, now: datetime):  # type: ignore[no-untyped-def]
-    return narrowed(select(Article).where(is_public(now)), filters)
+    return narrowed(select(Article).where(is_shown(now, early=filters.early)), filters)
 
 
 def narrowed(stmt, filters: ArticleFilters):  # type: ignore[no-untyped-def]
@@ -122,7 +123,7 @@ def last_change(session: Session, now: datetime) -> datetime | None:
     A list's `Last-Modified` must not be the newest of its own items: when the newest item
     leaves the list, that value moves backwards and `If-Modified-Since` would answer 304 for a
     changed list. Each half is one index lookup."""
-    edited = select(func.max(ArticleChange.at)).scalar_subquery()
+    edited = latest_public_change()
     published = (select(func.max(Article.published_at))
                  .where(col(Article.published_at) <= now).scalar_subquery())
     row = session.execute(select(edited, published)).one()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, literal_column
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_
 
 from app.articles.models import Article, Status
 
@@ -27,6 +27,22 @@ def is_public(now: datetime) -> ColumnElement[bool]:
         article.published_at <= now,
         article.deleted_at.is_(None),
     )
+
+
+def is_embargoed(now: datetime) -> ColumnElement[bool]:
+    """Scheduled and not yet public: what partners with `embargo_access` receive early, marked
+    `embargoed_until`. Nothing else ever shows it before its time."""
+    article = Article.__table__.c  # type: ignore[attr-defined]
+    return and_(
+        article.status.in_([literal_column(f"'{s}'") for s in LIVE_STATUSES]),
+        article.published_at > now,
+        article.deleted_at.is_(None),
+    )
+
+
+def is_shown(now: datetime, *, early: bool) -> ColumnElement[bool]:
+    """`is_public`, or with `early` (a partner with embargo access) `is_embargoed` too."""
+    return or_(is_public(now), is_embargoed(now)) if early else is_public(now)
 
 
 def is_due(now: datetime, *, dialect: str = "postgresql") -> ColumnElement[bool]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ScalarSelect, false, literal_column, select, text, true
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -20,6 +21,9 @@ class Kind(StrEnum):
     killed = "killed"
     deleted = "deleted"
     corrected = "corrected"
+    # A change only partners with embargo access see (the article is not public before or
+    # after it): no event, no content version, no public `Last-Modified`.
+    embargoed = "embargoed"
 
 
 class Reason(StrEnum):
@@ -36,7 +40,7 @@ class ArticleChange(SQLModel, table=True):
     """The latest public change of each article. Feeds render each row against the article's
     current state for the caller (upsert when it may see it now, else a tombstone), so keeping
     only the latest change per article is enough for a mirror to converge. Articles that were
-    never public have no row: their ids never reach anyone."""
+    never public (nor scheduled: embargoed) have no row: their ids never reach anyone."""
 
     __tablename__ = "article_change"
     article_id: str = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
@@ -46,6 +50,8 @@ class ArticleChange(SQLModel, table=True):
     at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # Whether the article was public as of this change: the "before" of the next one.
     public: bool = False
+    # Whether it was scheduled and not yet public (embargoed) as of this change.
+    early: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ChangeScope(SQLModel, table=True):
@@ -58,22 +64,32 @@ class ChangeScope(SQLModel, table=True):
     language: str = Field(primary_key=True, max_length=35)
     section_id: int = Field(default=0, primary_key=True)  # 0: no section
     syndicated: bool = Field(default=False, primary_key=True)
-    # The latest change seq at which the article was public in this scope: a partner granted
-    # the section later never saw it unless this is at or after the grant (`PartnerGrant`).
+    # The latest (and first) change seq at which the article was public in this scope: a
+    # partner granted the section later never saw it unless `seq` is at or after the grant
+    # (`PartnerGrant`), nor after a revocation unless `first_seq` is before it (`PartnerScope`).
     seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    first_seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})  # likewise
+    # False for a scope the article was only ever embargoed in: it counts only for partners
+    # with embargo access, so nobody else learns the id of a story before its time.
+    public: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 ALL_SECTIONS = -1  # `PartnerScope.section_id` of an empty allowlist (every section)
 
 
 class PartnerScope(SQLModel, table=True):
-    """The sections a partner's allowlist held before its current one: its tombstones also
-    cover articles it could see under an earlier allowlist (so a narrowed allowlist takes down
-    what the partner may no longer keep)."""
+    """The sections a partner's allowlist held before its current one, and when (from the
+    `granted` seq to before the `revoked` one; several spells merge into one span): its
+    tombstones also cover articles public in such a section then (so a narrowed allowlist takes
+    down what the partner may no longer keep, and nothing published after it)."""
 
     __tablename__ = "partner_scope"
     partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
     section_id: int = Field(primary_key=True)  # ALL_SECTIONS for an empty allowlist
+    granted: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # Rows older than these columns: as if never revoked.
+    revoked: int = Field(default=2**31 - 1, sa_column_kwargs={
+        "server_default": text(str(2**31 - 1))})
 
 
 class PartnerGrant(SQLModel, table=True):
@@ -86,3 +102,13 @@ class PartnerGrant(SQLModel, table=True):
     partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
     section_id: int = Field(primary_key=True)
     seq: int
+
+
+def latest_public_change() -> ScalarSelect[Any]:
+    """When the public last saw an article change: the newest `at` of a change that was not
+    embargoed (those are only partners' business). Newest first on `ix_article_change_at`,
+    stopping at the first public one (a filtered `max()` would read the whole log)."""
+    change = ArticleChange.__table__.c  # type: ignore[attr-defined]
+    return (select(change.at)
+            .where(change.at.is_not(None), change.kind != literal_column("'embargoed'"))
+            .order_by(change.at.desc()).limit(1).scalar_subquery())

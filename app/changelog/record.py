@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -91,6 +91,13 @@ def is_public_now(status: str, published_at: datetime | None, deleted_at: dateti
             and published_at <= now)
 
 
+def is_embargoed_now(status: str, published_at: datetime | None, deleted_at: datetime | None,
+                     now: datetime) -> bool:
+    """`visibility.is_embargoed` for one row already in memory."""
+    return (status in LIVE_STATUSES and deleted_at is None and published_at is not None
+            and published_at > now)
+
+
 def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: str,
                     kind: Kind | None = None, prior: Before | None = None,
                     now: datetime | None = None, at_publication: bool = False) -> list[Recorded]:
@@ -101,7 +108,9 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     - not public -> public: `published` (a scheduled one going live comes from the sweep);
     - public -> public: `updated`, or `kind` when the caller knows better (`corrected`);
     - public -> not public: `killed`, `deleted` or `unpublished`, from the article's state;
-    - not public -> not public (drafts): nothing at all is recorded, bumped or purged.
+    - not public -> not public: `embargoed` when the article is or was scheduled and not yet
+      public (only partners with embargo access see it: no content version, purge or event);
+      for drafts nothing at all is recorded, bumped or purged.
 
     It returns the `Recorded` changes, each with its new `seq`. The webhook outbox attaches
     here with one line before the return (`outbox.enqueue(session, recorded)`), so events are
@@ -119,14 +128,17 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     rows = session.execute(
         select(Article.id, Article.slug, Article.status, Article.published_at,
                Article.deleted_at, Article.language, Article.section_id, Article.syndication,
-               ArticleChange.public)
+               ArticleChange.public, ArticleChange.early)
         .outerjoin(ArticleChange, col(ArticleChange.article_id) == Article.id)
         .where(col(Article.id).in_(ids)).order_by(col(Article.id))).all()
-    changed: list[tuple[Kind, datetime, bool, tuple]] = []  # type: ignore[type-arg]
+    changed: list[tuple[Kind, datetime | None, bool, bool, Any]] = []
     for row in rows:
         was = bool(row.public)
         is_ = is_public_now(row.status, row.published_at, row.deleted_at, now)
+        early = not is_ and is_embargoed_now(row.status, row.published_at, row.deleted_at, now)
         if not was and not is_:
+            if early or row.early:  # scheduled, edited or withdrawn before its time
+                changed.append((Kind.embargoed, now, False, early, row))
             continue
         if is_ and not was:
             what = Kind.published
@@ -139,7 +151,7 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
         else:
             what = Kind.unpublished
         at = row.published_at if at_publication and row.published_at else now
-        changed.append((what, at, is_, row))
+        changed.append((what, at, is_, early, row))
     if not changed:
         if stale_keys:
             content_changed(session, *stale_keys)
@@ -148,34 +160,39 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     last = bump(session, CHANGE_SEQ, len(changed))
     first = last - len(changed) + 1
     values = [{"article_id": row.id, "seq": first + i, "kind": what.value, "at": at,
-               "public": is_} for i, (what, at, is_, row) in enumerate(changed)]
+               "public": is_, "early": early}
+              for i, (what, at, is_, early, row) in enumerate(changed)]
     stmt = _insert(session)(ArticleChange).values(values)
     session.execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_={
         "seq": stmt.excluded.seq, "kind": stmt.excluded.kind, "at": stmt.excluded.at,
-        "public": stmt.excluded.public}))
-    _scoped(session, [(row, first + i) for i, (_, _, is_, row) in enumerate(changed) if is_])
+        "public": stmt.excluded.public, "early": stmt.excluded.early}))
+    _scoped(session, [(row, first + i, is_)
+                      for i, (_, _, is_, early, row) in enumerate(changed) if is_ or early])
 
-    changed_ids = [row.id for _, _, _, row in changed]
+    public = [c for c in changed if c[0] != Kind.embargoed]
     keys = set(stale_keys)
-    if purging():
-        keys |= _stale_keys(session, changed, changed_ids, prior)
-    content_changed(session, *keys)
+    if public and purging():
+        keys |= _stale_keys(session, public, [row.id for *_, row in public], prior)
+    if public or keys:
+        content_changed(session, *keys)
     signal.announce(session, last)
-    return [Recorded(row.id, first + i, what, at, row.slug, row.language, row.section_id)
-            for i, (what, at, _, row) in enumerate(changed)]
+    return [Recorded(row.id, first + i, what, at or now, row.slug, row.language, row.section_id)
+            for i, (what, at, _, _, row) in enumerate(changed)]
 
 
-def _scoped(session: Session, public: Sequence[tuple[Any, int]]) -> None:
-    """Remember the scope each public article is in now, and the seq it was last public at."""
-    if not public:
+def _scoped(session: Session, shown: Sequence[tuple[Any, int, bool]]) -> None:
+    """Remember the scope each public (or embargoed: `public` False) article is in now, and
+    the seq it was last shown at."""
+    if not shown:
         return
     stmt = _insert(session)(ChangeScope).values([
         {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
-         "syndicated": row.syndication == Syndication.allowed.value, "seq": seq}
-        for row, seq in public])
+         "syndicated": row.syndication == Syndication.allowed.value, "seq": seq,
+         "first_seq": seq, "public": public} for row, seq, public in shown])
     session.execute(stmt.on_conflict_do_update(
         index_elements=["article_id", "language", "section_id", "syndicated"],
-        set_={"seq": stmt.excluded.seq}))
+        set_={"seq": stmt.excluded.seq,
+              "public": or_(ChangeScope.__table__.c.public, stmt.excluded.public)}))
 
 
 def _insert(session: Session) -> Any:
@@ -187,13 +204,13 @@ def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # t
     authors = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
         col(ArticleAuthor.article_id).in_(ids))).all())
     authors |= prior.authors if prior else set()
-    sections = {row.section_id for _, _, _, row in changed if row.section_id is not None}
+    sections = {row.section_id for *_, row in changed if row.section_id is not None}
     sections |= prior.sections if prior else set()
     keys = {"articles", *(f"article:{a}" for a in ids), *(f"author:{a}" for a in authors)}
     if sections:
         keys |= {f"section:{slug}" for slug in session.exec(
             select(Section.slug).where(col(Section.id).in_(sections))).all()}
-    if any(what != Kind.updated and what != Kind.corrected for what, _, _, _ in changed):
+    if any(what != Kind.updated and what != Kind.corrected for what, *_ in changed):
         # The article entered or left the public set: author lists count it, and briefs
         # linked to it show (or stop showing) it.
         keys.add("authors")
@@ -212,29 +229,46 @@ def partner_rescoped(session: Session, partner_id: int, before: Sequence[int] | 
     partner's feed renders them again against its new allowlist (upserts, or `out_of_scope`
     tombstones). Nothing changed for the public: no content version, no purge, no event."""
     insert = _insert(session)
-    former = [ALL_SECTIONS] if before is None else list(before)
+    # The first seq the new allowlist covers; the no-op bump locks the counter like any writer.
+    changed_at = bump(session, CHANGE_SEQ, 0) + 1
+    granted = dict(session.exec(select(PartnerGrant.section_id, PartnerGrant.seq).where(
+        PartnerGrant.partner_id == partner_id)).all())
+    if before is None:
+        former = {ALL_SECTIONS: granted.get(ALL_SECTIONS, 0)}
+    else:  # moving to every section, each former one stays visible only through `former`
+        former = {s: granted.get(s, 0) for s in set(before) - set(after or ())}
     if former:
-        session.execute(insert(PartnerScope).values(
-            [{"partner_id": partner_id, "section_id": s} for s in former]).on_conflict_do_nothing())
-    # The first seq the new grants cover; the no-op bump locks the counter like any writer.
-    granted_at = bump(session, CHANGE_SEQ, 0) + 1
+        stmt = insert(PartnerScope).values(
+            [{"partner_id": partner_id, "section_id": s, "granted": seq, "revoked": changed_at}
+             for s, seq in former.items()])
+        scope = PartnerScope.__table__.c  # type: ignore[attr-defined]
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["partner_id", "section_id"], set_={
+                "granted": case((scope.granted < stmt.excluded.granted, scope.granted),
+                                else_=stmt.excluded.granted),
+                "revoked": case((scope.revoked > stmt.excluded.revoked, scope.revoked),
+                                else_=stmt.excluded.revoked)}))
     if after is None:
-        grants = {ALL_SECTIONS: granted_at}
+        grants = {ALL_SECTIONS: changed_at}
     elif before is None:  # narrowed from every section: each kept section was visible since then
-        since = session.exec(select(PartnerGrant.seq).where(
-            PartnerGrant.partner_id == partner_id,
-            PartnerGrant.section_id == ALL_SECTIONS)).first() or 0
-        grants = dict.fromkeys(after, since)
+        grants = dict.fromkeys(after, granted.get(ALL_SECTIONS, 0))
     else:
-        grants = dict.fromkeys(set(after) - set(before), granted_at)
+        grants = dict.fromkeys(set(after) - set(before), changed_at)
     if grants:
         stmt = insert(PartnerGrant).values(
             [{"partner_id": partner_id, "section_id": s, "seq": seq} for s, seq in grants.items()])
         session.execute(stmt.on_conflict_do_update(
             index_elements=["partner_id", "section_id"], set_={"seq": stmt.excluded.seq}))
+    renumber(session, article_ids)
+
+
+def renumber(session: Session, article_ids: Sequence[str]) -> None:
+    """Give logged articles new sequence numbers, so every feed renders them again against
+    its viewer's current scope (a partner's new allowlist or embargo access). No content
+    version, no purge, no event: nothing changed for the public."""
     rows = session.execute(
         select(Article.id, Article.language, Article.section_id, Article.syndication,
-               ArticleChange.public)
+               ArticleChange.public, ArticleChange.early)
         .join(ArticleChange, col(ArticleChange.article_id) == Article.id)
         .where(col(Article.id).in_(list(article_ids))).order_by(col(Article.id))).all()
     if not rows:
@@ -244,6 +278,7 @@ def partner_rescoped(session: Session, partner_id: int, before: Sequence[int] | 
     for i, row in enumerate(rows):
         session.execute(update(ArticleChange).where(col(ArticleChange.article_id) == row.id)
                         .values(seq=first + i))
-    # Public now, so public in its scope at the new seq (after any grant made just now).
-    _scoped(session, [(row, first + i) for i, row in enumerate(rows) if row.public])
+    # Shown now, so shown in its scope at the new seq (after any grant made just now).
+    _scoped(session, [(row, first + i, row.public) for i, row in enumerate(rows)
+                      if row.public or row.early])
     signal.announce(session, last)

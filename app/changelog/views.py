@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, 
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status, Syndication
-from app.articles.visibility import is_public
+from app.articles.visibility import is_shown
 from app.changelog.models import (
     ALL_SECTIONS,
     ArticleChange,
@@ -40,6 +40,7 @@ class Viewer:
     sections: tuple[int, ...] | None = None
     syndicated: bool = False  # a partner: only articles whose rights allow syndication
     partner_id: int | None = None
+    early: bool = False  # a partner with embargo access: scheduled articles before their time
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def _in_sections(column: ColumnElement[int], sections: tuple[int, ...] | None
 
 
 def sees_now(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
-    clauses = [is_public(now), _in_sections(col(Article.section_id), viewer.sections)]
+    clauses = [is_shown(now, early=viewer.early),
+               _in_sections(col(Article.section_id), viewer.sections)]
     if viewer.language:
         clauses.append(col(Article.language) == viewer.language)
     if viewer.syndicated:
@@ -84,10 +86,16 @@ def could_see(viewer: Viewer) -> ColumnElement[bool]:
                 literal(ALL_SECTIONS) if viewer.sections is None else section)
         ).scalar_subquery()
         within = and_(within, col(ChangeScope.seq) >= func.coalesce(granted, 0))
-        former = exists().where(col(PartnerScope.partner_id) == viewer.partner_id, or_(
-            col(PartnerScope.section_id) == ALL_SECTIONS, col(PartnerScope.section_id) == section))
+        former = exists().where(
+            col(PartnerScope.partner_id) == viewer.partner_id,
+            or_(col(PartnerScope.section_id) == ALL_SECTIONS,
+                col(PartnerScope.section_id) == section),
+            col(ChangeScope.first_seq) < PartnerScope.revoked,
+            col(ChangeScope.seq) >= PartnerScope.granted)
         within = or_(within, former)
     clauses = [col(ChangeScope.article_id) == ArticleChange.article_id, within]
+    if not viewer.early:  # scopes only ever embargoed are no one else's business
+        clauses.append(col(ChangeScope.public).is_(True))
     if viewer.language:
         clauses.append(col(ChangeScope.language) == viewer.language)
     if viewer.syndicated:
@@ -100,15 +108,15 @@ def delta(session: Session, viewer: Viewer, *, since: int, upto: int, limit: int
     visible = sees_now(viewer, now)
     rows = session.execute(
         select(ArticleChange.seq, ArticleChange.article_id, ArticleChange.at,
-               case((visible, 1), else_=0), case((is_public(now), 1), else_=0),
+               case((visible, 1), else_=0), case((is_shown(now, early=viewer.early), 1), else_=0),
                Article.status, Article.deleted_at, Article.syndication)
         .join(Article, col(Article.id) == ArticleChange.article_id)
         .where(col(ArticleChange.seq) > since, col(ArticleChange.seq) <= upto,
                or_(could_see(viewer), visible))
         .order_by(col(ArticleChange.seq)).limit(limit)).all()
-    return [Entry(seq, article_id, at, None if shown else _reason(
+    return [Entry(seq, article_id, at, None if seen else _reason(
         bool(public), status, deleted_at, syndication, viewer))
-        for seq, article_id, at, shown, public, status, deleted_at, syndication in rows]
+        for seq, article_id, at, seen, public, status, deleted_at, syndication in rows]
 
 
 def _reason(public: bool, status: str, deleted_at: datetime | None, syndication: str,

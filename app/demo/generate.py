@@ -355,7 +355,7 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         _bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
             {"article_id": row["id"], "language": row["language"],
              "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
-             "seq": first + k} for k, row in enumerate(batch)])
+             "seq": first + k, "first_seq": first + k} for k, row in enumerate(batch)])
         session.commit()
         added["articles"] += len(batch)
         progress(len(batch))

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated
 
 from pydantic import StringConstraints
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, false
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -16,6 +16,8 @@ class Partner(SQLModel, table=True):
     # An empty allowlist means every section.
     sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     rate_limit: str | None = Field(default=None, max_length=32)
+    # Receives scheduled articles before their time, marked `embargoed_until`.
+    embargo_access: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     key_prefix: str = Field(max_length=16, unique=True)
     key_hash: str = Field(max_length=128)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
@@ -44,12 +46,17 @@ class PartnerCreate(SQLModel):
                                 description="Allowed section slugs; empty means every section")
     rate_limit: RateLimitText | None = Field(
         default=None, description="e.g. `600/minute`; unset: KHABAR_RATE_LIMIT_PARTNER")
+    embargo_access: bool = Field(default=False, description=(
+        "Receive scheduled articles as soon as they are scheduled, marked `embargoed_until` "
+        "(ninjs `embargoed` / `embargoedUntil`): the partner agrees not to publish them before"))
 
 
 class PartnerUpdate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
     sections: list[SectionSlug] | None = Field(default=None, max_length=50)
     rate_limit: RateLimitText | None = None
+    embargo_access: bool | None = Field(default=None, description=(
+        "Granting it announces the articles scheduled now in the partner's change feed"))
 
 
 class PartnerPublic(SQLModel):
@@ -57,6 +64,7 @@ class PartnerPublic(SQLModel):
     name: str
     sections: list[str]
     rate_limit: str | None
+    embargo_access: bool
     key_prefix: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None

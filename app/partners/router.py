@@ -83,12 +83,14 @@ def get_partner_detail(partner: PartnerDep) -> PartnerPublic:
 
 
 @router.patch("/{partner_id}", response_model=PartnerPublic, operation_id="updatePartner",
-              summary="Change a partner's sections or rate limit",
+              summary="Change a partner's sections, rate limit or embargo access",
               responses=problem_responses(*ADMIN_ERRORS, 404, 422))
-def update_partner(partner: PartnerDep, data: PartnerUpdate, session: SessionDep) -> PartnerPublic:
+def update_partner(partner: PartnerDep, data: PartnerUpdate, session: SessionDep,
+                   now: NowDep) -> PartnerPublic:
     """A changed allowlist takes effect at once: the change feed re-announces every article of
-    the sections that entered or left it, as upserts or `delete` tombstones."""
-    return _public(service.update_partner(session, partner, data))
+    the sections that entered or left it, as upserts or `delete` tombstones. Granting
+    `embargo_access` announces the articles scheduled now, marked `embargoed_until`."""
+    return _public(service.update_partner(session, partner, data, now=now))
 
 
 @router.post("/{partner_id}/rotate", response_model=PartnerWithKey, operation_id="rotatePartnerKey",

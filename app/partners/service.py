@@ -11,7 +11,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
+from app.articles.visibility import is_embargoed
 from app.changelog import record as changes
+from app.core.db import utcnow
 from app.core.errors import Conflict, Unprocessable
 from app.core.security import hash_api_key, key_prefix_of, new_api_key, same_hash
 from app.partners.models import Partner, PartnerCreate, PartnerUpdate, PartnerUsage
@@ -35,8 +37,8 @@ def create_partner(session: Session, data: PartnerCreate, *, now: datetime) -> t
     _check_sections(session, data.sections)
     key, prefix, key_hash = new_api_key()
     partner = Partner(name=data.name, sections=list(dict.fromkeys(data.sections)),
-                      rate_limit=data.rate_limit, key_prefix=prefix, key_hash=key_hash,
-                      created_at=now)
+                      rate_limit=data.rate_limit, embargo_access=data.embargo_access,
+                      key_prefix=prefix, key_hash=key_hash, created_at=now)
     session.add(partner)
     session.commit()
     session.refresh(partner)
@@ -66,9 +68,12 @@ def _section_ids(session: Session, slugs: set[str]) -> list[int] | None:
         select(Section.id).where(col(Section.slug).in_(slugs))).all())
 
 
-def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> Partner:
+def update_partner(session: Session, partner: Partner, data: PartnerUpdate, *,
+                   now: datetime | None = None) -> Partner:
     """A changed allowlist re-announces the articles of every section that entered or left it:
-    the feed renders each one against the partner's new allowlist, as an upsert or a tombstone."""
+    the feed renders each one against the partner's new allowlist, as an upsert or a tombstone.
+    Embargo access, once granted, announces what is embargoed now; revoking it takes nothing
+    down (what was received stays under the embargo until its time)."""
     if data.sections is not None:
         _check_sections(session, data.sections)
         new = list(dict.fromkeys(data.sections))
@@ -86,6 +91,11 @@ def update_partner(session: Session, partner: Partner, data: PartnerUpdate) -> P
         partner.sections = new
     if "rate_limit" in data.model_fields_set:
         partner.rate_limit = data.rate_limit
+    if data.embargo_access is not None and data.embargo_access != partner.embargo_access:
+        partner.embargo_access = data.embargo_access
+        if data.embargo_access:  # what is embargoed now reaches the partner's feed at once
+            changes.renumber(session, list(session.exec(
+                select(Article.id).where(is_embargoed(now or utcnow()))).all()))
     session.add(partner)
     session.commit()
     session.refresh(partner)

@@ -2,7 +2,8 @@
 
 A partner sees a public article (`is_public`) whose rights allow syndication and whose section is
 in the partner's allowlist. An empty allowlist means every section; an article with no section is
-therefore visible only to partners with an empty allowlist.
+therefore visible only to partners with an empty allowlist. A partner with `embargo_access` also
+sees scheduled articles before their time (`is_embargoed`), marked `embargoed_until`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import col, select
 
 from app.articles.models import Article, Syndication
-from app.articles.visibility import is_public
+from app.articles.visibility import is_shown
 from app.partners.models import Partner
 from app.taxonomy.models import Section
 
@@ -28,4 +29,5 @@ def entitled(partner: Partner) -> ColumnElement[bool]:
 
 
 def visible_to(partner: Partner, now: datetime) -> ColumnElement[bool]:
-    return and_(is_public(now), entitled(partner))
+    """Public and entitled; for a partner with embargo access, embargoed articles too."""
+    return and_(is_shown(now, early=partner.embargo_access), entitled(partner))

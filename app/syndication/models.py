@@ -17,6 +17,9 @@ class SyndicatedArticle(ArticlePublic):
     """An article in full, as partners receive it: body as blocks, HTML and plain text."""
 
     revision: int = PydanticField(description="+1 on every change; compare to know what changed")
+    embargoed_until: datetime | None = PydanticField(None, description=(
+        "Only for partners with embargo access: the article is scheduled and must not be "
+        "published before this time (absent once it is public)"))
 
 
 class Change(BaseModel):

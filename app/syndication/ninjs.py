@@ -11,8 +11,10 @@ changes with the slug. Dates are UTC with `Z` (Superdesk's ninjs parser accepts 
 live). Authors are `people` with `rel: "author"`; section and tags are `subjects`. Rights go to
 `copyrightHolder`, `copyrightNotice` and `usageTerms`; `rightsInfo` is left out because its schema
 requires a link to (or an encoding of) a machine-readable rights expression, which Khabar does not
-have. The article image becomes an associated `picture` with its `original` and every listed
-rendition (`w640`, `16x9`...). Articles have no dateline, so `located` is never set.
+have. An article sent early to a partner with embargo access carries `embargoedUntil` (3.x) or
+`embargoed` (2.x, 1.x) and `pubStatus` `usable`. The article image becomes an associated
+`picture` with its `original` and every listed rendition (`w640`, `16x9`...). Articles have no
+dateline, so `located` is never set.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def _v3(a: SyndicatedArticle) -> dict[str, Any]:
         "firstCreated": first,
         "versionCreated": version,
         "pubStatus": "usable",
+        "embargoedUntil": _when(a.embargoed_until) if a.embargoed_until else None,
         "copyrightHolder": _holder(a),
         "copyrightNotice": _notice(a),
         "usageTerms": a.rights.usage_terms,
@@ -129,6 +132,8 @@ def _v2(a: SyndicatedArticle) -> dict[str, Any]:
     doc["standard"] = {"name": "ninjs", "version": "2.2", "schema": SCHEMA_URI.format("2.2")}
     for association in doc.get("associations", []):
         association.pop("rel", None)
+    if "embargoedUntil" in doc:  # 2.x names it `embargoed`
+        doc["embargoed"] = doc.pop("embargoedUntil")
     return _lower(doc)
 
 
@@ -152,6 +157,7 @@ def _v1(a: SyndicatedArticle) -> dict[str, Any]:
         "firstcreated": first,
         "versioncreated": version,
         "pubstatus": "usable",
+        "embargoed": _when(a.embargoed_until) if a.embargoed_until else None,
         "copyrightholder": _holder(a),
         "copyrightnotice": _notice(a),
         "usageterms": a.rights.usage_terms,

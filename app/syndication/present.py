@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -14,7 +15,10 @@ from app.syndication.models import SyndicatedArticle
 BODY_FORMATS = ("blocks", "html", "text")
 
 
-def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArticle]:
+def native(session: Session, articles: Sequence[Article],
+           now: datetime | None = None) -> list[SyndicatedArticle]:
+    """With `now`, an article not yet public at `now` (only partners with embargo access get
+    one) is marked `embargoed_until` its publication time."""
     cards = presenters.cards(session, articles, BODY_FORMATS)
     authors = presenters.bylines(session, [a.id for a in articles])
     corrections = corrections_for(session, [a.id for a in articles])
@@ -30,6 +34,8 @@ def native(session: Session, articles: Sequence[Article]) -> list[SyndicatedArti
             canonical_url=presenters.canonical_url(a),
             revision=a.revision,
             corrections=corrections[a.id],
+            **({"embargoed_until": a.published_at} if now and a.published_at
+               and a.published_at > now else {}),
         )
         for a, card in zip(articles, cards, strict=True)
     ]

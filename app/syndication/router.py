@@ -65,8 +65,8 @@ def _answer(request: Request, payload: Any, *, last_modified: datetime | None = 
 
 
 def _items(session: ReadSessionDep, articles: list[Article], fmt: str,
-           version: ninjs.NinjsVersion) -> list[dict[str, Any]]:
-    native = present.native(session, articles)
+           version: ninjs.NinjsVersion, now: datetime) -> list[dict[str, Any]]:
+    native = present.native(session, articles, now)
     if fmt == "ninjs":
         return [ninjs.to_ninjs(a, version) for a in native]
     return [a.model_dump(mode="json", exclude_unset=True) for a in native]
@@ -90,12 +90,13 @@ def list_articles(
     """Published articles whose rights allow syndication and whose section is in your allowlist,
     with full bodies (blocks, HTML and plain text), newest first. For keeping a copy in sync,
     prefer `GET /v1/syndication/changes`, which also tells you what to take down."""
-    filters = queries.ArticleFilters(updated_since=utc(updated_since), extra=[entitled(partner)])
+    filters = queries.ArticleFilters(updated_since=utc(updated_since), extra=[entitled(partner)],
+                                     early=partner.embargo_access)
     articles, next_cursor = queries.list_page(session, filters, now=now, sort=sort, limit=limit,
                                               cursor=cursor, with_body=True)
     next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
     return _answer(request, {
-        "data": _items(session, articles, fmt, ninjs_version),
+        "data": _items(session, articles, fmt, ninjs_version, now),
         "meta": {"limit": limit, "next_cursor": next_cursor},
         "links": {"self": str(request.url), "next": next_url},
     }, last_modified=latest(a.updated_at for a in articles),
@@ -113,7 +114,7 @@ def get_article(request: Request, partner: CurrentPartner, session: ReadSessionD
     article = service.get_entitled(session, partner, article_id, now)
     if article is None:
         raise ArticleNotFound(f"No article {article_id!r} is available to this partner")
-    item = _items(session, [article], fmt, ninjs_version)[0]
+    item = _items(session, [article], fmt, ninjs_version, now)[0]
     return _answer(request, item, last_modified=article.updated_at)
 
 
@@ -154,7 +155,7 @@ async def list_changes(
                 return feed.FeedPage([], feed.latest(session), False), []
             viewer = service.viewer_of(session, partner)
             page = feed.read(session, viewer, position, limit=limit, now=at)
-            return page, _change_items(session, page, fmt, ninjs_version)
+            return page, _change_items(session, page, fmt, ninjs_version, at)
 
     waits = position is not None and not position.initial
     page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
@@ -169,10 +170,10 @@ async def list_changes(
 
 
 def _change_items(session: Session, page: feed.FeedPage, fmt: str,
-                  version: ninjs.NinjsVersion) -> list[dict[str, Any]]:
+                  version: ninjs.NinjsVersion, now: datetime) -> list[dict[str, Any]]:
     shown = service.articles_by_id(session, [e.article_id for e in page.entries if not e.reason])
     ordered = [shown[e.article_id] for e in page.entries if not e.reason]
-    rendered = dict(zip([a.id for a in ordered], _items(session, ordered, fmt, version),
+    rendered = dict(zip([a.id for a in ordered], _items(session, ordered, fmt, version, now),
                         strict=True))
     data: list[dict[str, Any]] = []
     for e in page.entries:

@@ -50,7 +50,8 @@ def viewer_of(session: Session, partner: Partner) -> Viewer:
     if partner.sections:
         sections = tuple(session.exec(select(Section.id).where(
             col(Section.slug).in_(partner.sections))).all())
-    return Viewer(sections=sections, syndicated=True, partner_id=partner.id)
+    return Viewer(sections=sections, syndicated=True, partner_id=partner.id,
+                  early=partner.embargo_access)
 
 
 def get_entitled(session: Session, partner: Partner, article_id: str,

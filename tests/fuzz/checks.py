@@ -59,8 +59,10 @@ REFERENCES = {("query", "fields"), ("body", "article_id"), ("body", "user_id"),
 # must be a day of the Bikram Sambat calendar, whose month lengths no pattern can state; a
 # partner's webhook may not subscribe to `brief.published` (briefs are not syndicated: the
 # description says so; the one event enum serves admins too); an upload's `file` part must be a
-# file (a filename), which multipart's schema cannot tell from a plain field.
+# file (a filename), which multipart's schema cannot tell from a plain field; a backdated
+# `published_at` must be in the past ("A future time is refused"), relative to the clock.
 WORDS_ONLY = {"importPage": {("body", "text")}, "listBriefs": {("query", "date_bs")},
+              "publishArticle": {("body", "published_at")},
               "createPartnerWebhookEndpoint": {("body", "events")},
               "uploadMedia": {("body", "file")}}
 # Khabar refuses a NUL character anywhere in a request with a 422 (PostgreSQL text cannot hold

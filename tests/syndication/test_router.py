@@ -180,6 +180,23 @@ class TestChangeFeed:
                                            by=None, now=utcnow())
         assert latest_ops(poll(client, headers, cursor)[0])[column.id] == "delete"
 
+    def test_narrowing_sends_no_tombstone_for_what_is_published_after_it(
+            self, client, session, newsroom, make_partner):
+        """Every section, then only `opinion`: a news article published (and unpublished) after
+        the narrowing was never the partner's."""
+        partner, headers = make_partner(sections=[])
+        _, cursor = poll(client, headers)
+        partners_service.update_partner(session, partner, PartnerUpdate(sections=["opinion"]))
+        cursor = poll(client, headers, cursor)[1]
+        draft = newsroom["draft"]
+        later = articles_service.publish_article(session, draft, publish_at=None,
+                                                 expected_revision=draft.revision, by=None,
+                                                 now=utcnow())
+        assert draft.id not in latest_ops(poll(client, headers, cursor)[0])
+        articles_service.unpublish_article(session, later, expected_revision=later.revision,
+                                           by=None, now=utcnow())
+        assert draft.id not in latest_ops(poll(client, headers, cursor)[0])
+
     def test_narrowing_from_every_section_keeps_the_kept_sections_history(
             self, client, session, newsroom, make_partner):
         """Every section, then only `news`: a news article unpublished meanwhile was visible
