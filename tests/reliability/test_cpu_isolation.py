@@ -126,7 +126,9 @@ def test_logins_and_partner_reads_do_not_wait_for_a_writers_cpu(
     # add more than the budget to it by waiting for the heavy request.
     # Medians: on a shared 2-core machine a single sample can land on a busy moment of anything.
     assert median(logins) < median(argon) + BUDGET, report
-    assert max(logins) < max(argon) + min(durations), report
+    # And none waited for a whole heavy request (when those are longer than the budget: a
+    # shorter one cannot be told from a busy moment of the shared cores).
+    assert max(logins) < max(argon) + max(min(durations), BUDGET), report
     # Partner reads are light: nine in ten within the budget (the cores are shared with the
     # heavy requests and whatever else runs), none near a heavy request's duration.
     assert sorted(reads)[int(len(reads) * 0.9) - 1] < BUDGET, report
