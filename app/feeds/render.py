@@ -130,7 +130,8 @@ def _image(fe: Any, image: FeedImage, kind: str) -> None:
         fe.khabar_enclosure.image = image
     content = {"url": ascii_url(image.url), "type": image.type, "medium": "image"}
     content |= {k: str(v) for k, v in (("width", image.width), ("height", image.height)) if v}
-    fe.media.content(content)
+    # No `media:group` (feedgen's default): a group of one is invalid Media RSS.
+    fe.media.content(content, group=None)
 
 
 def render(kind: str, meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
