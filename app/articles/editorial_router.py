@@ -257,7 +257,9 @@ def kill_article(article: ManagedArticle, body: KillRequest, response: Response,
     """For legal or ethical reasons: the article leaves every public and partner surface at
     once; syncs and feeds carry a `delete` tombstone with reason `killed` (ninjs `pubStatus`
     `canceled`, where an unpublish is `withheld`). It cannot be published again; only an admin
-    brings it back, as a draft, with `POST .../restore`. Editors and admins; `If-Match`."""
+    brings it back, as a draft, with `POST .../restore`. Only a published or scheduled article
+    can be killed (409 otherwise: a draft was never out; delete it). Editors and admins;
+    `If-Match`."""
     article = service.kill_article(session, article, reason=body.reason, by=user, now=now,
                                    expected_revision=expected_revision(if_match, article.id))
     return _with_etag(response, article, editorial(session, article, now))

@@ -450,6 +450,9 @@ def kill_article(session: Session, article: Article, *, reason: str, expected_re
     _require_live(article, "killed")
     if article.status == Status.killed:
         raise ArticleStateConflict("The article is already killed")
+    if article.status not in (Status.published, Status.scheduled):
+        raise ArticleStateConflict(
+            "Only a published or scheduled article can be killed; delete a draft instead")
     return _apply(session, article, expected_revision,
                   {"status": Status.killed.value, "kill_reason": reason}, by=by, now=now,
                   leaving=EventType.article_killed)

@@ -36,9 +36,10 @@ Expect = int | tuple[int, int, int]
 RANK = {"writer": 1, "editor": 2, "admin": 3}
 MISSING = "missing"
 ARTICLE_TARGETS = (*ARTICLE_STATES, MISSING)
-DRAFT_STATUS = frozenset({"draft", "revised", "unpublished", "other_draft"})
+DRAFT_STATUS = frozenset({"draft", "revised", "unpublished", "other_draft", "previewed"})
 LIVE_STATUS = frozenset({"scheduled", "published", "denied", "other_section", "deleted"})
-HAS_REVISION = frozenset(ARTICLE_STATES) - {"draft", "other_draft"}  # every change stores one
+# Every change stores one: all but the untouched drafts.
+HAS_REVISION = frozenset(ARTICLE_STATES) - {"draft", "other_draft", "previewed"}
 # A missing object behind a role check: the loader runs first for briefs, authors, sections and
 # tags (404 for everyone), but users and partners are loaded only for admins (403 first).
 LOADED_FIRST: Expect = (404, 404, 404)
@@ -325,12 +326,15 @@ TABLE: dict[str, Spec] = {
     "DELETE /v1/editorial/articles/{article_id}": Spec(
         "editor", articles(_all(403), _unless_deleted(200)), kind="article", writes=True),
     "POST /v1/editorial/articles/{article_id}/restore": Spec(
-        "admin", articles(_all(403), _all(403), lambda t: 200 if t == "deleted" else 409),
+        "admin", articles(_all(403), _all(403),
+                          lambda t: 200 if t in ("deleted", "killed") else 409),
         kind="article", writes=True),
-    "POST /v1/editorial/articles/{article_id}/publish": Spec(
-        "editor", articles(_all(403), _unless_deleted(200)), kind="article", writes=True),
+    "POST /v1/editorial/articles/{article_id}/publish": Spec(  # a killed one: only restore
+        "editor", articles(_all(403), lambda t: 409 if t in ("deleted", "killed") else 200),
+        kind="article", writes=True),
     "POST /v1/editorial/articles/{article_id}/kill": Spec(
-        "editor", articles(_all(403), _unless_deleted(200)), kind="article",
+        "editor", articles(_all(403), lambda t: 200 if t in LIVE_STATUS - {"deleted"} else 409),
+        kind="article",
         body=lambda _w, _t: {"reason": "Legal"}, writes=True),
     "POST /v1/editorial/articles/{article_id}/unpublish": Spec(
         "editor", articles(_all(403), lambda t: 200 if t in LIVE_STATUS - {"deleted"} else 409),

@@ -40,6 +40,8 @@ from app.media.models import FocalPoint, Media
 from app.media.storage import get_store
 from app.partners import service as partners
 from app.partners.models import Partner, PartnerCreate
+from app.previews import service as previews
+from app.previews.models import PreviewLinkCreate
 from app.redirects.models import Redirect
 from app.taxonomy import service as taxonomy
 from app.taxonomy.models import Section, SectionCreate, Tag, TagCreate
@@ -54,8 +56,11 @@ EVIL_ORIGIN = "https://evil.example"
 ROLES = ("writer", "editor", "admin")
 
 # Article states, each with who created it and how it got there.
+# `scheduled` is also what an embargo partner gets early (tests/syndication/test_embargo.py): the
+# world's partner has no embargo access, so it is hidden from every public and partner route.
+# `killed` was published, then killed; `previewed` is a draft with a live preview link.
 ARTICLE_STATES = ("draft", "revised", "scheduled", "published", "deleted", "unpublished",
-                  "denied", "other_section", "other_draft")
+                  "denied", "other_section", "other_draft", "killed", "previewed")
 PUBLIC_ARTICLES = frozenset({"published", "denied", "other_section"})
 PARTNER_ARTICLES = frozenset({"published"})  # the partner's allowlist is `news`; `denied` is not
 WRITER_HIDDEN_ARTICLES = frozenset({"deleted", "other_draft"})  # writers see their own, undeleted
@@ -217,7 +222,8 @@ class World:
                 article = articles.update_article(
                     s, article, ArticleUpdate(title=f"Story {word} edited"),
                     expected_revision=rev, by=owner, now=self.now)
-            elif state in ("published", "deleted", "unpublished", "denied", "other_section"):
+            elif state in ("published", "deleted", "unpublished", "denied", "other_section",
+                           "killed"):
                 article = articles.publish_article(s, article, publish_at=None,
                                                    expected_revision=rev, by=editor, now=self.now)
             elif state == "scheduled":
@@ -229,6 +235,13 @@ class World:
             elif state == "unpublished":
                 article = articles.unpublish_article(
                     s, article, expected_revision=article.revision, by=editor, now=self.now)
+            elif state == "killed":
+                article = articles.kill_article(s, article, reason="Legal",
+                                                expected_revision=article.revision, by=editor,
+                                                now=self.now)
+            elif state == "previewed":
+                previews.create_link(s, article, PreviewLinkCreate(), by=owner, now=self.now)
+                s.refresh(article)
             return article
 
     def brief(self, state: str, word: str | None = None) -> Brief:

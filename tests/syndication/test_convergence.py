@@ -159,7 +159,7 @@ def apply(session: Session, partner: Partner | None, author: str, op: tuple, now
     elif kind in ("publish", "schedule") and not killed:
         at = now + timedelta(hours=1) if kind == "schedule" else None
         articles_service.publish_article(session, article, publish_at=at, **common)
-    elif kind == "kill" and not killed:
+    elif kind == "kill" and live:
         articles_service.kill_article(session, article, reason="Legal", **common)
     elif kind == "delete" and not deleted:
         articles_service.delete_article(session, article, **common)
