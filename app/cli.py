@@ -8,7 +8,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +26,7 @@ from sqlmodel import Session
 from typer.core import TyperGroup
 
 from app.core.config import REPO_ROOT, get_settings
+from app.core.db import utcnow
 
 cli = typer.Typer(help="Khabar: a content API for newsrooms.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -64,10 +64,6 @@ def _session() -> Session:
     from app.core.db import get_write_engine
 
     return Session(get_write_engine(), expire_on_commit=False)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @cli.command()
@@ -197,7 +193,7 @@ def demo_load(articles: Annotated[int, typer.Option(min=0, max=5_000_000)] = 200
     ) as progress:
         task = progress.add_task("articles", total=articles)
         started = time.perf_counter()
-        added = load_demo(session, articles=articles, now=_now(),
+        added = load_demo(session, articles=articles, now=utcnow(),
                           progress=lambda n: progress.advance(task, n))
         seconds = time.perf_counter() - started
     # The rate excludes start-up (imports, migrations check): `make bench` records it.
@@ -232,7 +228,7 @@ def import_file(files: Annotated[list[Path], typer.Argument(exists=True, dir_oka
             except UnicodeDecodeError:
                 raise fail(f"{path}: not UTF-8 text") from None
             try:
-                result = import_page(session, text, now=_now(), publish=publish, section=section)
+                result = import_page(session, text, now=utcnow(), publish=publish, section=section)
             except PageParseError as exc:
                 raise fail(f"{path}: {exc}") from None
             except InvalidArticle as exc:
@@ -295,7 +291,7 @@ def import_wordpress(
                                    soft_wrap=True)
 
         try:
-            counts = run(get_write_engine(), file, options, now=_now(), progress=advance,
+            counts = run(get_write_engine(), file, options, now=utcnow(), progress=advance,
                          report=report)
         except (NotWxr, ImportRefused) as exc:
             progress.stop()
@@ -323,7 +319,7 @@ def user_create(email: str, role: Annotated[str, typer.Option(help="admin, edito
         raise fail(str(exc).splitlines()[-1] if str(exc) else "invalid input") from None
     with _session() as session:
         try:
-            user = users_service.create_user(session, data, now=_now())
+            user = users_service.create_user(session, data, now=utcnow())
         except Exception as exc:
             from app.core.errors import AppError
 
@@ -362,7 +358,7 @@ def partner_create(
         raise fail("; ".join(problem(e) for e in exc.errors())) from None
     with _session() as session:
         try:
-            partner, key = partners_service.create_partner(session, data, now=_now())
+            partner, key = partners_service.create_partner(session, data, now=utcnow())
         except AppError as exc:
             raise fail(exc.detail or exc.title) from None
     typer.echo(f"partner {partner.name} (id {partner.id}) key, shown once:")

@@ -29,7 +29,6 @@ class Status(StrEnum):
     draft = "draft"
     scheduled = "scheduled"
     published = "published"
-    archived = "archived"
     killed = "killed"  # withdrawn for legal or ethical reasons; only an admin brings it back
 
 

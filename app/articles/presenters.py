@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlmodel import Session, func, select
@@ -194,7 +194,7 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
     from app.i18n.translations import translations_of  # it renders URLs with this module
 
     public.translations = [TranslationRef(**t)
-                           for t in translations_of(session, article.id, datetime.now(UTC))]
+                           for t in translations_of(session, article.id, utcnow())]
     return public
 
 

@@ -193,7 +193,7 @@ CURRENT_SLUG = Prepared(
 
 
 async def current_slug(engine: Engine, old_slug: str, now: datetime) -> str | None:
-    """As `queries.current_slug_for`: the current slug of a public article that had `old_slug`."""
+    """The current slug of a public article that once had `old_slug`."""
     found = await redirect_target(engine, old_slug, now)
     return found[0] if found else None
 

@@ -11,7 +11,7 @@ from sqlalchemy import false, func, true
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from app.articles.models import Article, SlugHistory
+from app.articles.models import Article
 from app.articles.visibility import is_public, is_shown
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
@@ -138,14 +138,6 @@ def _aware(value: datetime) -> datetime:
 
 def get_public(session: Session, slug: str, now: datetime) -> Article | None:
     return session.exec(select(Article).where(Article.slug == slug, is_public(now))).first()
-
-
-def current_slug_for(session: Session, old_slug: str, now: datetime) -> str | None:
-    """The current slug of a public article that once had `old_slug`."""
-    return session.exec(
-        select(Article.slug).join(SlugHistory, col(SlugHistory.article_id) == Article.id)
-        .where(SlugHistory.slug == old_slug, is_public(now))
-    ).first()
 
 
 # ---- search (the queries are in app/articles/search.py) -------------------------------

@@ -43,7 +43,7 @@ from app.changelog import record as changes
 from app.changelog.models import Kind
 from app.core.config import get_settings
 from app.core.ids import new_id
-from app.core.patch import given_fields, merged_object
+from app.core.patch import given_fields, merged_object, refuse_nulls
 from app.core.slugs import slugify, unique_slug
 from app.i18n import translations
 from app.media import images as media_images
@@ -353,12 +353,10 @@ def update_article(session: Session, article: Article, data: ArticleUpdate, *,
     _require_revision(article, expected_revision)
     _require_live(article, "changed")
     given = data.model_fields_set
+    refuse_nulls(data, "title")
     values: dict[str, Any] = {}
     for name in ("title", "subtitle", "excerpt", "canonical_url"):
         if name in given:
-            if name == "title" and data.title is None:
-                raise InvalidArticle("title cannot be null",
-                                     errors=[{"loc": ["body", "title"], "msg": "required"}])
             values[name] = getattr(data, name)
     if "language" in given and data.language:
         values["language"] = data.language

@@ -58,6 +58,20 @@ def is_due(now: datetime, *, dialect: str = "postgresql") -> ColumnElement[bool]
     return and_(scheduled, article.published_at <= now, article.deleted_at.is_(None))
 
 
+def is_public_now(status: str, published_at: datetime | None, deleted_at: datetime | None,
+                  now: datetime) -> bool:
+    """`is_public` for one row already in memory."""
+    return (status in LIVE_STATUSES and deleted_at is None and published_at is not None
+            and published_at <= now)
+
+
+def is_embargoed_now(status: str, published_at: datetime | None, deleted_at: datetime | None,
+                     now: datetime) -> bool:
+    """`is_embargoed` for one row already in memory."""
+    return (status in LIVE_STATUSES and deleted_at is None and published_at is not None
+            and published_at > now)
+
+
 def effective_status(article: Article, now: datetime) -> Status:
     """A scheduled article whose time has come reads as published, with no job runner
     (`is_due` for one row in memory, deletion aside)."""

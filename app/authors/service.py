@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.authors.models import (
@@ -17,9 +16,10 @@ from app.authors.models import (
     AuthorUpdate,
 )
 from app.changelog import record as changes
+from app.core.db import commit_or_conflict
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
-from app.core.patch import merge_patch
+from app.core.patch import merge_patch, refuse_nulls
 from app.core.slugs import slugify, unique_slug
 from app.media.images import author_avatar, patched_image, stored_image
 from app.users.models import User
@@ -93,15 +93,6 @@ def _check_user(session: Session, user_id: int | None, author_id: int | None) ->
         raise Conflict(f"User {user_id} is already linked to another author profile")
 
 
-def _commit(session: Session, what: str) -> None:
-    """Commit, answering a lost race on a unique column (slug, user) with 409, not 500."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"{what} was taken by a concurrent change; try again") from None
-
-
 def create_author(session: Session, data: AuthorCreate, *, now: datetime) -> Author:
     if data.slug:
         slug = slugify(data.slug)
@@ -114,20 +105,18 @@ def create_author(session: Session, data: AuthorCreate, *, now: datetime) -> Aut
                     updated_at=now, avatar=stored_image(session, data.avatar, ("body", "avatar")))
     session.add(author)
     changes.content_changed(session, "authors")
-    _commit(session, "The slug or user")
+    commit_or_conflict(session, "The slug or user")
     session.refresh(author)
     return author
 
 
 def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: datetime) -> Author:
     """A profile edit; articles that show the author are announced as changed."""
+    refuse_nulls(data, "name")
     values = data.model_dump(exclude_unset=True)
     if "avatar" in values:
         values["avatar"] = stored_image(
             session, patched_image(author.avatar, data.avatar, "avatar"), ("body", "avatar"))
-    if "name" in values and values["name"] is None:
-        raise Unprocessable("name cannot be null",
-                            errors=[{"loc": ["body", "name"], "msg": "required"}])
     if "user_id" in values:
         _check_user(session, values["user_id"], author.id)
     if values.get("links") is not None:
@@ -144,7 +133,7 @@ def update_author(session: Session, author: Author, data: AuthorUpdate, *, now: 
         changes.article_changed(session, _article_ids(session, author.id or 0), *stale)
     else:
         changes.content_changed(session, *stale)
-    _commit(session, "The user")
+    commit_or_conflict(session, "The user")
     session.refresh(author)
     return author
 

@@ -16,6 +16,7 @@ from app.briefs.queries import NEWEST_DAY_FIRST
 from app.changelog import record as changes
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import fetch_page
+from app.core.patch import refuse_nulls
 from app.i18n import bikram_sambat
 from app.media.images import image_object
 from app.users.models import Role, User
@@ -68,11 +69,8 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
     """A brief moved to another day without a position goes last in that day."""
     if brief.deleted_at is not None:
         raise Conflict("The brief is deleted")
+    refuse_nulls(data, "headline", "date", "language")
     values = data.model_dump(exclude_unset=True)
-    for name in ("headline", "date", "language"):
-        if name in values and values[name] is None:
-            raise Unprocessable(f"{name} cannot be null",
-                                errors=[{"loc": ["body", name], "msg": "required"}])
     if "article_id" in values:
         _check_article(session, values["article_id"])
     if values.get("date", brief.date) != brief.date and values.get("position") is None:

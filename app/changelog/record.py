@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status, Syndication
-from app.articles.visibility import LIVE_STATUSES
+from app.articles.visibility import is_embargoed_now, is_public_now
 from app.authors.models import ArticleAuthor
 from app.briefs.models import Brief
 from app.changelog import signal
@@ -82,20 +82,6 @@ def content_changed(session: Session, *stale_keys: str) -> None:
     bump the content version; `stale_keys` are the Surrogate-Keys of what changed."""
     bump(session, CONTENT_VERSION)
     mark_stale(session, stale_keys)
-
-
-def is_public_now(status: str, published_at: datetime | None, deleted_at: datetime | None,
-                  now: datetime) -> bool:
-    """`visibility.is_public` for one row already in memory."""
-    return (status in LIVE_STATUSES and deleted_at is None and published_at is not None
-            and published_at <= now)
-
-
-def is_embargoed_now(status: str, published_at: datetime | None, deleted_at: datetime | None,
-                     now: datetime) -> bool:
-    """`visibility.is_embargoed` for one row already in memory."""
-    return (status in LIVE_STATUSES and deleted_at is None and published_at is not None
-            and published_at > now)
 
 
 def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: str,

@@ -34,13 +34,11 @@ import anyio.to_thread
 from sqlalchemy import Engine, Integer, bindparam, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.db import UTCDateTime, get_read_engine
+from app.core.db import UTCDateTime, get_read_engine, utcnow
 from app.core.http import is_fresh
 from app.core.listing import now as default_now
-from app.core.listing import utc_now
+from app.core.surfaces import is_cacheable
 
-# Preview links show drafts to whoever holds the token: never stored, never looked up.
-UNCACHED_PREFIXES = ("/v1/editorial", "/v1/auth/", "/v1/syndication", "/v1/preview/")
 MAX_BODY_BYTES = 2 * 1024 * 1024
 # Headers a 304 leaves out: it describes the representation without carrying it.
 BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
@@ -225,7 +223,7 @@ class ResponseCache:
     def _now(self) -> datetime:
         # `now` itself is an async dependency; an override (tests) is a plain callable.
         override = self._overrides.get(default_now)
-        return override() if override is not None else utc_now()  # type: ignore[no-any-return]
+        return override() if override is not None else utcnow()  # type: ignore[no-any-return]
 
     def _fetch_state(self) -> State:
         return read_state(self._engine(), self._now())
@@ -233,8 +231,7 @@ class ResponseCache:
     @staticmethod
     def handles(scope: Scope) -> bool:
         path: str = scope["path"]
-        return (scope["method"] == "GET" and path.startswith("/v1/")
-                and not path.startswith(UNCACHED_PREFIXES))
+        return scope["method"] == "GET" and is_cacheable(path)
 
     async def state(self) -> State:
         """The current content state: read from the database, unless SQLite's data_version

@@ -16,13 +16,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
-from app.core.errors import DATABASE_UNAVAILABLE
+from app.core.errors import DATABASE_UNAVAILABLE, Conflict
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -56,7 +57,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
+    """The one clock (requests read it through `listing.now`, which tests can move)."""
     return datetime.now(UTC)
+
+
+def commit_or_conflict(session: Session, what: str) -> None:
+    """Commit, answering a lost race for a unique value (`what`: "The slug 'x'") with a 409
+    problem, from routes and the CLI alike, never a 500."""
+    try:
+        session.commit()
+    except sa_exc.IntegrityError:
+        session.rollback()
+        raise Conflict(f"{what} was taken by a concurrent change; try again") from None
 
 
 def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]

@@ -57,15 +57,15 @@ from app.core.middleware import (
     nul_problem,
     request_size_problem,
 )
-from app.core.ratelimit import NOT_PUBLIC, STATE_KEY, RateLimiter
+from app.core.ratelimit import STATE_KEY, RateLimiter
 from app.core.shared_cache import (
     PER_CLIENT,
     merge_vary,
     normalize_accept_encoding,
     shared_cacheable,
 )
+from app.core.surfaces import is_editorial, is_public_content
 
-EDITORIAL_PREFIXES = ("/v1/editorial", "/v1/auth/")  # not "/v1/auth": /v1/authors is public
 UPLOAD_PATH = "/v1/editorial/media"
 UPLOAD_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the text fields around the file
 PUBLIC_ALLOW_HEADERS = ["If-None-Match", "If-Modified-Since", "X-Request-ID", "Authorization",
@@ -250,7 +250,7 @@ class EdgeMiddleware:
                 return
             if any(k == b"origin" for k, _ in scope["headers"]):
                 request_headers = Headers(scope=scope)
-                cors = (self.editorial_cors if path.startswith(EDITORIAL_PREFIXES)
+                cors = (self.editorial_cors if is_editorial(path)
                         else self.public_cors)
                 if (scope["method"] == "OPTIONS"
                         and "access-control-request-method" in request_headers):
@@ -261,7 +261,7 @@ class EdgeMiddleware:
                     cors = None
                     await preflight(scope, receive, edge_send)
                     return
-            if not path.startswith(EDITORIAL_PREFIXES):
+            if not is_editorial(path):
                 public_cors = self.public_shared if cors is None else self.public_vary
             if await self._rate_limited(scope, receive, edge_send, state):
                 return
@@ -288,7 +288,7 @@ class EdgeMiddleware:
         """Counts a Content API request against its client's limit; answers 429 past it."""
         item = self.limiter.public
         path: str = scope["path"]
-        if item is None or not path.startswith("/v1/") or path.startswith(NOT_PUBLIC):
+        if item is None or not is_public_content(path):
             return False
         decision = await self.limiter.check(item, "ip", client_ip(scope, self.trusted_proxies))
         if decision is None:

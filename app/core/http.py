@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.config import get_settings
+from app.core.db import utcnow
 from app.core.shared_cache import gzip_acceptable
 
 GZIP_MIN_BYTES = 860
@@ -101,7 +102,7 @@ def respond(request: Request, rep: Representation, *, status: int = 200) -> Resp
         headers["Last-Modified"] = format_datetime(rep.last_modified.astimezone(UTC), usegmt=True)
     if rep.expires is not None and rep.public:
         headers["Expires"] = format_datetime(rep.expires.astimezone(UTC), usegmt=True)
-        left = max(0, int((rep.expires - datetime.now(UTC)).total_seconds()))
+        left = max(0, int((rep.expires - utcnow()).total_seconds()))
         if left < get_settings().cache_max_age:
             headers["Cache-Control"] = f"public, max-age={left}, must-revalidate"
     if rep.surrogate_keys and rep.public:

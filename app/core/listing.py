@@ -13,19 +13,17 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.core.db import utcnow
 from app.core.errors import Unprocessable
 from app.core.http import Representation, respond
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def now() -> datetime:
-    """The request's clock (a dependency, so tests can move time). Dependencies that do no I/O
-    are async: FastAPI runs a plain `def` one in a worker thread, a hop per request."""
-    return utc_now()
+    """The request's clock (a dependency, so tests can move time): `db.utcnow`, the one clock.
+    Dependencies that do no I/O are async: FastAPI runs a plain `def` one in a worker thread,
+    a hop per request."""
+    return utcnow()
 
 
 NowDep = Annotated[datetime, Depends(now)]

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, problem_type
+from app.core.surfaces import is_editorial
 
 PROBLEM_REF = "#/components/schemas/Problem"
 MAX_REF_DEPTH = 10
@@ -70,8 +71,7 @@ NOT_MODIFIED = {"description": "Not modified: the copy named by `If-None-Match` 
 
 
 def is_conditional(method: str, path: str) -> bool:
-    return method == "get" and path.startswith("/v1/") and not path.startswith(
-        ("/v1/editorial", "/v1/auth/"))
+    return method == "get" and path.startswith("/v1/") and not is_editorial(path)
 
 
 def polish(doc: dict[str, Any]) -> dict[str, Any]:

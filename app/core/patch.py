@@ -16,6 +16,14 @@ from app.core.errors import Unprocessable
 Unset = SkipJsonSchema[None]
 
 
+def refuse_nulls(data: BaseModel, *names: str) -> None:
+    """The one answer to an explicit null for a field that may be left out but not removed."""
+    nulls = [n for n in names if n in data.model_fields_set and getattr(data, n) is None]
+    if nulls:
+        raise Unprocessable(f"{', '.join(nulls)} cannot be null",
+                            errors=[{"loc": ["body", n], "msg": "required"} for n in nulls])
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON Merge Patch: `patch` applied to `target`, neither changed in place.
 

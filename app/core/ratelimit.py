@@ -33,9 +33,6 @@ from app.core.errors import TooManyRequests
 
 log = logging.getLogger("khabar.ratelimit")
 STATE_KEY = "ratelimit_headers"  # scope["state"] entry EdgeMiddleware adds to the response
-# Paths under /v1/ that are not the Content API: the editorial surface has its own login
-# throttle, and syndication is limited per partner (after authentication) instead of per IP.
-NOT_PUBLIC = ("/v1/editorial", "/v1/auth/", "/v1/syndication")  # "/v1/auth/": not /v1/authors
 WARN_EVERY_SECONDS = 60.0
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status
-from app.core.errors import Conflict, Unprocessable
+from app.core.errors import Conflict
 from app.core.ids import new_id
 from app.core.pagination import SortKey, fetch_page
+from app.core.patch import refuse_nulls
 from app.media.images import media_image
 from app.media.intake import Master
 from app.media.models import FocalPoint, Media, MediaUpdate
@@ -58,9 +59,7 @@ def list_media(session: Session, *, limit: int, cursor: str | None) -> tuple[lis
 
 def update_media(session: Session, media: Media, data: MediaUpdate, *, now: datetime) -> Media:
     given = data.model_fields_set
-    if "focal_point" in given and data.focal_point is None:
-        raise Unprocessable("focal_point cannot be null", errors=[
-            {"loc": ["body", "focal_point"], "msg": "give {x, y} in 0..1"}])
+    refuse_nulls(data, "focal_point")
     for name in ("alt", "caption", "credit"):
         if name in given:
             setattr(media, name, getattr(data, name))

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.articles import presenters
 from app.articles.models import Article
+from app.articles.visibility import is_embargoed_now
 from app.corrections.queries import corrections_for
 from app.syndication.models import SyndicatedArticle
 
@@ -34,8 +35,8 @@ def native(session: Session, articles: Sequence[Article],
             canonical_url=presenters.canonical_url(a),
             revision=a.revision,
             corrections=corrections[a.id],
-            **({"embargoed_until": a.published_at} if now and a.published_at
-               and a.published_at > now else {}),
+            **({"embargoed_until": a.published_at} if now and is_embargoed_now(
+                a.status, a.published_at, a.deleted_at, now) else {}),
         )
         for a, card in zip(articles, cards, strict=True)
     ]

@@ -4,14 +4,14 @@ every article that carries it as changed."""
 from __future__ import annotations
 
 from sqlalchemy import delete, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
 from app.changelog import record as changes
+from app.core.db import commit_or_conflict
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import SortKey, fetch_page
-from app.core.patch import merge_patch
+from app.core.patch import merge_patch, refuse_nulls
 from app.core.slugs import slugify
 from app.taxonomy.models import (
     NAMES_MAX,
@@ -28,21 +28,6 @@ from app.taxonomy.models import (
 
 SECTIONS_BY_SLUG = SortKey("slug", [(col(Section.slug), False), (col(Section.id), False)])
 TAGS_BY_SLUG = SortKey("slug", [(col(Tag.slug), False), (col(Tag.id), False)])
-
-
-def _commit_new(session: Session, slug: str) -> None:
-    """Commit, answering a lost race for the slug with 409 rather than a 500."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"The slug {slug!r} is taken") from None
-
-
-def _name_not_null(values: dict[str, object]) -> None:
-    if "name" in values and values["name"] is None:
-        raise Unprocessable("name cannot be null",
-                            errors=[{"loc": ["body", "name"], "msg": "required"}])
 
 
 # ---- sections -------------------------------------------------------------------------------
@@ -80,7 +65,7 @@ def create_section(session: Session, data: SectionCreate) -> Section:
                       names=data.names, position=data.position)
     session.add(section)
     changes.content_changed(session, "sections", f"section:{slug}")
-    _commit_new(session, slug)
+    commit_or_conflict(session, f"The slug {slug!r}")
     session.refresh(section)
     return section
 
@@ -99,11 +84,8 @@ def _merged_names(stored: dict[str, str] | None,
 
 
 def update_section(session: Session, section: Section, data: SectionUpdate) -> Section:
+    refuse_nulls(data, "name", "position")
     values = data.model_dump(exclude_unset=True)
-    _name_not_null(values)
-    if "position" in values and values["position"] is None:
-        raise Unprocessable("position cannot be null",
-                            errors=[{"loc": ["body", "position"], "msg": "required"}])
     if "names" in values:
         values["names"] = _merged_names(section.names, values["names"])
     renamed = (values.get("name", section.name) != section.name
@@ -165,14 +147,14 @@ def create_tag(session: Session, data: TagCreate) -> Tag:
     tag = Tag(slug=slug, name=data.name, names=data.names)
     session.add(tag)
     changes.content_changed(session, "tags")
-    _commit_new(session, slug)
+    commit_or_conflict(session, f"The slug {slug!r}")
     session.refresh(tag)
     return tag
 
 
 def update_tag(session: Session, tag: Tag, data: TagUpdate) -> Tag:
+    refuse_nulls(data, "name")
     values = data.model_dump(exclude_unset=True)
-    _name_not_null(values)
     renamed = data.name is not None and data.name != tag.name
     if renamed:
         tag.name = data.name  # type: ignore[assignment]

@@ -21,6 +21,7 @@ from app.articles.presenters import site_article_url
 from app.articles.visibility import is_public
 from app.briefs.models import Brief
 from app.changelog.models import ArticleChange
+from app.core.db import utcnow
 from app.partners.models import Partner
 from app.syndication.entitlement import entitled
 from app.taxonomy.models import Section
@@ -42,10 +43,6 @@ def new_message_id() -> str:
     return f"msg_{secrets.token_urlsafe(18)}"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def timestamp(now: datetime) -> str:
     return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -63,7 +60,7 @@ def add_delivery(session: Session, endpoint: WebhookEndpoint, event_type: str,
     """One outbox row (flushes)."""
     delivery = WebhookDelivery(message_id=new_message_id(), endpoint_id=endpoint.id,
                                event_type=event_type, article_id=article_id, payload=payload,
-                               next_attempt_at=now or _utcnow(), created_at=now or _utcnow())
+                               next_attempt_at=now or utcnow(), created_at=now or utcnow())
     session.add(delivery)
     session.flush()
     session.info[PENDING] = True
@@ -93,7 +90,7 @@ def enqueue_article_event(session: Session, event_type: str, article_id: str, *,
     written."""
     kind = EventType(event_type)
     assert kind in ARTICLE_EVENTS, event_type
-    now = now or _utcnow()
+    now = now or utcnow()
     endpoints = _subscribed(session, kind.value)
     payload = _article_payload(session, kind, article_id, now) if endpoints else None
     if payload is None:
@@ -130,7 +127,7 @@ def enqueue_brief_event(session: Session, event_type: str, brief_id: int, *,
     so partner endpoints never receive them). Flushes; returns the rows written."""
     kind = EventType(event_type)
     assert kind is EventType.brief_published, event_type
-    now = now or _utcnow()
+    now = now or utcnow()
     endpoints = [e for e in _subscribed(session, kind.value) if e.partner_id is None]
     brief = session.get(Brief, brief_id)
     if not endpoints or brief is None:
@@ -172,7 +169,7 @@ def article_written(session: Session, article_id: str, *, before: set[int],
     it stayed, `leaving` for whom it went (a partner for whom it is still public but no longer
     syndicable, or out of its sections, gets `article.unpublished`); nothing for writes no
     viewer saw (drafts, scheduled articles before their time). Flushes; returns rows written."""
-    now = now or _utcnow()
+    now = now or utcnow()
     after = viewers(session, article_id, now)
     if not before and not after:
         return 0

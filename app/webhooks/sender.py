@@ -49,7 +49,7 @@ from sqlmodel import Session, col
 from standardwebhooks.webhooks import Webhook
 
 from app.core.config import get_settings
-from app.core.db import get_read_engine, get_write_engine
+from app.core.db import get_read_engine, get_write_engine, utcnow
 from app.webhooks import outbox, urls
 from app.webhooks.models import (
     DeliveryStatus,
@@ -67,10 +67,6 @@ MAX_RETRY_AFTER = 86400.0
 JITTER = 0.2
 SLOTS = 8  # attempts in flight per process
 USER_AGENT = "Khabar-Webhooks/1.1"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # ---- signing ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.ids import new_id
 from app.core.pagination import SortKey, fetch_page
+from app.core.patch import refuse_nulls
 from app.webhooks import outbox, urls
 from app.webhooks.models import (
     DeliveryStatus,
@@ -109,10 +110,7 @@ def create_endpoint(session: Session, owner: int | None, data: WebhookEndpointCr
 def update_endpoint(session: Session, endpoint: WebhookEndpoint, data: WebhookEndpointUpdate, *,
                     now: datetime) -> WebhookEndpoint:
     given = data.model_fields_set
-    for name in ("url", "events", "enabled"):
-        if name in given and getattr(data, name) is None:
-            raise Unprocessable(f"{name} cannot be null",
-                                errors=[{"loc": ["body", name], "msg": "required"}])
+    refuse_nulls(data, "url", "events", "enabled")
     if data.url is not None:
         endpoint.url = urls.check_url(str(data.url))
     if data.events is not None:
