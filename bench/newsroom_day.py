@@ -120,7 +120,7 @@ class Report:
     workers: int
     connections: int
     zipf: float
-    cache_entries: str
+    cache_entries: int  # per worker process
     commit: str
     cpu: str
     date: str
@@ -397,8 +397,9 @@ def ratio(value: float | None, base: float | None) -> float | None:
 
 def print_report(report: Report) -> None:
     print(f"\nA newsroom day: {report.db}, {report.articles:,} articles, {report.workers} workers, "
-          f"{report.connections} reader connections, Zipf {report.zipf:g}, cache entries "
-          f"{report.cache_entries}; CPU {report.cpu}; commit {report.commit[:12]}")
+          f"{report.connections} reader connections, Zipf {report.zipf:g}, "
+          f"{report.cache_entries:,} cache entries per worker; CPU {report.cpu}; "
+          f"commit {report.commit[:12]}")
     print(f"catalogue {report.catalogue}; warm-up {report.warmup_s:g} s, baseline "
           f"{report.baseline_s:g} s, day {report.day_s:g} s with {report.writers} writers saving "
           f"every {report.writer_interval_s:g} s and a publish every "
@@ -432,7 +433,7 @@ def run(args: argparse.Namespace) -> Report:
     scale = min(1.0, args.duration / REFERENCE_DAY)
     report = Report(db=args.db, articles=args.articles, workers=args.workers,
                     connections=args.connections, zipf=args.zipf,
-                    cache_entries=str(args.cache_entries or "default"),
+                    cache_entries=args.cache_entries or default_cache_entries(),
                     commit=git_commit(), cpu=cpu_model(), date=datetime.now(UTC).isoformat(),
                     warmup_s=args.warmup, baseline_s=args.baseline, day_s=args.duration,
                     writers=args.writers, writer_interval_s=WRITER_INTERVAL * scale,
@@ -494,6 +495,12 @@ def run(args: argparse.Namespace) -> Report:
         print("server log (last lines):\n" + "\n".join(server_log.splitlines()[-20:]),
               file=sys.stderr)
     return report
+
+
+def default_cache_entries() -> int:
+    from app.core.config import Settings
+
+    return int(Settings.model_fields["response_cache_entries"].default)
 
 
 def _round(value: float | None) -> float | None:
