@@ -80,12 +80,15 @@ revision: dev
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
 # The scenario table at 2 workers, then list throughput at 1, 2 and 4 workers (`python -m
-# bench.run --help`: --db postgres, --articles 100000, --only search,changes, ...).
+# bench.run --help`: --db postgres, --articles 100000, --only search,changes, ...), webhook and
+# change delivery, and a newsroom day: Zipf reads while drafts are saved and articles published
+# (`python -m bench.newsroom_day --help`: response-cache hit ratio and read latency).
 BENCH_ARGS ?= --workers 1,2,4
 bench: dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.changes $(BENCH_CHANGES_ARGS)
+	$(BIN)/python -m bench.newsroom_day $(BENCH_DAY_ARGS)
 
 # schemathesis over every operation (tests/fuzz), FUZZ_EXAMPLES per operation (the suite runs 10),
 # on SQLite and then on PostgreSQL; each run ends with "0 failures in N schemathesis cases".

@@ -10,6 +10,7 @@
    held answer, per round: p50, p95, max.
 """
 
+# ruff: noqa: T201  (a command-line report: printing is its output)
 from __future__ import annotations
 
 import argparse
@@ -117,7 +118,8 @@ def publish_to_long_poll(base: str, url: str, rounds: int) -> dict[str, Any]:
             head = httpx.get(f"{base}/v1/sync", params={"since": "latest"}).json()
             answered: dict[str, float] = {}
 
-            def hold(cursor: str = head["meta"]["next_cursor"]) -> None:
+            def hold(cursor: str = head["meta"]["next_cursor"],
+                     answered: dict[str, float] = answered) -> None:
                 r = httpx.get(f"{base}/v1/sync", params={"cursor": cursor, "wait": 25},
                               timeout=40)
                 answered["at"] = time.perf_counter()

@@ -20,12 +20,22 @@ from typing import IO
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 LUA = Path(__file__).with_name("latency.lua")
+# `khabar` from this checkout: the venv's console script imports whichever tree was installed
+# into it (an editable install of another worktree, say), so the harness runs the CLI's `main`
+# with this checkout first on the path, for the command and for the workers it spawns.
+KHABAR = [sys.executable, "-c", "import sys; sys.argv[0] = 'khabar'; "
+          "from app.cli import main; main()"]
+
+
+def checkout_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with this checkout first on PYTHONPATH."""
+    path = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else "")}
 
 
 def khabar(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([str(BIN / "khabar"), *args], env=dict(env), cwd=ROOT, input=stdin,
+    done = subprocess.run([*KHABAR, *args], env=checkout_env(env), cwd=ROOT, input=stdin,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"khabar {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -84,7 +94,7 @@ def serving(name: str, argv: list[str], env: Mapping[str, str], port: int,
     # A process group of its own, so stopping it stops uvicorn's workers too. `log` receives
     # the server's stderr: a long run must not leave it in a pipe nobody reads (a full pipe
     # blocks the server's next log line).
-    process = subprocess.Popen(argv, env=dict(env), cwd=ROOT, start_new_session=True,
+    process = subprocess.Popen(argv, env=checkout_env(env), cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE if log is None else log)
     server = Server(name, port, process)
@@ -105,7 +115,7 @@ def khabar_server(name: str, env: Mapping[str, str], workers: int, *,
                   cache: bool, log: IO[bytes] | None = None) -> AbstractContextManager[Server]:
     port = free_port()
     env = {**env, "KHABAR_RESPONSE_CACHE": "true" if cache else "false"}
-    return serving(name, [str(BIN / "khabar"), "serve", "--host", "127.0.0.1", "--port", str(port),
+    return serving(name, [*KHABAR, "serve", "--host", "127.0.0.1", "--port", str(port),
                           "--workers", str(workers)], env, port, "/healthz", log=log)
 
 

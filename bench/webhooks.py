@@ -41,7 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.run import DEFAULT_PG, RESULTS, base_env, cpu_model, database, git_commit
-from bench.servers import BIN, ROOT, free_port, khabar, khabar_server
+from bench.servers import KHABAR, ROOT, checkout_env, free_port, khabar, khabar_server
 
 EMAIL = "bench-webhooks@example.com"
 
@@ -87,7 +87,7 @@ def run(env: dict[str, str], args: argparse.Namespace, mode: str) -> dict[str, A
         server = stack.enter_context(khabar_server("khabar", serve_env, args.workers,
                                                    cache=True))
         if mode == "poll":
-            worker = subprocess.Popen([str(BIN / "khabar"), "worker"], env=env, cwd=ROOT,
+            worker = subprocess.Popen([*KHABAR, "worker"], env=checkout_env(env), cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       start_new_session=True)
             stack.callback(lambda: (worker.terminate(), worker.wait(10)))

@@ -16,6 +16,11 @@ The state query is tiny, and concurrent requests share one: a request waits for 
 that *starts after it arrived* (never one already in flight, which could predate a commit), so
 under load one query per round trip serves every waiting request. On SQLite it runs only after a
 commit: `PRAGMA data_version` tells, in microseconds, whether any connection has committed.
+
+Every answer to a request the cache handles says how it was made, CDN-style: `X-Cache: HIT` when
+it came from a stored entry (a revalidation answered 304 from one included, and a request that
+waited for another's render of the same page), `X-Cache: MISS` when the app rendered it. The
+header is added as the answer is sent, never stored in an entry.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 # Headers a 304 leaves out: it describes the representation without carrying it.
 BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
 CONDITIONAL_HEADERS = {b"if-none-match", b"if-modified-since"}
+HIT = (b"x-cache", b"HIT")
+MISS = (b"x-cache", b"MISS")
 
 # Written as SQL text because `core` imports no domain package; the tables are `counter` and
 # `article` of the initial migration. `ix_article_status` keeps the subquery to scheduled rows.
@@ -147,9 +154,14 @@ class Entry:
     route: str | None = None  # the matched route's template, for logs and metrics
     expires: datetime | None = None  # when the clock alone changes the answer (`Expires`)
     not_modified_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    hit_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    not_modified_hit_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.not_modified_headers = [(k, v) for k, v in self.headers if k not in BODY_HEADERS]
+        # What a hit sends, made once per entry rather than once per hit.
+        self.hit_headers = [*self.headers, HIT]
+        self.not_modified_hit_headers = [*self.not_modified_headers, HIT]
 
 
 @dataclass(slots=True)
@@ -262,15 +274,18 @@ class ResponseCache:
             entry = None  # e.g. yesterday's "today": stale by the calendar, not by a write
         return Lookup(key, state, entry if entry is not None and entry.state == state else None)
 
-    async def answer(self, scope: Scope, entry: Entry, send: Send) -> None:
+    async def answer(self, scope: Scope, entry: Entry, send: Send, *, hit: bool = True) -> None:
+        """Answer from `entry`: a hit, or (`hit=False`) the render this request just made."""
         inm = _header(scope, b"if-none-match").decode("latin-1") or None
         ims = _header(scope, b"if-modified-since").decode("latin-1") or None
         if (inm or ims) and is_fresh(inm, ims, entry.tag, entry.last_modified):
             await send({"type": "http.response.start", "status": 304,
-                        "headers": entry.not_modified_headers})
+                        "headers": entry.not_modified_hit_headers if hit
+                        else [*entry.not_modified_headers, MISS]})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": entry.hit_headers if hit else [*entry.headers, MISS]})
         await send({"type": "http.response.body", "body": entry.body})
 
     async def fill(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
@@ -319,6 +334,7 @@ class ResponseCache:
                 # to this very message once it is sent, and those must not be replayed.
                 start = {**message, "headers": list(message.get("headers", []))}
                 storable = message["status"] == 200 and _storable(message["headers"])
+                message = {**message, "headers": [*start["headers"], MISS]}
             elif message["type"] == "http.response.body" and storable:
                 chunk = message.get("body", b"")
                 size += len(chunk)
@@ -358,9 +374,12 @@ class ResponseCache:
             if entry is not None:
                 if _storable(headers) and len(body) <= MAX_BODY_BYTES:
                     self.entries.put(lookup.key, entry)
-                await self.answer(scope, entry, send)  # judged on the request's validators
+                # Judged on the request's validators.
+                await self.answer(scope, entry, send, hit=False)
                 return
         for message in messages:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), MISS]}
             await send(message)
 
     def _store(self, scope: Scope, lookup: Lookup, headers: list[tuple[bytes, bytes]],

@@ -143,6 +143,59 @@ class TestInvalidation:
         assert titles(client.get("/v1/articles")) == ["Shared, edited"]
 
 
+class TestXCacheHeader:
+    """`X-Cache` says whether an answer came from a stored entry (HIT) or a render (MISS): what
+    `python -m bench.newsroom_day` counts for its hit ratio."""
+
+    def test_draft_saves_leave_it_a_hit_and_a_publish_makes_a_miss(
+            self, client: TestClient, make_article: MakeArticle,
+            make_author: Callable[..., Any], auth_headers: Callable[..., dict[str, str]]) -> None:
+        make_article("On the front")
+        byline = make_author().slug
+        editor = auth_headers("editor")
+        first = client.get("/v1/articles")
+        assert first.headers.get_list("x-cache") == ["MISS"]
+        second = client.get("/v1/articles")
+        assert second.headers.get_list("x-cache") == ["HIT"]
+        assert second.content == first.content
+        revalidated = client.get("/v1/articles", headers={"If-None-Match": first.headers["etag"]})
+        assert (revalidated.status_code, revalidated.headers["x-cache"]) == (304, "HIT")
+
+        draft = client.post("/v1/editorial/articles", headers=editor,
+                            json={"title": "Still a draft", "authors": [byline]})
+        assert draft.status_code == 201, draft.text
+        assert "x-cache" not in draft.headers  # the Editorial API is never cached
+        url = f"/v1/editorial/articles/{draft.json()['id']}"
+        saved = client.patch(url, json={"title": "Still a draft, saved again"},
+                             headers={**editor, "If-Match": draft.headers["etag"]})
+        assert saved.status_code == 200, saved.text
+        after_saves = client.get("/v1/articles")
+        assert after_saves.headers.get_list("x-cache") == ["HIT"]
+        assert titles(after_saves) == ["On the front"]
+
+        published = client.post(f"{url}/publish",
+                                headers={**editor, "If-Match": saved.headers["etag"]})
+        assert published.status_code == 200, published.text
+        after_publish = client.get("/v1/articles")
+        assert after_publish.headers.get_list("x-cache") == ["MISS"]
+        assert titles(after_publish) == ["Still a draft, saved again", "On the front"]
+        assert client.get("/v1/articles").headers.get_list("x-cache") == ["HIT"]
+
+    def test_a_revalidation_that_misses_and_an_unstored_answer_say_miss(
+            self, client: TestClient, second_client: TestClient,
+            make_article: MakeArticle) -> None:
+        article = make_article("Validated elsewhere")
+        url = f"/v1/articles/{article.slug}"
+        etag = second_client.get(url).headers["etag"]  # another process's cache
+        fresh = client.get(url, headers={"If-None-Match": etag})
+        assert (fresh.status_code, fresh.headers.get_list("x-cache")) == (304, ["MISS"])
+        assert client.get(url).headers.get_list("x-cache") == ["HIT"]
+        for _ in range(2):  # a 404 is never stored: each one is rendered
+            missing = client.get("/v1/articles/no-such-story")
+            assert (missing.status_code, missing.headers.get_list("x-cache")) == (404, ["MISS"])
+        assert "x-cache" not in client.get("/healthz").headers  # not a cached surface
+
+
 class TestStateReads:
     def test_on_sqlite_the_state_is_read_only_after_a_commit(
             self, app: FastAPI, client: TestClient, make_article: MakeArticle,
