@@ -231,6 +231,11 @@ class ImageBlock(_Block):
     server fills in `url`, size, focal point, `renditions` and `srcset` when the body is saved
     (values sent for them are replaced); alt, caption and credit default to the media's."""
 
+    # `_source` in JSON Schema: a media_id or a url, given and not null.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in ("media_id", "url")]})
+
     type: Literal["image"] = "image"
     media_id: str | None = Field(None, max_length=32)
     url: str | None = Field(None, max_length=2000)

@@ -35,7 +35,8 @@ def front(make_section: Callable[..., Any], make_article: Callable[..., Article]
                                            published_at=NOW - dt.timedelta(hours=20 - i)))
     make_article("Nepali news", section="news", language="ne")
     make_article("A draft", section="business", status="draft")
-    today = NOW.astimezone(get_settings().tz).date()
+    # The publisher's date now, not at collection: Kathmandu's midnight is 18:15 UTC.
+    today = dt.datetime.now(dt.UTC).astimezone(get_settings().tz).date()
     session.add_all([
         Brief(date=today, position=0, headline="Today's brief", published_at=NOW,
               created_at=NOW, updated_at=NOW),
