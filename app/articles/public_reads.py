@@ -388,3 +388,11 @@ def cards_where(connection: Connection, now: datetime, *clauses: Any, order_by: 
     return [_card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
                                         for a in _ordered(dialect, row[12], 0)])
             for row in rows]
+
+
+def cards_by_id(connection: Connection, now: datetime, ids: list[str]) -> list[dict[str, Any]]:
+    """The public cards of these articles, in this order (a search's page)."""
+    if not ids:
+        return []
+    found = {card["id"]: card for card in cards_where(connection, now, A.id.in_(ids))}
+    return [found[i] for i in ids if i in found]

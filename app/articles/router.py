@@ -21,7 +21,6 @@ from app.core.listing import (
     NowDep,
     answer,
     detail_representation,
-    dump,
     list_representation,
     parse_fields,
     utc,
@@ -191,13 +190,12 @@ def search_articles(
     fields = parse_fields(params.fields, SearchHit)
     filters = _filters(section, tag, author, language, published_after, published_before, None)
     terms = search_text.parse(q)
-    articles, next_cursor = search.search_page(
-        session, terms, filters, now=now, sort=sort, limit=params.limit, cursor=params.cursor)
-    marks = search.highlights(session, terms, articles)
-    items = [{**dump(card), "highlight": marks[card.id]}
-             for card in presenters.cards(session, articles)]
-    count, relation = search.total(session, terms, filters, now)
+    found = search.search_page(session, terms, filters, now=now, sort=sort, limit=params.limit,
+                               cursor=params.cursor)
+    cards = public_reads.cards_by_id(session.connection(), now, found.ids)
+    marks = search.highlights(session, terms, cards)
+    items = [{**card, "highlight": marks[card["id"]]} for card in cards]
     return answer(request, list_representation(
-        request, items, limit=params.limit, next_cursor=next_cursor, fields=fields,
-        surrogate_keys=_list_keys(articles), last_modified=queries.last_change(session, now),
-        meta={"total": count, "total_relation": relation}))
+        request, items, limit=params.limit, next_cursor=found.next_cursor, fields=fields,
+        surrogate_keys=_list_keys(cards), last_modified=queries.last_change(session, now),
+        meta={"total": found.total, "total_relation": found.total_relation}))
