@@ -13,9 +13,10 @@ one client, one request at a time, in rounds: each round asks the baseline
 machine is doing weighs on both alike. Reported: p50/p95 of one-word queries and of three-word
 queries whose last word is a prefix, in Nepali and English, and their ratio to the baseline's.
 
-`--compare PATH` serves a second source tree (e.g. `git archive main | tar -x -C var/base`)
-from the same database in the same rounds: the ratio of this tree's search to that one's, and
-whether both return the same first page and `meta.total`.
+`--compare PATH` serves a second source tree (e.g. `git archive main | tar -x -C var/base`) in
+the same rounds, from a corpus that tree builds itself (its own migrations and loader: the same
+articles, its own index): the ratio of this tree's search to that one's, its index figures, and
+whether both return the same first pages and `meta.total`.
 
 Results also go to bench/results/<date>-search-<db>-<articles>-<commit>.json.
 """
@@ -74,6 +75,7 @@ class EngineReport:
     articles: int
     load_seconds: float | None = None
     index: dict[str, Any] = field(default_factory=dict)
+    compare_index: dict[str, Any] = field(default_factory=dict)
     servers: list[ServerReport] = field(default_factory=list)
     same_answers: bool | None = None
     differences: list[str] = field(default_factory=list)
@@ -100,12 +102,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 @contextmanager
-def corpus_url(args: argparse.Namespace, db: str) -> Iterator[tuple[str, bool]]:
+def corpus_url(args: argparse.Namespace, db: str, tag: str) -> Iterator[tuple[str, bool]]:
     """The database's URL, and whether it already holds the corpus (`--reuse`)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    name = f"search_{args.articles}"
+    name = f"search_{args.articles}{tag}"
     if db == "sqlite":
         path = ROOT / "var" / "bench" / f"{name}.db"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -290,34 +292,52 @@ def measure(servers: list[Server], rounds: int, seed: int) -> list[ServerReport]
     return reports
 
 
+@dataclass
+class Source:
+    name: str
+    tree: Path
+    tag: str  # of the corpus' name
+
+
 def run_engine(args: argparse.Namespace, db: str) -> EngineReport:
     report = EngineReport(db=db, articles=args.articles)
-    with corpus_url(args, db) as (url, ready):
-        env = env_for(url, ROOT)
-        if ready:
-            khabar(env, "db", "upgrade")
-            print(f"{db}: reusing the corpus of {args.articles:,} articles", file=sys.stderr)
-        else:
-            print(f"{db}: loading {args.articles:,} articles ...", file=sys.stderr)
-            report.load_seconds = round(build(env, args.articles, db, url), 1)
-        report.index = index_figures(db, url)
-        print(f"  index: {report.index['build_seconds']} s, "
-              f"{report.index['bytes'] / 2**20:.1f} MiB", file=sys.stderr)
-        sources = [("this tree", ROOT)]
-        if args.compare:
-            sources.append((f"compare: {args.compare}", args.compare.resolve()))
-        with ExitStack() as stack:
-            servers = [stack.enter_context(khabar_server(name, env_for(url, src), 1, cache=False))
-                       for name, src in sources]
-            report.servers = measure(servers, args.rounds, args.seed)
-        if len(report.servers) == 2:
-            ours, theirs = report.servers
-            report.differences = [
-                f"{q!r}: total {ours.totals[q]} vs {theirs.totals[q]}"
-                for q in ours.totals if ours.totals[q] != theirs.totals[q]] + [
-                f"{q!r}: first page differs" for q in ours.first_page
-                if ours.first_page[q] != theirs.first_page[q]]
-            report.same_answers = not report.differences
+    sources = [Source("this tree", ROOT, "")]
+    if args.compare:
+        sources.append(Source(f"compare: {args.compare}", args.compare.resolve(), "_compare"))
+    with ExitStack() as stack:
+        urls = []
+        for source in sources:
+            url, ready = stack.enter_context(corpus_url(args, db, source.tag))
+            env = env_for(url, source.tree)
+            if ready:
+                khabar(env, "db", "upgrade")
+                print(f"{db}, {source.name}: reusing the corpus of {args.articles:,} articles",
+                      file=sys.stderr)
+            else:
+                print(f"{db}, {source.name}: loading {args.articles:,} articles ...",
+                      file=sys.stderr)
+                seconds = round(build(env, args.articles, db, url), 1)
+                report.load_seconds = report.load_seconds or seconds
+            figures = index_figures(db, url)
+            print(f"  index: {figures['build_seconds']} s, {figures['bytes'] / 2**20:.1f} MiB",
+                  file=sys.stderr)
+            if source.tag:
+                report.compare_index = figures
+            else:
+                report.index = figures
+            urls.append(url)
+        servers = [stack.enter_context(khabar_server(source.name, env_for(url, source.tree), 1,
+                                                     cache=False))
+                   for source, url in zip(sources, urls, strict=True)]
+        report.servers = measure(servers, args.rounds, args.seed)
+    if len(report.servers) == 2:
+        ours, theirs = report.servers
+        report.differences = [
+            f"{q!r}: total {ours.totals[q]} vs {theirs.totals[q]}"
+            for q in ours.totals if ours.totals[q] != theirs.totals[q]] + [
+            f"{q!r}: first page differs" for q in ours.first_page
+            if ours.first_page[q] != theirs.first_page[q]]
+        report.same_answers = not report.differences
     return report
 
 
@@ -332,6 +352,8 @@ def print_report(reports: list[EngineReport], args: argparse.Namespace) -> None:
         index = r.index
         print(f"\n{r.db}: index built in {index['build_seconds']} s, "
               f"{index['bytes'] / 2**20:.1f} MiB"
+              + (f" (compared tree: {r.compare_index['build_seconds']} s, "
+                 f"{r.compare_index['bytes'] / 2**20:.1f} MiB)" if r.compare_index else "")
               + (f"; corpus loaded in {r.load_seconds} s" if r.load_seconds else ""))
         print(f"| {'server':<28} | {'kind':<22} | {'p50 ms':>7} | {'p95 ms':>7} "
               f"| {'p50 x base':>10} | {'p95 x base':>10} |")

@@ -19,7 +19,7 @@ the whole search now takes a few milliseconds.
 - PostgreSQL: first a walk of `ix_article_published_at_id` over at most the `RECENT` newest
   articles, checking `search_vector @@ query` row by row, which stops when it has enough
   matches; a rarer query (fewer matches there) then takes the GIN index, whose cost follows the
-  number of matches. `ts_rank` runs on the candidates only.
+  number of matches. `ts_rank` runs on the candidates only (see `_rank`).
 
 The candidates (at most `CANDIDATES` ids and ranks) are ranked and paged in Python: a cursor is
 the (rank, id) of the last item shown. Only the page's articles are then read, in one statement
@@ -91,12 +91,12 @@ def _fts_match(terms: Query) -> Any:
     return text("article_fts MATCH :match").bindparams(match=terms.fts_match())
 
 
-def _tsquery(terms: Query) -> Any:
+def _tsquery(terms: Query, operator: str = "&") -> Any:
     # The words are letters, digits and marks only (search_text.words), each quoted: no
     # tsquery operator can come from q. One to_tsquery per configuration, OR-ed.
-    query_text = terms.tsquery_text()
+    query_text = terms.tsquery_text(operator)
     queries = [func.to_tsquery(literal_column(f"'{config}'::regconfig"), query_text)
-               for config, _ in terms.variants]
+               for config, _ in terms.matching()]
     combined = queries[0]
     for query in queries[1:]:
         combined = combined.op("||")(query)
@@ -165,20 +165,22 @@ def candidates(session: Session, terms: Query, filters: ArticleFilters,
     return [(aid, rank) for aid, rank in found if rank is not None], len(found)
 
 
-# `ts_rank` (frequency, weighted by field), not `ts_rank_cd` (cover density): over 500 Nepali
-# candidates and a three-word query whose last word is a prefix, cover density took 30 ms and
-# `ts_rank` 1 ms. It is a float4, which comes back rounded to its text form: as a float8 the
+# Relevance is how often and where (title, excerpt, body) the words occur: `ts_rank` of the
+# words OR-ed, whatever the query's operators. Both functions weigh an AND query by the
+# distances between its words' occurrences, pair by pair (`ts_rank_cd` by cover density):
+# over 500 Nepali candidates of a three-word query, 12-30 ms, where the OR-ed form takes
+# 0.3 ms. The rank is a float4, which comes back rounded to its text form: as a float8 the
 # value in the cursor round-trips exactly, so equal ranks page by id.
-def _rank(vector: Any, query: Any) -> Any:
-    return cast(-func.ts_rank(vector, query, 32), Double)
+def _rank(vector: Any, terms: Query) -> Any:
+    return cast(-func.ts_rank(vector, _tsquery(terms, "|"), 32), Double)
 
 
-def _ranked_first(walk: Any, query: Any) -> Any:
+def _ranked_first(walk: Any, terms: Query) -> Any:
     """(id, rank) of each row of `walk` (newest first), ranked for the first `CANDIDATES`
     only (NULL after): the rows past them are counted, not ranked."""
     newest_first = (walk.c.published_at.desc(), walk.c.id.desc())
     position = func.row_number().over(order_by=newest_first)
-    return (select(walk.c.id, case((position <= CANDIDATES, _rank(walk.c.vector, query))))
+    return (select(walk.c.id, case((position <= CANDIDATES, _rank(walk.c.vector, terms))))
             .order_by(*newest_first))
 
 
@@ -197,7 +199,7 @@ def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted
             .where(recent.c.vector.op("@@")(query))
             .order_by(recent.c.published_at.desc(), recent.c.id.desc())
             .limit(wanted).subquery("walk"))
-    return _ranked_first(walk, query)
+    return _ranked_first(walk, terms)
 
 
 def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
@@ -207,7 +209,7 @@ def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: i
             .where(VECTOR.op("@@")(query))
             .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc())
             .limit(wanted).subquery("walk"))
-    return _ranked_first(walk, query)
+    return _ranked_first(walk, terms)
 
 
 def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
