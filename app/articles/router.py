@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from app.articles import presenters, public_reads, queries, search, search_text
 from app.articles.models import ArticleCard, ArticlePublic
-from app.core.db import ReadSessionDep, get_read_engine
+from app.core.db import get_read_engine
 from app.core.editorial import QueryBool
 from app.core.errors import NotFound, Unprocessable, problem_responses
 from app.core.http import public_cache_control
@@ -167,8 +168,8 @@ async def get_article(request: Request, slug: str, now: NowDep, fields: FieldsQ 
 @router.get("/search", response_model=SearchResults, operation_id="searchArticles",
             summary="Full-text search over published articles",
             responses=problem_responses(400, 422, 429))
-def search_articles(
-    request: Request, session: ReadSessionDep, params: ListParamsDep, now: NowDep,
+async def search_articles(
+    request: Request, params: ListParamsDep, now: NowDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="Words to find",
                             examples=["North Korea"])],
     section: SectionQ = None, tag: TagQ = [],  # noqa: B006
@@ -190,13 +191,11 @@ def search_articles(
     through every match."""
     fields = parse_fields(params.fields, SearchHit)
     filters = _filters(section, tag, author, language, published_after, published_before, None)
-    terms = search_text.parse(q)
-    found = search.search_page(session, terms, filters, now=now, sort=sort, limit=params.limit,
-                               cursor=params.cursor)
-    cards = public_reads.cards_by_id(session.connection(), now, found.ids)
-    marks = search.highlights(session, terms, cards)
-    items = [{**card, "highlight": marks[card["id"]]} for card in cards]
+    # Every read in one worker thread, one session opened and closed there.
+    found = await run_in_threadpool(
+        search.hits, get_read_engine(), search_text.parse(q), filters, now=now, sort=sort,
+        limit=params.limit, cursor=params.cursor)
     return answer(request, list_representation(
-        request, items, limit=params.limit, next_cursor=found.next_cursor, fields=fields,
-        surrogate_keys=_list_keys(cards), last_modified=queries.last_change(session, now),
-        meta={"total": found.total, "total_relation": found.total_relation}))
+        request, found.items, limit=params.limit, next_cursor=found.results.next_cursor,
+        fields=fields, surrogate_keys=_list_keys(found.items), last_modified=found.last_change,
+        meta={"total": found.results.total, "total_relation": found.results.total_relation}))

@@ -38,10 +38,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Double, Float, case, cast, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    Double,
+    Engine,
+    Float,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlmodel import Session
 
-from app.articles import search_text
+from app.articles import public_reads, search_text
 from app.articles.models import Article
 from app.articles.queries import ArticleFilters, filtered, sort_key
 from app.articles.search_text import Query
@@ -68,6 +80,30 @@ class Results:
     next_cursor: str | None
     total: int
     total_relation: str  # "eq" or "gte"
+
+
+@dataclass
+class Hits:
+    """What `GET /v1/search` answers: `SearchHit`s as plain dicts, and when the set of public
+    articles last changed (the answer's Last-Modified)."""
+
+    items: list[dict[str, Any]]
+    results: Results
+    last_change: datetime | None
+
+
+def hits(engine: Engine, terms: Query, filters: ArticleFilters, *, now: datetime, sort: str,
+         limit: int, cursor: str | None) -> Hits:
+    """One page of hits, read from this thread (the route calls it in a worker thread, once):
+    the page of ids, then, in one statement, the cards of those ids only (rendered as the list
+    renders them), their bodies' text for the highlights, and the list's Last-Modified."""
+    with Session(engine) as session:
+        found = search_page(session, terms, filters, now=now, sort=sort, limit=limit,
+                            cursor=cursor)
+    page = public_reads.cards_by_id(engine, now, found.ids)
+    items = [{**card, "highlight": search_text.highlight(
+        terms, card["title"], card["excerpt"], page.bodies[card["id"]])} for card in page.cards]
+    return Hits(items, found, page.last_change)
 
 
 def search_page(session: Session, q: str | Query, filters: ArticleFilters, *, now: datetime,
@@ -125,19 +161,6 @@ def total(session: Session, terms: Query, filters: ArticleFilters,
     count = session.execute(select(func.count()).select_from(
         stmt.limit(TOTAL_CAP + 1).subquery())).scalar_one()
     return _total(count)
-
-
-def highlights(session: Session, terms: Query,
-               cards: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """`{"title", "snippet"}` per card id; bodies are read only for the articles whose
-    excerpt has no match."""
-    bodies: dict[str, str] = {}
-    wanted = [c["id"] for c in cards if not search_text.has_match(terms, c["excerpt"])]
-    if wanted:
-        bodies = dict(session.execute(select(ARTICLE.id, ARTICLE.body_text)  # type: ignore[arg-type]
-                                      .where(ARTICLE.id.in_(wanted))).all())
-    return {c["id"]: search_text.highlight(terms, c["title"], c["excerpt"], bodies.get(c["id"]))
-            for c in cards}
 
 
 def _walk_size() -> int:
