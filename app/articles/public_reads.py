@@ -405,13 +405,13 @@ def _hits_statement(dialect: str) -> Prepared:
 
 
 @dataclass
-class Hits:
+class HitCards:
     cards: list[dict[str, Any]]
     bodies: dict[str, str]  # body_text by id, for highlights
     last_change: datetime | None
 
 
-def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> Hits:
+def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
     """The public cards of these articles in this order (a search's page), their bodies' text
     and when the set of public articles last changed: one statement, as `card_page`."""
     dialect = engine.dialect.name
@@ -429,4 +429,4 @@ def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> Hits:
     ordered = [found[i] for i in ids if i in found]
     cards = [_card(dialect, row, [{"id": a[1], "slug": a[2], "name": a[3]}
                                   for a in _ordered(dialect, row[12], 0)]) for row in ordered]
-    return Hits(cards, {row[0]: row[16] for row in ordered}, last_change)
+    return HitCards(cards, {row[0]: row[16] for row in ordered}, last_change)
