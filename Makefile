@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_ARTICLES ?= 200
 
 .PHONY: venv dev tools system-packages run test test-sqlite test-postgres lint fmt openapi migrate \
-	revision bench fuzz load clean
+	revision bench bench-search fuzz load clean
 
 # Runtime dependencies only (requirements.lock): what serving needs.
 $(BIN)/khabar: pyproject.toml requirements.lock
@@ -89,6 +89,13 @@ bench: dev
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.changes $(BENCH_CHANGES_ARGS)
 	$(BIN)/python -m bench.newsroom_day $(BENCH_DAY_ARGS)
+
+# Search latency at 100,000 articles on SQLite and PostgreSQL, next to a list request in the same
+# rounds, and the index's build time and size (`python -m bench.search --help`: --reuse keeps
+# the corpora for the next run, --compare PATH serves another source tree beside this one).
+BENCH_SEARCH_ARGS ?= --reuse
+bench-search: dev
+	$(BIN)/python -m bench.search $(BENCH_SEARCH_ARGS)
 
 # schemathesis over every operation (tests/fuzz), FUZZ_EXAMPLES per operation (the suite runs 10),
 # on SQLite and then on PostgreSQL; each run ends with "0 failures in N schemathesis cases".

@@ -32,13 +32,15 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    any_,
     bindparam,
     cast,
+    column,
     func,
     select,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from app.articles import presenters
 from app.articles.models import Article, CorrectionPublic, SlugHistory
@@ -388,3 +390,43 @@ def cards_where(connection: Connection, now: datetime, *clauses: Any, order_by: 
     return [_card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
                                         for a in _ordered(dialect, row[12], 0)])
             for row in rows]
+
+
+@lru_cache(maxsize=4)
+def _hits_statement(dialect: str) -> Prepared:
+    # The ids as one parameter (no expanding `IN`, so the statement is compiled once): an array
+    # on PostgreSQL, a JSON array on SQLite.
+    if dialect == "postgresql":
+        wanted = A.id == any_(bindparam("ids", type_=ARRAY(String)))
+    else:
+        wanted = A.id.in_(select(column("value")).select_from(func.json_each(bindparam("ids"))))
+    return Prepared(_select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect),
+                             *_last_change(), A.body_text]).where(wanted))
+
+
+@dataclass
+class HitCards:
+    cards: list[dict[str, Any]]
+    bodies: dict[str, str]  # body_text by id, for highlights
+    last_change: datetime | None
+
+
+def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
+    """The public cards of these articles in this order (a search's page), their bodies' text
+    and when the set of public articles last changed: one statement, as `card_page`."""
+    dialect = engine.dialect.name
+    if not ids:
+        rows: list[tuple[Any, ...]] = []
+    else:
+        rows = _hits_statement(dialect).rows(engine, {
+            "visible_at": now, "now": now,
+            "ids": ids if dialect == "postgresql" else orjson.dumps(ids).decode()})
+    if rows:
+        last_change = _latest(rows[0][14], rows[0][15])
+    else:
+        last_change = _latest(*LAST_CHANGE.rows(engine, {"now": now})[0])
+    found = {row[0]: row for row in rows}
+    ordered = [found[i] for i in ids if i in found]
+    cards = [_card(dialect, row, [{"id": a[1], "slug": a[2], "name": a[3]}
+                                  for a in _ordered(dialect, row[12], 0)]) for row in ordered]
+    return HitCards(cards, {row[0]: row[16] for row in ordered}, last_change)

@@ -7,59 +7,112 @@ the filters, ranked by field-weighted relevance (title over excerpt over body). 
 searchers want recent stories first among equally good hits, and a query precise enough to
 match fewer than `CANDIDATES` articles is ranked over all of them, exactly as before.
 
+One pass finds the candidates and the count (`meta.total`): it walks the matches newest first
+and stops at `TOTAL_CAP + 1` (or `CANDIDATES`, the larger); past `TOTAL_CAP` the total is
+`gte`. With the cap at the candidates' number the count costs one row more. Counting further
+cost more than all the rest of a search: at 100k articles, counting to 10,000 read 10,000 rows
+for the visibility rule, 20-30 ms on SQLite and 25-100 ms on PostgreSQL.
+
 - SQLite: the FTS5 table is walked in rowid order, newest first (rowids follow insertion, and a
   newsroom inserts as it publishes), each match checked against `article` by rowid; `bm25()` is
-  computed only for the candidates.
+  computed only for the rows the walk returns.
 - PostgreSQL: first a walk of `ix_article_published_at_id` over at most the `RECENT` newest
-  articles, checking `search_vector @@ query` row by row, which stops at `CANDIDATES` matches;
-  a rarer query (fewer matches there) then takes the GIN index, whose cost follows the number
-  of matches. `ts_rank_cd` runs on the candidates only.
+  articles, checking `search_vector @@ query` row by row, which stops when it has enough
+  matches; a rarer query (fewer matches there) then takes the GIN index, whose cost follows the
+  number of matches. `ts_rank` runs on the candidates only (see `_rank`).
 
 The candidates (at most `CANDIDATES` ids and ranks) are ranked and paged in Python: a cursor is
-the (rank, id) of the last item shown.
+the (rank, id) of the last item shown. Only the page's articles are then read, in one statement
+(`public_reads.cards_by_id`, rendered as the list renders), and highlighted.
 
-Date-ordered search (`sort=-published_at` etc.) pages over every match by date, no cap.
+Date-ordered search (`sort=-published_at` etc.) pages over every match by date, no cap; its
+total is counted apart, up to the same `TOTAL_CAP`.
 
 What matches (stems, both languages, the last word as a prefix) is app/articles/search_text.py.
-`meta.total` counts every match up to `TOTAL_CAP`, past which it is `gte`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Double, Float, cast, column, func, literal_column, select, table, text
-from sqlalchemy.orm import defer
-from sqlmodel import Session, col
+from sqlalchemy import (
+    Double,
+    Engine,
+    Float,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlmodel import Session
 
-from app.articles import search_text
+from app.articles import public_reads, search_text
 from app.articles.models import Article
-from app.articles.queries import BODY_COLUMNS, ArticleFilters, filtered, sort_key
+from app.articles.queries import ArticleFilters, filtered, sort_key
 from app.articles.search_text import Query
 from app.core.errors import InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 
 CANDIDATES = 500
-TOTAL_CAP = 10_000
+TOTAL_CAP = 500
 RECENT = 20 * CANDIDATES  # PostgreSQL: how many newest articles the first pass reads at most
 RELEVANCE = "-relevance"
 ARTICLE = Article.__table__.c  # type: ignore[attr-defined]
 FTS = table("article_fts", column("rowid"))
 ARTICLE_ROWID = literal_column("article.rowid")
+VECTOR = literal_column("article.search_vector")
 # Column weights: article_id (unindexed), title, excerpt, body_text.
 BM25 = literal_column("bm25(article_fts, 0.0, 10.0, 4.0, 1.0)", Float)
 
 
+@dataclass
+class Results:
+    """One page of a search: the articles' ids in order, the next cursor and `meta.total`."""
+
+    ids: list[str]
+    next_cursor: str | None
+    total: int
+    total_relation: str  # "eq" or "gte"
+
+
+@dataclass
+class Hits:
+    """What `GET /v1/search` answers: `SearchHit`s as plain dicts, and when the set of public
+    articles last changed (the answer's Last-Modified)."""
+
+    items: list[dict[str, Any]]
+    results: Results
+    last_change: datetime | None
+
+
+def hits(engine: Engine, terms: Query, filters: ArticleFilters, *, now: datetime, sort: str,
+         limit: int, cursor: str | None) -> Hits:
+    """One page of hits, read from this thread (the route calls it in a worker thread, once):
+    the page of ids, then, in one statement, the cards of those ids only (rendered as the list
+    renders them), their bodies' text for the highlights, and the list's Last-Modified."""
+    with Session(engine) as session:
+        found = search_page(session, terms, filters, now=now, sort=sort, limit=limit,
+                            cursor=cursor)
+    page = public_reads.cards_by_id(engine, now, found.ids)
+    items = [{**card, "highlight": search_text.highlight(
+        terms, card["title"], card["excerpt"], page.bodies[card["id"]])} for card in page.cards]
+    return Hits(items, found, page.last_change)
+
+
 def search_page(session: Session, q: str | Query, filters: ArticleFilters, *, now: datetime,
-                sort: str, limit: int,
-                cursor: str | None) -> tuple[list[Article], str | None]:
-    """One page of matching public articles (cards: bodies deferred) and the next cursor.
-    `sort=-relevance` pages on (rank, id) over the candidate set; other sorts on their keys."""
+                sort: str, limit: int, cursor: str | None) -> Results:
+    """One page of matching public articles. `sort=-relevance` pages on (rank, id) over the
+    candidate set; other sorts on their keys."""
     terms = search_text.parse(q) if isinstance(q, str) else q
     if not terms:
-        return [], None
+        return Results([], None, 0, "eq")
     if sort == RELEVANCE:
         return _relevance_page(session, terms, filters, now=now, limit=limit, cursor=cursor)
     return _date_page(session, terms, filters, now=now, sort=sort, limit=limit, cursor=cursor)
@@ -74,109 +127,128 @@ def _fts_match(terms: Query) -> Any:
     return text("article_fts MATCH :match").bindparams(match=terms.fts_match())
 
 
-def _tsquery(terms: Query) -> Any:
+def _tsquery(terms: Query, operator: str = "&") -> Any:
     # The words are letters, digits and marks only (search_text.words), each quoted: no
     # tsquery operator can come from q. One to_tsquery per configuration, OR-ed.
-    query_text = terms.tsquery_text()
+    query_text = terms.tsquery_text(operator)
     queries = [func.to_tsquery(literal_column(f"'{config}'::regconfig"), query_text)
-               for config, _ in terms.variants]
+               for config, _ in terms.matching()]
     combined = queries[0]
     for query in queries[1:]:
         combined = combined.op("||")(query)
     return combined
 
 
+def _matching(session: Session, terms: Query, filters: ArticleFilters, now: datetime) -> Any:
+    """The public articles that match, filtered: a select of `article` to narrow further."""
+    stmt = filtered(filters, now)
+    if _is_sqlite(session):
+        return stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(_fts_match(terms))))
+    return stmt.where(VECTOR.op("@@")(_tsquery(terms)))
+
+
+def _total(found: int) -> tuple[int, str]:
+    return (TOTAL_CAP, "gte") if found > TOTAL_CAP else (found, "eq")
+
+
 def total(session: Session, terms: Query, filters: ArticleFilters,
           now: datetime) -> tuple[int, str]:
-    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it."""
+    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it. The
+    relevance pass counts as it goes; this is for the date-ordered sorts."""
     if not terms:
         return 0, "eq"
-    stmt = filtered(filters, now).with_only_columns(ARTICLE.id)
-    if _is_sqlite(session):
-        stmt = stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(_fts_match(terms))))
-    else:
-        stmt = stmt.where(literal_column("article.search_vector").op("@@")(_tsquery(terms)))
+    stmt = _matching(session, terms, filters, now).with_only_columns(ARTICLE.id)
     count = session.execute(select(func.count()).select_from(
         stmt.limit(TOTAL_CAP + 1).subquery())).scalar_one()
-    return (TOTAL_CAP, "gte") if count > TOTAL_CAP else (count, "eq")
+    return _total(count)
 
 
-def highlights(session: Session, terms: Query,
-               articles: list[Article]) -> dict[str, dict[str, str]]:
-    """`{"title", "snippet"}` per article id; bodies are read only for the articles whose
-    excerpt has no match."""
-    bodies: dict[str, str] = {}
-    wanted = [a.id for a in articles if not search_text.has_match(terms, a.excerpt)]
-    if wanted:
-        bodies = dict(session.execute(select(ARTICLE.id, ARTICLE.body_text)
-                                      .where(ARTICLE.id.in_(wanted))).all())
-    return {a.id: search_text.highlight(terms, a.title, a.excerpt, bodies.get(a.id))
-            for a in articles}
+def _walk_size() -> int:
+    # Enough matches for the candidates, and one past the cap to tell "eq" from "gte".
+    return max(CANDIDATES, TOTAL_CAP + 1)
 
 
 def candidates(session: Session, terms: Query, filters: ArticleFilters,
-               now: datetime) -> list[tuple[str, float]]:
-    """(id, rank) of the newest `CANDIDATES` public matches, newest first; lower rank is
-    better."""
+               now: datetime) -> tuple[list[tuple[str, float]], int]:
+    """(id, rank) of the newest `CANDIDATES` public matches, newest first (lower rank is
+    better), and how many matches the pass saw: all of them, or more than `TOTAL_CAP`."""
+    wanted = _walk_size()
     if _is_sqlite(session):
         stmt = (filtered(filters, now).with_only_columns(ARTICLE.id, BM25)
                 .join_from(Article, FTS, FTS.c.rowid == ARTICLE_ROWID)
                 .where(_fts_match(terms))
-                .order_by(FTS.c.rowid.desc()).limit(CANDIDATES))
-        return [(aid, float(rank)) for aid, rank in session.execute(stmt)]
-    found = [tuple(row) for row in session.execute(_recent_matches(terms, filters, now))]
-    if len(found) < CANDIDATES:
-        # Fewer than CANDIDATES matches among the newest RECENT articles: a rarer query, for
-        # which the GIN index finds every match at a cost that follows their number.
-        found = [tuple(row) for row in session.execute(_all_matches(terms, filters, now))]
-    return found  # type: ignore[return-value]
+                .order_by(FTS.c.rowid.desc()).limit(wanted))
+        rows = session.execute(stmt).all()
+        return [(aid, float(rank)) for aid, rank in rows[:CANDIDATES]], len(rows)
+    found = session.execute(_recent_matches(terms, filters, now, wanted)).all()
+    if len(found) < wanted:
+        # Too few matches among the newest RECENT articles: a rarer query, for which the GIN
+        # index finds every match at a cost that follows their number.
+        found = session.execute(_all_matches(terms, filters, now, wanted)).all()
+    return [(aid, rank) for aid, rank in found if rank is not None], len(found)
 
 
-# ts_rank_cd is a float4, which comes back rounded to its text form: as a float8 the value in
-# the cursor round-trips exactly, so equal ranks page by id.
-def _rank(vector: Any, query: Any) -> Any:
-    return cast(-func.ts_rank_cd(vector, query, 32), Double)
+# Relevance is how often and where (title, excerpt, body) the words occur: `ts_rank` of the
+# words OR-ed, whatever the query's operators. Both functions weigh an AND query by the
+# distances between its words' occurrences, pair by pair (`ts_rank_cd` by cover density):
+# over 500 Nepali candidates of a three-word query, 12-30 ms, where the OR-ed form takes
+# 0.3 ms. The rank is a float4, which comes back rounded to its text form: as a float8 the
+# value in the cursor round-trips exactly, so equal ranks page by id.
+def _rank(vector: Any, terms: Query) -> Any:
+    return cast(-func.ts_rank(vector, _tsquery(terms, "|"), 32), Double)
 
 
-def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime) -> Any:
+def _ranked_first(walk: Any, terms: Query) -> Any:
+    """(id, rank) of each row of `walk` (newest first), ranked for the first `CANDIDATES`
+    only (NULL after): the rows past them are counted, not ranked."""
+    newest_first = (walk.c.published_at.desc(), walk.c.id.desc())
+    position = func.row_number().over(order_by=newest_first)
+    return (select(walk.c.id, case((position <= CANDIDATES, _rank(walk.c.vector, terms))))
+            .order_by(*newest_first))
+
+
+def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
     """The newest matches among the newest `RECENT` public articles: a walk of
-    `ix_article_published_at_id` that stops at `CANDIDATES` matches and never reads more than
+    `ix_article_published_at_id` that stops at `wanted` matches and never reads more than
     `RECENT` rows. (Left to itself the planner took the GIN index for a query of two common
     words, estimating their matches as independent: 1,254 where 11,173 matched, each read from
     the heap and sorted, 40-780 ms at 100k articles; this walk takes 3-12 ms.)"""
     query = _tsquery(terms)
     recent = (filtered(filters, now)
-              .with_only_columns(ARTICLE.id, ARTICLE.published_at,
-                                 literal_column("article.search_vector").label("vector"))
+              .with_only_columns(ARTICLE.id, ARTICLE.published_at, VECTOR.label("vector"))
               .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc())
               .limit(RECENT).subquery("recent"))
-    return (select(recent.c.id, _rank(recent.c.vector, query))
+    walk = (select(recent.c.id, recent.c.published_at, recent.c.vector)
             .where(recent.c.vector.op("@@")(query))
-            .order_by(recent.c.published_at.desc(), recent.c.id.desc()).limit(CANDIDATES))
+            .order_by(recent.c.published_at.desc(), recent.c.id.desc())
+            .limit(wanted).subquery("walk"))
+    return _ranked_first(walk, terms)
 
 
-def _all_matches(terms: Query, filters: ArticleFilters, now: datetime) -> Any:
+def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
     query = _tsquery(terms)
-    vector = literal_column("article.search_vector")
-    return (filtered(filters, now).with_only_columns(ARTICLE.id, _rank(vector, query))
-            .where(vector.op("@@")(query))
-            .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc()).limit(CANDIDATES))
+    walk = (filtered(filters, now)
+            .with_only_columns(ARTICLE.id, ARTICLE.published_at, VECTOR.label("vector"))
+            .where(VECTOR.op("@@")(query))
+            .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc())
+            .limit(wanted).subquery("walk"))
+    return _ranked_first(walk, terms)
 
 
 def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
-                    now: datetime, limit: int,
-                    cursor: str | None) -> tuple[list[Article], str | None]:
+                    now: datetime, limit: int, cursor: str | None) -> Results:
+    after = _relevance_cursor(cursor) if cursor else None
+    found, seen = candidates(session, terms, filters, now)
     # At most CANDIDATES rows: ranked and paged here rather than by one more query.
-    ranked = sorted(candidates(session, terms, filters, now), key=lambda c: (c[1], c[0]))
-    if cursor:
-        after = _relevance_cursor(cursor)
+    ranked = sorted(found, key=lambda c: (c[1], c[0]))
+    if after is not None:
         ranked = [c for c in ranked if (c[1], c[0]) > after]
     page = ranked[:limit]
-    articles = _cards(session, [aid for aid, _ in page])
-    if len(ranked) <= limit:
-        return articles, None
-    last_id, last_rank = page[-1]
-    return articles, encode_cursor(RELEVANCE, [repr(last_rank), last_id])
+    next_cursor = None
+    if len(ranked) > limit:
+        last_id, last_rank = page[-1]
+        next_cursor = encode_cursor(RELEVANCE, [repr(last_rank), last_id])
+    return Results([aid for aid, _ in page], next_cursor, *_total(seen))
 
 
 def _relevance_cursor(cursor: str) -> tuple[float, str]:
@@ -190,29 +262,17 @@ def _relevance_cursor(cursor: str) -> tuple[float, str]:
     return rank, values[1]
 
 
-def _cards(session: Session, ids: list[str]) -> list[Article]:
-    """The articles with these ids, in this order, bodies deferred."""
-    if not ids:
-        return []
-    rows = session.scalars(select(Article).where(col(Article.id).in_(ids))
-                           .options(*(defer(c) for c in BODY_COLUMNS))).all()
-    by_id = {a.id: a for a in rows}
-    return [by_id[i] for i in ids if i in by_id]
-
-
 def _date_page(session: Session, terms: Query, filters: ArticleFilters, *, now: datetime,
-               sort: str, limit: int, cursor: str | None) -> tuple[list[Article], str | None]:
+               sort: str, limit: int, cursor: str | None) -> Results:
     key = sort_key(sort)
-    stmt = filtered(filters, now).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
-    if _is_sqlite(session):
-        matching = select(FTS.c.rowid).where(_fts_match(terms))
-        stmt = stmt.where(ARTICLE_ROWID.in_(matching))
-    else:
-        stmt = stmt.where(literal_column("article.search_vector").op("@@")(_tsquery(terms)))
+    stmt = _matching(session, terms, filters, now).with_only_columns(
+        *(c for c, _ in key.columns))
     if cursor:
         stmt = stmt.where(key.after(decode_cursor(cursor, key.name, len(key.columns))))
-    rows = list(session.scalars(stmt.order_by(*key.order_by()).limit(limit + 1)).all())
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(key.name, [getattr(rows[-1], c.key) for c, _ in key.columns])
+    rows = session.execute(stmt.order_by(*key.order_by()).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(key.name, list(rows[-1]))
+    return Results([row.id for row in rows], next_cursor,
+                   *total(session, terms, filters, now))

@@ -110,20 +110,41 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.variants)
 
+    def matching(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The variants a match is asked for: those another one does not already imply. The
+        index holds lexemes whatever the configuration that made them, so (`school`, `health`,
+        `minis*`) finds nothing that (`school`, `health`, `mini*`) does not: asking both cost
+        the search twice over (SQLite's `bm25()` reads every phrase's whole doclist)."""
+        kept: list[tuple[str, tuple[str, ...]]] = []
+        for variant in self.variants:
+            if not any(_implies(k[1], variant[1]) for k in kept):
+                kept = [k for k in kept if not _implies(variant[1], k[1])] + [variant]
+        return tuple(kept)
+
     def fts_match(self) -> str:
         """An FTS5 MATCH expression: every lexeme quoted, so no operator can be injected."""
         alternatives = []
-        for _config, lexemes in self.variants:
+        for _config, lexemes in self.matching():
             quoted = ['"' + lex.replace('"', '""') + '"' for lex in lexemes]
             quoted[-1] += "*"
             alternatives.append("(" + " ".join(quoted) + ")")
         return " OR ".join(alternatives)
 
-    def tsquery_text(self) -> str:
-        """The `to_tsquery` input of every configuration: quoted words, `&`, `:*` on the last."""
+    def tsquery_text(self, operator: str = "&") -> str:
+        """The `to_tsquery` input of every configuration: quoted words, `&`, `:*` on the last.
+        With `|`, any of the words (what ranking weighs: see app/articles/search.py)."""
         quoted = ["'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in self.terms]
         quoted[-1] += ":*"
-        return " & ".join(quoted)
+        return f" {operator} ".join(quoted)
+
+
+def _implies(general: tuple[str, ...], particular: tuple[str, ...]) -> bool:
+    """Whether every article with the lexemes of `particular` (the last also as a prefix) has
+    those of `general`: its whole words among them, its prefix met by one of them."""
+    *words, prefix = general
+    *their_words, their_prefix = particular
+    return (set(words) <= set(their_words)
+            and any(lex.startswith(prefix) for lex in (*their_words, their_prefix)))
 
 
 def parse(q: str) -> Query:

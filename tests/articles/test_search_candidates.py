@@ -25,6 +25,7 @@ T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 def five_matches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
                  make_article: Callable[..., Article]) -> list[Article]:
     monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "TOTAL_CAP", 3)  # the pass looks for 4 matches
     monkeypatch.setattr(search, "RECENT", request.param)
     # The oldest has the word in its title (the best rank) but falls outside the newest three.
     articles = [make_article("Quokka census", published_at=T0, body_text="Counting.",
@@ -77,3 +78,21 @@ def test_date_order_pages_over_every_match(client: TestClient,
                                            five_matches: list[Article]) -> None:
     assert slugs(client, q="quokka", sort="-published_at") == [
         a.slug for a in reversed(five_matches)]
+
+
+def test_the_pass_that_finds_the_candidates_counts_the_matches(
+        client: TestClient, five_matches: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+    meta = client.get("/v1/search", params={"q": "quokka"}).json()["meta"]
+    assert (meta["total"], meta["total_relation"]) == (3, "gte")
+    # A cap past the candidates: every match counted, the newest three ranked.
+    monkeypatch.setattr(search, "TOTAL_CAP", 10)
+    body = client.get("/v1/search", params={"q": "quokka", "limit": 2}).json()
+    assert (body["meta"]["total"], body["meta"]["total_relation"]) == (5, "eq")
+    assert slugs(client, q="quokka") == [a.slug for a in reversed(five_matches[2:])]
+    dated = client.get("/v1/search", params={"q": "quokka", "sort": "-published_at"}).json()
+    assert (dated["meta"]["total"], dated["meta"]["total_relation"]) == (5, "eq")
+    monkeypatch.setattr(search, "TOTAL_CAP", 4)
+    dated = client.get("/v1/search", params={"q": "quokka", "sort": "-published_at",
+                                              "limit": 10}).json()  # not the cached answer
+    assert (dated["meta"]["total"], dated["meta"]["total_relation"]) == (4, "gte")
+    assert len(dated["data"]) == 5  # date order pages over every match

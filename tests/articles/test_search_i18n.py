@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.articles import search
+from app.articles import search, search_text
 from app.articles.models import Article
 
 ZWJ, ZWNJ = "\u200d", "\u200c"
@@ -103,3 +103,41 @@ def test_bad_input_is_never_a_500(client: TestClient, make_article: Callable[...
         body = response.json()
         assert body["meta"]["total"] == len(body["data"])
         assert body["meta"]["total_relation"] == "eq"
+
+
+@pytest.mark.parametrize(("q", "asked"), [
+    # The unstemmed variant's prefix `minis` implies the stemmed one's `mini`: one is asked.
+    ("school health minis", [("school", "health", "mini")]),
+    ("सरकार बजेट विका", [("सरकार", "बजेट", "वि")]),
+    ("the budget", [("budget",)]),  # a stopword in one configuration only
+    # Different whole words: neither implies the other, both are asked.
+    ("government budget pol", [("government", "budget", "pol"), ("govern", "budget", "pol")]),
+    ("नेपालको राजनीति", [("नेपाल", "राजनीति"), ("नेपालको", "राजनीति")]),
+])
+def test_a_variant_another_implies_is_not_asked(q: str, asked: list[tuple[str, ...]]) -> None:
+    terms = search_text.parse(q)
+    assert [lexemes for _, lexemes in terms.matching()] == asked
+    assert {lexemes for _, lexemes in terms.variants} >= set(asked)
+
+
+def test_dropping_an_implied_variant_finds_the_same(
+        client: TestClient, make_article: Callable[..., Article]) -> None:
+    # `ministers` in an article of no stemmed language is indexed whole: the dropped variant's
+    # prefix (`minis`) and the kept one's (`mini`) both find it; `minimum` only the kept one,
+    # exactly as asking both would.
+    other = make_article("School health ministers", language="fr")
+    english = make_article("School health ministry", language="en")
+    also = make_article("School health minimum", language="de")
+    ids = {h["id"] for h in client.get("/v1/search", params={"q": "school health minis"})
+           .json()["data"]}
+    assert ids == {other.id, english.id, also.id}
+
+
+def test_the_documented_caps_are_the_code_s(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    meta = schema["components"]["schemas"]["SearchMeta"]["properties"]
+    assert f"up to {search.TOTAL_CAP:,}" in meta["total"]["description"]
+    assert f"more than {search.TOTAL_CAP:,} match" in meta["total_relation"]["description"]
+    description = " ".join(schema["paths"]["/v1/search"]["get"]["description"].split())
+    assert f"exact up to {search.TOTAL_CAP:,}" in description
+    assert f"**{search.CANDIDATES:,} newest matches**" in description

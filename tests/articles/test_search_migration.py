@@ -38,9 +38,9 @@ def _insert(conn) -> None:  # type: ignore[no-untyped-def]
 
 def _found(engine, q: str) -> list[str]:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        articles, _ = search.search_page(session, q, ArticleFilters(), now=NOW,
-                                         sort="-published_at", limit=10, cursor=None)
-        return sorted(a.id for a in articles)
+        found = search.search_page(session, q, ArticleFilters(), now=NOW,
+                                   sort="-published_at", limit=10, cursor=None)
+        return sorted(found.ids)
 
 
 def _old_search(engine, q: str) -> list[str]:  # type: ignore[no-untyped-def]
