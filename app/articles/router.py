@@ -48,10 +48,10 @@ class SearchHit(ArticleCard):
 
 
 class SearchMeta(PageMeta):
-    total: int = Field(description="How many published articles match, counted up to 500 "
-                       "(then 500, with `total_relation: gte`)")
+    total: int = Field(description="How many published articles match, counted up to 10,000 "
+                       "(then 10000, with `total_relation: gte`)")
     total_relation: Literal["eq", "gte"] = Field(
-        description="`eq`: `total` is exact; `gte`: more than 500 match")
+        description="`eq`: `total` is exact; `gte`: more than 10,000 match")
 
 
 class SearchResults(Page[SearchHit]):
@@ -183,7 +183,7 @@ async def search_articles(
     `नेपालको` and `नेपालमा`, `minister` finds `ministers`); every word must match, and the last
     one also as a prefix (`hydro` finds `Hydropower`), so a query in either script finds articles
     in both languages. Each result carries `highlight`; `meta.total` counts the matches (exact up
-    to 500, then `total_relation: gte`).
+    to 10,000, then `total_relation: gte`).
 
     Relevance order (`sort=-relevance`, the default) ranks the **500 newest matches** (after
     the filters) by relevance, title over excerpt over body: a query that matches more is

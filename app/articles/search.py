@@ -9,9 +9,9 @@ match fewer than `CANDIDATES` articles is ranked over all of them, exactly as be
 
 One pass finds the candidates and the count (`meta.total`): it walks the matches newest first
 and stops at `TOTAL_CAP + 1` (or `CANDIDATES`, the larger); past `TOTAL_CAP` the total is
-`gte`. With the cap at the candidates' number the count costs one row more. Counting further
-cost more than all the rest of a search: at 100k articles, counting to 10,000 read 10,000 rows
-for the visibility rule, 20-30 ms on SQLite and 25-100 ms on PostgreSQL.
+`gte`. The contract (API 1.1) counts to 10,000: for a common word that walk is most of a
+search's cost (at 100k articles, 10,000 rows checked against the visibility rule, 20-30 ms on
+SQLite and 25-100 ms on PostgreSQL); a rarer word stops early.
 
 - SQLite: the FTS5 table is walked in rowid order, newest first (rowids follow insertion, and a
   newsroom inserts as it publishes), each match checked against `article` by rowid; `bm25()` is
@@ -61,7 +61,7 @@ from app.core.errors import InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 
 CANDIDATES = 500
-TOTAL_CAP = 500
+TOTAL_CAP = 10_000  # the contract: `meta.total` exact up to 10,000, then `gte`
 RECENT = 20 * CANDIDATES  # PostgreSQL: how many newest articles the first pass reads at most
 RELEVANCE = "-relevance"
 ARTICLE = Article.__table__.c  # type: ignore[attr-defined]
