@@ -32,12 +32,13 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, insert, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.articles import service as articles_service
 from app.articles.blocks import MAX_TEXT, inline_to_text, sanitize_inline
+from app.articles.bulk import SearchText, bulk_insert, insert_articles, search_text
 from app.articles.html_input import blocks_from_html
 from app.articles.models import Article, ArticleRevision, SlugHistory, Status, Syndication
 from app.authors.models import ArticleAuthor, Author
@@ -107,6 +108,7 @@ class Prepared:
     tags: list[tuple[str, str]]
     paths: list[str]
     digest: str
+    search: SearchText | None = None  # the FTS5 lexemes, for SQLite (see app/articles/bulk.py)
 
 
 Progress = Callable[[str, int, int], None]  # (phase, bytes read, file size)
@@ -147,10 +149,12 @@ def _status(item: WxrItem, options: Options) -> Status:
 class Mapper:
     """Turns export items into `Prepared` posts, with what the first pass learned."""
 
-    def __init__(self, survey: wxr.Survey, options: Options, now: datetime) -> None:
+    def __init__(self, survey: wxr.Survey, options: Options, now: datetime, *,
+                 search: bool = False) -> None:
         self.survey = survey
         self.options = options
         self.now = now
+        self.search = search  # compute the search lexemes here (SQLite), not while writing
         self.offset = survey.offset
         if self.offset is None:
             self.offset = get_settings().tz.utcoffset(now.replace(tzinfo=None)) or timedelta()
@@ -163,9 +167,9 @@ class Mapper:
         """What the article is made from: the post's fields, the attachments it shows, and the
         options. Equal digests make equal articles, so a rerun prepares nothing unchanged."""
         attachments = self.survey.attachments
+        galleries = _GALLERY_IDS.findall(item.content) if "ids=" in item.content else ()
         shown = [item.meta.get("_thumbnail_id", ""), *self.survey.children.get(item.wp_id, ()),
-                 *(i for ids in _GALLERY_IDS.findall(item.content)
-                   for i in re.split(r"[,\s]+", ids))]
+                 *(i for ids in galleries for i in re.split(r"[,\s]+", ids))]
         used = {i: attachments[int(i)] for i in map(str, shown)
                 if i.isdigit() and int(i) in attachments}
         return hashlib.sha256(orjson.dumps([
@@ -183,7 +187,7 @@ class Mapper:
     def status(self, item: WxrItem) -> Status:
         return _status(item, self.options)
 
-    def prepare(self, item: WxrItem, digest: str) -> Prepared:
+    def prepare(self, item: WxrItem, digest: str | None = None) -> Prepared:
         status = _status(item, self.options)
         date = wxr.published_at(item, self.offset)
         if status is Status.draft:
@@ -218,7 +222,9 @@ class Mapper:
         paths = list(dict.fromkeys(path for path in map(normalize_path, self._old_urls(item))
                                    if len(path) <= MAX_PATH))
         return Prepared(wp_id=item.wp_id, values=values, slug=slug, section=section,
-                        authors=authors, tags=tags, paths=paths, digest=digest)
+                        authors=authors, tags=tags, paths=paths,
+                        digest=digest or self.digest(item),
+                        search=search_text(values) if self.search else None)
 
     def _taxonomy(self, item: WxrItem) -> tuple[tuple[str, str] | None, list[tuple[str, str]]]:
         categories = [t for t in item.terms if t.domain == "category"]
@@ -371,12 +377,13 @@ class Writer:
         now = self.now
         slugs = self._free_slugs(posts)
         ids = {p.wp_id: new_id() for p in posts}
-        self._insert(Article, [{
+        search = [p.search for p in posts]
+        insert_articles(self.session, [{
             **p.values, "id": ids[p.wp_id], "slug": slugs[p.wp_id],
             "section_id": self.sections[p.section[0]] if p.section else None,
             "created_at": now, "updated_at": now, "revision": 1, "subtitle": None,
-            "syndication": Syndication.allowed.value, "deleted_at": None,
-        } for p in posts])
+            "syndication": Syndication.allowed.value, "deleted_at": None, "featured": False,
+        } for p in posts], None if None in search else search)  # type: ignore[arg-type]
         self._links([(ids[p.wp_id], p) for p in posts])
         self._redirects([(ids[p.wp_id], p) for p in posts])
         self._insert(WordpressPost, [
@@ -385,8 +392,9 @@ class Writer:
         return list(ids.values())
 
     def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        # Core executemany on the table: the ORM's bulk path costs more than the insert itself.
-        self.session.connection().execute(insert(model.__table__), rows)
+        # Driver executemany on the table: the ORM's bulk path, and even Core's per-row
+        # bookkeeping, cost more than the insert itself.
+        bulk_insert(self.session, model.__table__, rows)
 
     def _links(self, pairs: Sequence[tuple[str, Prepared]]) -> None:
         authors = [{"article_id": a, "author_id": self.authors[slug], "position": i}
@@ -478,7 +486,7 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
         return (lambda done: progress(name, done, size)) if progress else None
 
     survey = wxr.survey(path, phase("checking"))
-    mapper = Mapper(survey, options, now)
+    mapper = Mapper(survey, options, now, search=engine.dialect.name == "sqlite")
     counts = Counts()
     with Session(engine, expire_on_commit=False) as session, \
             _Converter(mapper, options.jobs if survey.posts >= PARALLEL_FROM else 1) as convert:
@@ -510,12 +518,12 @@ PARALLEL_FROM = 2_000  # posts; a smaller export is done before worker processes
 _WORKER: Mapper | None = None
 
 
-def _start_worker(survey: wxr.Survey, options: Options, now: datetime) -> None:
+def _start_worker(survey: wxr.Survey, options: Options, now: datetime, search: bool) -> None:
     global _WORKER
-    _WORKER = Mapper(survey, options, now)
+    _WORKER = Mapper(survey, options, now, search=search)
 
 
-def _prepare_all(todo: list[tuple[WxrItem, str]],
+def _prepare_all(todo: list[tuple[WxrItem, str | None]],
                  mapper: Mapper | None = None) -> list[Prepared | MalformedItem]:
     use = mapper or _WORKER
     assert use is not None
@@ -538,7 +546,7 @@ class _Converter:
         if jobs > 1:
             self.pool = ProcessPoolExecutor(
                 jobs, mp_context=get_context("spawn"), initializer=_start_worker,
-                initargs=(mapper.survey, mapper.options, mapper.now))
+                initargs=(mapper.survey, mapper.options, mapper.now, mapper.search))
         self.jobs = jobs
 
     def __enter__(self) -> _Converter:
@@ -548,7 +556,7 @@ class _Converter:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
-    def __call__(self, todo: list[tuple[WxrItem, str]]
+    def __call__(self, todo: list[tuple[WxrItem, str | None]]
                  ) -> Future[list[Prepared | MalformedItem]]:
         if self.pool is None:
             done: Future[list[Prepared | MalformedItem]] = Future()
@@ -574,14 +582,18 @@ class _Converter:
 
 
 def _changed(batch: list[WxrItem], mapper: Mapper, writer: Writer, counts: Counts,
-             say: Report) -> list[tuple[WxrItem, str]]:
+             say: Report) -> list[tuple[WxrItem, str | None]]:
     """The posts of a batch to convert and write: those whose digest is not the stored one.
-    The others are unchanged and are not even converted."""
+    The others are unchanged and are not even converted. A post never imported has no digest
+    to compare: its digest is computed where it is converted (None here)."""
     known = writer.digests([item.wp_id for item in batch])
-    todo = []
+    todo: list[tuple[WxrItem, str | None]] = []
     for item in _unique(batch, counts, say):
+        if item.wp_id not in known:
+            todo.append((item, None))
+            continue
         digest = mapper.digest(item)
-        if known.get(item.wp_id) == digest:
+        if known[item.wp_id] == digest:
             counts.unchanged += 1
             _count_status(counts, mapper.status(item))
         else:
