@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+import pickle
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -518,8 +520,10 @@ PARALLEL_FROM = 2_000  # posts; a smaller export is done before worker processes
 _WORKER: Mapper | None = None
 
 
-def _start_worker(survey: wxr.Survey, options: Options, now: datetime, search: bool) -> None:
+def _start_worker(state: str) -> None:
     global _WORKER
+    with open(state, "rb") as handle:
+        survey, options, now, search = pickle.load(handle)  # written by this import
     _WORKER = Mapper(survey, options, now, search=search)
 
 
@@ -538,15 +542,25 @@ def _prepare_all(todo: list[tuple[WxrItem, str | None]],
 
 class _Converter:
     """Converts batches of posts: in this process, or in `jobs` worker processes (spawned, so
-    they inherit no database connection and no thread) while this one writes."""
+    they inherit no database connection and no thread) while this one writes.
+
+    What a worker needs (the survey, with every attachment) goes through a file: given as the
+    initializer's arguments, it made each spawn block this process until that worker had
+    imported the application (the start-up data was larger than a pipe holds)."""
 
     def __init__(self, mapper: Mapper, jobs: int) -> None:
         self.mapper = mapper
         self.pool: ProcessPoolExecutor | None = None
+        self.state: Path | None = None
         if jobs > 1:
+            with tempfile.NamedTemporaryFile("wb", prefix="khabar-wordpress-", suffix=".pickle",
+                                             delete=False) as handle:
+                pickle.dump((mapper.survey, mapper.options, mapper.now, mapper.search), handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            self.state = Path(handle.name)
             self.pool = ProcessPoolExecutor(
                 jobs, mp_context=get_context("spawn"), initializer=_start_worker,
-                initargs=(mapper.survey, mapper.options, mapper.now, mapper.search))
+                initargs=(str(self.state),))
         self.jobs = jobs
 
     def __enter__(self) -> _Converter:
@@ -555,6 +569,8 @@ class _Converter:
     def __exit__(self, *_exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+        if self.state is not None:
+            self.state.unlink(missing_ok=True)
 
     def __call__(self, todo: list[tuple[WxrItem, str | None]]
                  ) -> Future[list[Prepared | MalformedItem]]:
