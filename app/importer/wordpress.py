@@ -6,7 +6,9 @@ own GMT date, `future` -> scheduled, `draft`/`pending` -> draft (published with
 `--publish-drafts`), password-protected posts -> draft, `private` and `trash` skipped. The first
 category is the section, the other categories and the tags are tags. Content goes through
 `wp_content` (what WordPress does before showing it) and then `blocks_from_html`, the
-Editorial API's sanitizer.
+Editorial API's sanitizer. Images go through `wp_images`: with `--media-dir`, files become
+media objects (through the media intake, while the post is converted, outside any transaction;
+their rows are written with the posts showing them).
 
 Every post is prepared (parsed, converted, sanitized, digested) before the transaction that
 writes it opens; posts are written in batches, one transaction each. `wordpress_post` keeps each
@@ -39,18 +41,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.articles import service as articles_service
-from app.articles.blocks import MAX_TEXT, inline_to_text, sanitize_inline
+from app.articles.blocks import MAX_TEXT, ImageBlock, inline_to_text, sanitize_inline
 from app.articles.bulk import SearchText, bulk_insert, insert_articles, search_text
 from app.articles.html_input import blocks_from_html
 from app.articles.models import Article, ArticleRevision, SlugHistory, Status, Syndication
 from app.authors.models import ArticleAuthor, Author
 from app.changelog import record as changes
 from app.core.config import get_settings
+from app.core.db import DEFERRED
 from app.core.ids import new_id
 from app.core.slugs import slugify, unique_slug
 from app.importer import wp_content, wp_images, wxr
 from app.importer.models import WordpressPost
 from app.importer.wxr import MalformedItem, NotWxr, WxrItem
+from app.media.models import Media
 from app.redirects.models import Redirect
 from app.redirects.service import normalize_path
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -91,11 +95,18 @@ class Counts:
     drafts: int = 0
     scheduled: int = 0
     failed: int = 0
+    # Images of the posts converted this time: from media objects (files of --media-dir),
+    # kept as URLs (no file), kept as URLs because their file was refused.
+    images_stored: int = 0
+    images_external: int = 0
+    images_refused: int = 0
 
     def line(self) -> str:
         return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.skipped_private} skipped private, {self.skipped_trash} skipped trash, "
-                f"{self.drafts} drafts, {self.scheduled} scheduled, {self.failed} failed")
+                f"{self.drafts} drafts, {self.scheduled} scheduled, {self.failed} failed; "
+                f"images: {self.images_stored} stored, {self.images_external} external, "
+                f"{self.images_refused} refused")
 
 
 @dataclass
@@ -111,6 +122,9 @@ class Prepared:
     paths: list[str]
     digest: str
     search: SearchText | None = None  # the FTS5 lexemes, for SQLite (see app/articles/bulk.py)
+    images: tuple[int, int, int] = (0, 0, 0)  # stored, external, refused (see wp_images.Tally)
+    refusals: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    media: list[dict[str, Any]] = field(default_factory=list)  # media rows this import made
 
 
 Progress = Callable[[str, int, int], None]  # (phase, bytes read, file size)
@@ -152,7 +166,7 @@ class Mapper:
     """Turns export items into `Prepared` posts, with what the first pass learned."""
 
     def __init__(self, survey: wxr.Survey, options: Options, now: datetime, *,
-                 search: bool = False) -> None:
+                 search: bool = False, lookup: Engine | None = None) -> None:
         self.survey = survey
         self.options = options
         self.now = now
@@ -164,6 +178,8 @@ class Mapper:
         language = (survey.language or "").strip()
         self.language = language[:35] if _LANGUAGE.match(language) else "en"
         self.section_map = {k.casefold(): v for k, v in options.section_map.items()}
+        self.images = wp_images.Images(options.media_dir, survey.attachments,
+                                       base_url=survey.site_url, now=now, lookup=lookup)
 
     def digest(self, item: WxrItem) -> str:
         """What the article is made from: the post's fields, the attachments it shows, and the
@@ -174,6 +190,10 @@ class Mapper:
                  *(i for ids in galleries for i in re.split(r"[,\s]+", ids))]
         used = {i: attachments[int(i)] for i in map(str, shown)
                 if i.isdigit() and int(i) in attachments}
+        # With --media-dir: the files the images come from (and what only media objects keep).
+        files = [self.images.signature([*(a.url for a in used.values()),
+                                        *wp_content.image_sources(item.content)]),
+                 sorted((k, a.credit) for k, a in used.items())] if self.options.media_dir else []
         return hashlib.sha256(orjson.dumps([
             CONVERTER_VERSION, item.title, item.link, item.creator,
             self.survey.authors.get(item.creator.strip("<> \t\n")), item.content, item.excerpt,
@@ -183,7 +203,7 @@ class Mapper:
             self.site_key, self.survey.site_url, self.language,
             self.offset.total_seconds() if self.offset else None,
             sorted(self.section_map.items()), self.options.publish_drafts,
-            str(self.options.media_dir or ""),
+            str(self.options.media_dir or ""), *files,
         ])).hexdigest()
 
     def status(self, item: WxrItem) -> Status:
@@ -201,12 +221,13 @@ class Mapper:
         title = _plain(item.title, 300) or NO_TITLE
         slug = slugify(item.post_name or title)
         excerpt = _plain(item.excerpt, 2000) or None
+        tally = wp_images.Tally()
         try:
             source = wp_content.to_html(
                 item.content, attachments=self.survey.attachments, base_url=self.survey.site_url,
-                children=self.survey.children.get(item.wp_id, ()),
-                image=lambda url: wp_images.inline_image(url, self.options.media_dir))
-            blocks = blocks_from_html(source)
+                children=self.survey.children.get(item.wp_id, ()))
+            blocks = [self.images.inline(b, tally) if isinstance(b, ImageBlock) else b
+                      for b in blocks_from_html(source)]
         except ValidationError as exc:
             kind = exc.title.removesuffix("Block").lower()
             raise MalformedItem(f"item {item.wp_id}: a {kind} block is over the limit "
@@ -215,7 +236,7 @@ class Mapper:
         values: dict[str, Any] = {
             "title": title, "excerpt": excerpt, "language": self.language,
             "status": status.value, "published_at": date,
-            "image": self._featured(item), **articles_service.body_columns(blocks),
+            "image": self._featured(item, tally), **articles_service.body_columns(blocks),
         }
         # WordPress logins never hold angle brackets (`sanitize_user`); exports sometimes do.
         login = item.creator.strip("<> \t\n") or "wordpress"
@@ -226,7 +247,9 @@ class Mapper:
         return Prepared(wp_id=item.wp_id, values=values, slug=slug, section=section,
                         authors=authors, tags=tags, paths=paths,
                         digest=digest or self.digest(item),
-                        search=search_text(values) if self.search else None)
+                        search=search_text(values) if self.search else None,
+                        images=(tally.stored, tally.external, tally.refused),
+                        refusals=tally.refusals, media=list(tally.media.values()))
 
     def _taxonomy(self, item: WxrItem) -> tuple[tuple[str, str] | None, list[tuple[str, str]]]:
         categories = [t for t in item.terms if t.domain == "category"]
@@ -244,13 +267,12 @@ class Mapper:
                 tags.setdefault(slug, name)
         return section, sorted(tags.items())
 
-    def _featured(self, item: WxrItem) -> dict[str, Any] | None:
+    def _featured(self, item: WxrItem, tally: wp_images.Tally) -> dict[str, Any] | None:
         raw = item.meta.get("_thumbnail_id", "")
         attachment = self.survey.attachments.get(int(raw)) if raw.isdigit() else None
         if attachment is None:
             return None
-        return wp_images.featured_image(attachment, self.options.media_dir,
-                                        base_url=self.survey.site_url)
+        return self.images.featured(attachment, tally)
 
     def _old_urls(self, item: WxrItem) -> Iterable[str]:
         if item.link:
@@ -270,6 +292,7 @@ class Writer:
         self.site = site
         self.now = now
         self.report = report
+        self.refused: set[str] = set()  # image files already reported as refused
         self._forget()
 
     def _forget(self) -> None:
@@ -315,6 +338,7 @@ class Writer:
             session.rollback()  # nothing to write: no transaction, no change-feed entry
             return outcome
         self._ensure_terms([*fresh, *changed])
+        self._media([*fresh, *changed])
         written = self._create(fresh)
         for post in changed:
             article_id = known[post.wp_id][0]
@@ -355,6 +379,15 @@ class Writer:
             self.session.flush()
             cache[slug] = row.id
         return bool(created)
+
+    def _media(self, posts: Sequence[Prepared]) -> None:
+        """The media objects these posts show that this import made (files of --media-dir),
+        written with them; one another process or an earlier batch wrote is not written twice."""
+        rows = {row["id"]: row for p in posts for row in p.media}
+        if not rows:
+            return
+        have = set(self.session.exec(select(Media.id).where(col(Media.id).in_(list(rows)))).all())
+        self._insert(Media, [row for media_id, row in rows.items() if media_id not in have])
 
     # -- articles
 
@@ -488,7 +521,10 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
         return (lambda done: progress(name, done, size)) if progress else None
 
     survey = wxr.survey(path, phase("checking"))
-    mapper = Mapper(survey, options, now, search=engine.dialect.name == "sqlite")
+    # Media objects imported before are looked up outside the writing transaction (and,
+    # on SQLite, without its write lock).
+    mapper = Mapper(survey, options, now, search=engine.dialect.name == "sqlite",
+                    lookup=engine.execution_options(**{DEFERRED: True}))
     counts = Counts()
     with Session(engine, expire_on_commit=False) as session, \
             _Converter(mapper, options.jobs if survey.posts >= PARALLEL_FROM else 1) as convert:
@@ -628,6 +664,14 @@ def _write(converted: Future[list[Prepared | MalformedItem]] | None, writer: Wri
             say(str(post))
             continue
         _count_status(counts, Status(post.values["status"]))
+        stored, external, refused = post.images
+        counts.images_stored += stored
+        counts.images_external += external
+        counts.images_refused += refused
+        for name, reason in post.refusals:
+            if name not in writer.refused:  # said once, however many posts show it
+                writer.refused.add(name)
+                say(f"image {name} (item {post.wp_id}): refused, its URL kept ({reason})")
         ready.append(post)
     if ready:
         writer.write(ready, counts)
