@@ -25,6 +25,7 @@ import html
 import pickle
 import re
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -531,7 +532,7 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
         check_section_map(session, options.section_map)
         session.rollback()
         writer = Writer(session, mapper.site_key, now, say)
-        pending: Future[list[Prepared | MalformedItem]] | None = None
+        pending: deque[Future[list[Prepared | MalformedItem]]] = deque()
         batch: list[WxrItem] = []
         for item in wxr.items(path, phase("importing")):
             if isinstance(item, MalformedItem):
@@ -542,13 +543,15 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
             else:
                 batch.append(item)
             if len(batch) >= BATCH:
-                # This batch is converted while the one before it is written.
-                converting = convert(_changed(batch, mapper, writer, counts, say))
-                _write(pending, writer, counts, say)
-                pending, batch = converting, []
-        converting = convert(_changed(batch, mapper, writer, counts, say)) if batch else None
-        _write(pending, writer, counts, say)
-        _write(converting, writer, counts, say)
+                # Batches are converted while the ones before them are written.
+                pending.append(convert(_changed(batch, mapper, writer, counts, say)))
+                batch = []
+                if len(pending) > convert.ahead:
+                    _write(pending.popleft(), writer, counts, say)
+        if batch:
+            pending.append(convert(_changed(batch, mapper, writer, counts, say)))
+        while pending:
+            _write(pending.popleft(), writer, counts, say)
     return counts
 
 
@@ -598,6 +601,9 @@ class _Converter:
                 jobs, mp_context=get_context("spawn"), initializer=_start_worker,
                 initargs=(str(self.state),))
         self.jobs = jobs
+        # Batches converting while one is written: enough that the workers never wait for
+        # the writer (each holds a batch of posts in memory).
+        self.ahead = 2 if self.pool is not None else 1
 
     def __enter__(self) -> _Converter:
         return self
