@@ -260,3 +260,27 @@ def test_without_media_dir_every_image_keeps_its_url(engine: Engine, session: Se
     assert (counts.images_stored, counts.images_external, counts.images_refused) == (0, 6, 0)
     assert media_rows(engine) == 0
     assert article(session, 1).image["url"] == f"{UPLOADS}/2020/01/photo.jpg"  # type: ignore[index]
+
+
+def test_files_over_the_limit_or_of_another_type_are_refused(
+        engine: Engine, session: Session, site: tuple[Path, Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.config import get_settings
+
+    export, uploads = site
+    # An SVG where the logo was (415-class), and an upload limit the photo is over (413-class).
+    (uploads / "2020" / "01" / "logo.png").write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    monkeypatch.setenv("KHABAR_MAX_UPLOAD_BYTES", str(len(photo()) - 1))
+    get_settings.cache_clear()
+    counts, messages = run(engine, export, media_dir=uploads)
+    assert (counts.images_stored, counts.images_external, counts.images_refused) == (0, 1, 5)
+    assert media_rows(engine) == 0
+    said = "\n".join(messages)
+    assert "2020/01/logo.png" in said
+    assert "SVG is not accepted" in said
+    assert "over the upload limit" in said
+    # Each refused file is reported once, however many images show it.
+    assert len(messages) == 4  # photo.jpg, copy-of-photo.jpg, logo.png, broken.jpg
+    assert article(session, 1).image["url"] == f"{UPLOADS}/2020/01/photo.jpg"  # type: ignore[index]
+    assert images(session, 1)[0]["url"] == f"{UPLOADS}/2020/01/logo.png"
