@@ -521,17 +521,31 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
     def phase(name: str) -> Callable[[int], None] | None:
         return (lambda done: progress(name, done, size)) if progress else None
 
-    survey = wxr.survey(path, phase("checking"))
-    # Media objects imported before are looked up outside the writing transaction (and,
-    # on SQLite, without its write lock).
-    mapper = Mapper(survey, options, now, search=engine.dialect.name == "sqlite",
-                    lookup=engine.execution_options(**{DEFERRED: True}))
+    with _Converter(options.jobs) as convert:
+        if size >= EARLY_START_BYTES and _first_import(engine):
+            convert.start()
+        survey = wxr.survey(path, phase("checking"))
+        # Media objects imported before are looked up outside the writing transaction (and,
+        # on SQLite, without its write lock).
+        mapper = Mapper(survey, options, now, search=engine.dialect.name == "sqlite",
+                        lookup=engine.execution_options(**{DEFERRED: True}))
+        convert.use(mapper, parallel=survey.posts >= PARALLEL_FROM)
+        return _import(engine, path, options, mapper, convert, phase, say)
+
+
+def _first_import(engine: Engine) -> bool:
+    """No WordPress post was ever imported here: every post of a large file is to convert."""
+    with Session(engine.execution_options(**{DEFERRED: True})) as session:
+        return session.exec(select(WordpressPost.wp_id).limit(1)).first() is None
+
+
+def _import(engine: Engine, path: Path, options: Options, mapper: Mapper, convert: _Converter,
+            phase: Callable[[str], Callable[[int], None] | None], say: Report) -> Counts:
     counts = Counts()
-    with Session(engine, expire_on_commit=False) as session, \
-            _Converter(mapper, options.jobs if survey.posts >= PARALLEL_FROM else 1) as convert:
+    with Session(engine, expire_on_commit=False) as session:
         check_section_map(session, options.section_map)
         session.rollback()
-        writer = Writer(session, mapper.site_key, now, say)
+        writer = Writer(session, mapper.site_key, mapper.now, say)
         pending: deque[Future[list[Prepared | MalformedItem]]] = deque()
         batch: list[WxrItem] = []
         for item in wxr.items(path, phase("importing")):
@@ -556,24 +570,33 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
 
 
 PARALLEL_FROM = 2_000  # posts; a smaller export is done before worker processes would start
-_WORKER: Mapper | None = None
+# A file this large, imported for the first time, starts its worker processes while it is
+# surveyed (their start-up, a CPU second each, overlaps the survey): it almost always holds
+# PARALLEL_FROM posts, all to convert.
+EARLY_START_BYTES = 8_000_000
+_WORKER: tuple[str, Mapper] | None = None  # (the state file it was made from, the mapper)
 
 
-def _start_worker(state: str) -> None:
-    global _WORKER
-    with open(state, "rb") as handle:
-        survey, options, now, search = pickle.load(handle)  # written by this import
-    _WORKER = Mapper(survey, options, now, search=search)
+def _ready() -> None:
+    """A task that only makes the pool start its processes."""
 
 
-def _prepare_all(todo: list[tuple[WxrItem, str | None]],
+def _prepare_all(todo: list[tuple[WxrItem, str | None]], state: str | None = None,
                  mapper: Mapper | None = None) -> list[Prepared | MalformedItem]:
-    use = mapper or _WORKER
-    assert use is not None
+    """Convert posts: with `mapper` (in this process), or in a worker with the mapper made from
+    the `state` file (once per import)."""
+    global _WORKER
+    if mapper is None:
+        assert state is not None
+        if _WORKER is None or _WORKER[0] != state:
+            with open(state, "rb") as handle:
+                survey, options, now, search = pickle.load(handle)  # written by this import
+            _WORKER = (state, Mapper(survey, options, now, search=search))
+        mapper = _WORKER[1]
     out: list[Prepared | MalformedItem] = []
     for item, digest in todo:
         try:
-            out.append(use.prepare(item, digest))
+            out.append(mapper.prepare(item, digest))
         except MalformedItem as exc:
             out.append(exc)
     return out
@@ -583,45 +606,67 @@ class _Converter:
     """Converts batches of posts: in this process, or in `jobs` worker processes (spawned, so
     they inherit no database connection and no thread) while this one writes.
 
-    What a worker needs (the survey, with every attachment) goes through a file: given as the
-    initializer's arguments, it made each spawn block this process until that worker had
-    imported the application (the start-up data was larger than a pipe holds)."""
+    Workers may start before the survey (`start`), so their start-up overlaps it. What they
+    need (the survey, with every attachment) then goes through a file, read by each worker at
+    its first batch; given as the pool's initializer arguments, it made each spawn block this
+    process until that worker had imported the application (larger than a pipe holds)."""
 
-    def __init__(self, mapper: Mapper, jobs: int) -> None:
-        self.mapper = mapper
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.mapper: Mapper | None = None
         self.pool: ProcessPoolExecutor | None = None
         self.state: Path | None = None
-        if jobs > 1:
-            with tempfile.NamedTemporaryFile("wb", prefix="khabar-wordpress-", suffix=".pickle",
-                                             delete=False) as handle:
-                pickle.dump((mapper.survey, mapper.options, mapper.now, mapper.search), handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            self.state = Path(handle.name)
-            self.pool = ProcessPoolExecutor(
-                jobs, mp_context=get_context("spawn"), initializer=_start_worker,
-                initargs=(str(self.state),))
-        self.jobs = jobs
+        self.ahead = 1
+
+    def start(self) -> None:
+        """Start the worker processes now (they import the application meanwhile)."""
+        if self.jobs > 1 and self.pool is None:
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"))
+            for _ in range(self.jobs):
+                self.pool.submit(_ready)
+
+    def use(self, mapper: Mapper, *, parallel: bool) -> None:
+        """Convert with `mapper`: in the workers when `parallel` (started with the first
+        batch to convert if they were not: a rerun that changes nothing starts none), else in
+        this process (workers started early are stopped)."""
+        self.mapper = mapper
+        if not parallel or self.jobs <= 1:
+            self._stop()
+            return
+        with tempfile.NamedTemporaryFile("wb", prefix="khabar-wordpress-", suffix=".pickle",
+                                         delete=False) as handle:
+            pickle.dump((mapper.survey, mapper.options, mapper.now, mapper.search), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        self.state = Path(handle.name)
         # Batches converting while one is written: enough that the workers never wait for
         # the writer (each holds a batch of posts in memory).
-        self.ahead = 2 if self.pool is not None else 1
+        self.ahead = 2
 
     def __enter__(self) -> _Converter:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+            self.pool = None
         if self.state is not None:
             self.state.unlink(missing_ok=True)
+            self.state = None
 
     def __call__(self, todo: list[tuple[WxrItem, str | None]]
                  ) -> Future[list[Prepared | MalformedItem]]:
-        if self.pool is None:
+        assert self.mapper is not None
+        if self.state is not None and todo:
+            self.start()
+        if self.pool is None or self.state is None:
             done: Future[list[Prepared | MalformedItem]] = Future()
-            done.set_result(_prepare_all(todo, self.mapper))
+            done.set_result(_prepare_all(todo, mapper=self.mapper))
             return done
         size = max(1, -(-len(todo) // self.jobs))
-        parts = [self.pool.submit(_prepare_all, todo[i:i + size])
+        parts = [self.pool.submit(_prepare_all, todo[i:i + size], str(self.state))
                  for i in range(0, len(todo), size)]
         joined: Future[list[Prepared | MalformedItem]] = Future()
 

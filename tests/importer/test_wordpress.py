@@ -506,3 +506,20 @@ def test_media_dir_refused_file_keeps_its_url_and_size(engine: Engine, session: 
     assert image is not None
     assert (image["url"], image["width"], image["height"]) == (url, 640, 360)
     assert image.get("media_id") is None
+
+
+def test_workers_started_during_the_survey(engine: Engine, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started early (a large file), they are stopped when the export turns out small, or not
+    an export at all; or they convert, as one process would."""
+    monkeypatch.setattr("app.importer.wordpress.EARLY_START_BYTES", 0)
+    counts, messages = run(engine, jobs=2)  # fewer posts than PARALLEL_FROM: this process
+    assert counts.created == sum(expected_status(p) is not None for p in POSTS)
+    assert messages == []
+    path = tmp_path / "file.xml"
+    path.write_text(NOT_WXR["HTML"], encoding="utf-8")
+    with pytest.raises(NotWxr):
+        run(engine, path, jobs=2)
+    monkeypatch.setattr("app.importer.wordpress.PARALLEL_FROM", 1)
+    again, _ = run(engine, jobs=2)
+    assert again.unchanged == counts.created
