@@ -79,7 +79,9 @@ def words(text: str | None) -> list[str]:
     """The words of `text`, lower-cased, joiners removed."""
     if not text:
         return []
-    return _WORD.findall(_POSTPOSITION.sub(r" \1", text.translate(_JOINERS).lower()))
+    # (Two replaces: `str.translate` with a mapping looks up every character, 20x slower.)
+    text = text.replace("\u200c", "").replace("\u200d", "")
+    return _WORD.findall(_POSTPOSITION.sub(r" \1", text.lower()))
 
 
 @lru_cache(maxsize=200_000)

@@ -148,10 +148,12 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     values = [{"article_id": row.id, "seq": first + i, "kind": what.value, "at": at,
                "public": is_, "early": early}
               for i, (what, at, is_, early, row) in enumerate(changed)]
-    stmt = _insert(session)(ArticleChange).values(values)
-    session.execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_={
+    # Core executemany of one statement (compiled once, then cached): a multi-row VALUES is
+    # compiled again for each batch, which cost more than the writes of an import's batch.
+    stmt = _insert(session)(ArticleChange.__table__)
+    session.connection().execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_={
         "seq": stmt.excluded.seq, "kind": stmt.excluded.kind, "at": stmt.excluded.at,
-        "public": stmt.excluded.public, "early": stmt.excluded.early}))
+        "public": stmt.excluded.public, "early": stmt.excluded.early}), values)
     _scoped(session, [(row, first + i, is_)
                       for i, (_, _, is_, early, row) in enumerate(changed) if is_ or early])
 
@@ -171,14 +173,14 @@ def _scoped(session: Session, shown: Sequence[tuple[Any, int, bool]]) -> None:
     the seq it was last shown at."""
     if not shown:
         return
-    stmt = _insert(session)(ChangeScope).values([
+    stmt = _insert(session)(ChangeScope.__table__)
+    session.connection().execute(stmt.on_conflict_do_update(
+        index_elements=["article_id", "language", "section_id", "syndicated"],
+        set_={"seq": stmt.excluded.seq,
+              "public": or_(ChangeScope.__table__.c.public, stmt.excluded.public)}), [
         {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
          "syndicated": row.syndication == Syndication.allowed.value, "seq": seq,
          "first_seq": seq, "public": public} for row, seq, public in shown])
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["article_id", "language", "section_id", "syndicated"],
-        set_={"seq": stmt.excluded.seq,
-              "public": or_(ChangeScope.__table__.c.public, stmt.excluded.public)}))
 
 
 def _insert(session: Session) -> Any:

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
-import orjson
-from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app.articles.blocks import HeadingBlock, ImageBlock, ParagraphBlock, reading_time_minutes
+from app.articles.bulk import bulk_insert, insert_articles
 from app.articles.models import Article, Status
 from app.articles.service import body_columns
 from app.authors.models import ArticleAuthor, Author
@@ -262,60 +262,6 @@ def _bulk_pragmas(session: Session) -> Iterator[None]:
         session.execute(text("PRAGMA wal_autocheckpoint=1000"))
 
 
-FTS_TRIGGER = "article_fts_ai"
-
-
-def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows of one shape. On SQLite the rows go to the driver's `executemany` after
-    each value went through its column type's own bind processor (what Core would store),
-    skipping Core's per-parameter bookkeeping, which cost more than SQLite's own insert work
-    (measured: 0.9 s of 2.0 s CPU per 10k articles). JSON is encoded with orjson."""
-    if not rows:
-        return
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), rows)
-        return
-    columns = [c for c in table.columns if c.key in rows[0]]
-    procs = [_json_text if isinstance(c.type, JSON) else c.type._cached_bind_processor(conn.dialect)
-             for c in columns]
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-    keyed = list(zip([c.key for c in columns], procs, strict=True))
-    conn.exec_driver_sql(sql, [tuple(row[k] if p is None else p(row[k]) for k, p in keyed)
-                               for row in rows])
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _insert_articles(session: Session, rows: list[dict[str, Any]]) -> None:
-    table = Article.__table__  # Core, not ORM bulk: no per-row mapper work
-    trigger = None
-    if session.get_bind().dialect.name == "sqlite":
-        trigger = session.execute(text(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
-            {"name": FTS_TRIGGER}).scalar()
-    if trigger is None:
-        _bulk_insert(session, table, rows)  # type: ignore[arg-type]
-        return
-    # FTS5 indexes a batch ~5x faster from one INSERT ... SELECT than row by row from the
-    # trigger (measured: 0.8 s against 4.5 s of CPU for 10k articles). SQLite DDL is
-    # transactional, so dropping and re-creating the trigger inside the batch is atomic, and
-    # the write lock keeps other writers out meanwhile. Same columns as the trigger.
-    before = session.execute(text("SELECT coalesce(max(rowid), 0) FROM article")).scalar_one()
-    session.execute(text(f"DROP TRIGGER {FTS_TRIGGER}"))
-    _bulk_insert(session, table, rows)  # type: ignore[arg-type]
-    session.execute(text(
-        "INSERT INTO article_fts (rowid, article_id, title, excerpt, body_text) "
-        "SELECT rowid, id, khabar_search_text(language, title), "
-        "khabar_search_text(language, coalesce(excerpt, '')), "
-        "khabar_search_text(language, body_text) FROM article "
-        "WHERE rowid > :before"), {"before": before})
-    session.execute(text(trigger))
-
-
 def load_demo(session: Session, *, articles: int, now: datetime,
               progress: Callable[[int], None] = lambda _: None) -> dict[str, int]:
     """Load the seed page and `articles` generated ones; returns counts of what was added."""
@@ -342,17 +288,17 @@ def load_demo(session: Session, *, articles: int, now: datetime,
     def flush() -> None:
         if not batch:
             return
-        _insert_articles(session, batch)
-        _bulk_insert(session, ArticleAuthor.__table__, links_a)  # type: ignore[arg-type]
-        _bulk_insert(session, ArticleTag.__table__, links_t)  # type: ignore[arg-type]
+        insert_articles(session, batch)
+        bulk_insert(session, ArticleAuthor.__table__, links_a)  # type: ignore[arg-type]
+        bulk_insert(session, ArticleTag.__table__, links_t)  # type: ignore[arg-type]
         last = bump(session, CHANGE_SEQ, len(batch))
         first = last - len(batch) + 1
         # Published by the generator: the change log's rows as `changes.article_changed` would
         # write them, in bulk.
-        _bulk_insert(session, ArticleChange.__table__, [  # type: ignore[arg-type]
+        bulk_insert(session, ArticleChange.__table__, [  # type: ignore[arg-type]
             {"article_id": row["id"], "seq": first + k, "kind": "published",
              "at": row["published_at"], "public": True} for k, row in enumerate(batch)])
-        _bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
+        bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
             {"article_id": row["id"], "language": row["language"],
              "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
              "seq": first + k, "first_seq": first + k} for k, row in enumerate(batch)])

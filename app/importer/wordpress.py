@@ -6,7 +6,9 @@ own GMT date, `future` -> scheduled, `draft`/`pending` -> draft (published with
 `--publish-drafts`), password-protected posts -> draft, `private` and `trash` skipped. The first
 category is the section, the other categories and the tags are tags. Content goes through
 `wp_content` (what WordPress does before showing it) and then `blocks_from_html`, the
-Editorial API's sanitizer.
+Editorial API's sanitizer. Images go through `wp_images`: with `--media-dir`, files become
+media objects (through the media intake, while the post is converted, outside any transaction;
+their rows are written with the posts showing them).
 
 Every post is prepared (parsed, converted, sanitized, digested) before the transaction that
 writes it opens; posts are written in batches, one transaction each. `wordpress_post` keeps each
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import pickle
 import re
+import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,22 +37,25 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, insert, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.articles import service as articles_service
-from app.articles.blocks import MAX_TEXT, inline_to_text, sanitize_inline
+from app.articles.blocks import MAX_TEXT, ImageBlock, inline_to_text, sanitize_inline
+from app.articles.bulk import SearchText, bulk_insert, insert_articles, search_text
 from app.articles.html_input import blocks_from_html
 from app.articles.models import Article, ArticleRevision, SlugHistory, Status, Syndication
 from app.authors.models import ArticleAuthor, Author
 from app.changelog import record as changes
 from app.core.config import get_settings
+from app.core.db import DEFERRED
 from app.core.ids import new_id
 from app.core.slugs import slugify, unique_slug
 from app.importer import wp_content, wp_images, wxr
 from app.importer.models import WordpressPost
 from app.importer.wxr import MalformedItem, NotWxr, WxrItem
+from app.media.models import Media
 from app.redirects.models import Redirect
 from app.redirects.service import normalize_path
 from app.taxonomy.models import ArticleTag, Section, Tag
@@ -88,11 +96,18 @@ class Counts:
     drafts: int = 0
     scheduled: int = 0
     failed: int = 0
+    # Images of the posts converted this time: from media objects (files of --media-dir),
+    # kept as URLs (no file), kept as URLs because their file was refused.
+    images_stored: int = 0
+    images_external: int = 0
+    images_refused: int = 0
 
     def line(self) -> str:
         return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.skipped_private} skipped private, {self.skipped_trash} skipped trash, "
-                f"{self.drafts} drafts, {self.scheduled} scheduled, {self.failed} failed")
+                f"{self.drafts} drafts, {self.scheduled} scheduled, {self.failed} failed; "
+                f"images: {self.images_stored} stored, {self.images_external} external, "
+                f"{self.images_refused} refused")
 
 
 @dataclass
@@ -107,6 +122,10 @@ class Prepared:
     tags: list[tuple[str, str]]
     paths: list[str]
     digest: str
+    search: SearchText | None = None  # the FTS5 lexemes, for SQLite (see app/articles/bulk.py)
+    images: tuple[int, int, int] = (0, 0, 0)  # stored, external, refused (see wp_images.Tally)
+    refusals: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    media: list[dict[str, Any]] = field(default_factory=list)  # media rows this import made
 
 
 Progress = Callable[[str, int, int], None]  # (phase, bytes read, file size)
@@ -147,10 +166,12 @@ def _status(item: WxrItem, options: Options) -> Status:
 class Mapper:
     """Turns export items into `Prepared` posts, with what the first pass learned."""
 
-    def __init__(self, survey: wxr.Survey, options: Options, now: datetime) -> None:
+    def __init__(self, survey: wxr.Survey, options: Options, now: datetime, *,
+                 search: bool = False, lookup: Engine | None = None) -> None:
         self.survey = survey
         self.options = options
         self.now = now
+        self.search = search  # compute the search lexemes here (SQLite), not while writing
         self.offset = survey.offset
         if self.offset is None:
             self.offset = get_settings().tz.utcoffset(now.replace(tzinfo=None)) or timedelta()
@@ -158,16 +179,22 @@ class Mapper:
         language = (survey.language or "").strip()
         self.language = language[:35] if _LANGUAGE.match(language) else "en"
         self.section_map = {k.casefold(): v for k, v in options.section_map.items()}
+        self.images = wp_images.Images(options.media_dir, survey.attachments,
+                                       base_url=survey.site_url, now=now, lookup=lookup)
 
     def digest(self, item: WxrItem) -> str:
         """What the article is made from: the post's fields, the attachments it shows, and the
         options. Equal digests make equal articles, so a rerun prepares nothing unchanged."""
         attachments = self.survey.attachments
+        galleries = _GALLERY_IDS.findall(item.content) if "ids=" in item.content else ()
         shown = [item.meta.get("_thumbnail_id", ""), *self.survey.children.get(item.wp_id, ()),
-                 *(i for ids in _GALLERY_IDS.findall(item.content)
-                   for i in re.split(r"[,\s]+", ids))]
+                 *(i for ids in galleries for i in re.split(r"[,\s]+", ids))]
         used = {i: attachments[int(i)] for i in map(str, shown)
                 if i.isdigit() and int(i) in attachments}
+        # With --media-dir: the files the images come from (and what only media objects keep).
+        files = [self.images.signature([*(a.url for a in used.values()),
+                                        *wp_content.image_sources(item.content)]),
+                 sorted((k, a.credit) for k, a in used.items())] if self.options.media_dir else []
         return hashlib.sha256(orjson.dumps([
             CONVERTER_VERSION, item.title, item.link, item.creator,
             self.survey.authors.get(item.creator.strip("<> \t\n")), item.content, item.excerpt,
@@ -177,13 +204,13 @@ class Mapper:
             self.site_key, self.survey.site_url, self.language,
             self.offset.total_seconds() if self.offset else None,
             sorted(self.section_map.items()), self.options.publish_drafts,
-            str(self.options.media_dir or ""),
+            str(self.options.media_dir or ""), *files,
         ])).hexdigest()
 
     def status(self, item: WxrItem) -> Status:
         return _status(item, self.options)
 
-    def prepare(self, item: WxrItem, digest: str) -> Prepared:
+    def prepare(self, item: WxrItem, digest: str | None = None) -> Prepared:
         status = _status(item, self.options)
         date = wxr.published_at(item, self.offset)
         if status is Status.draft:
@@ -195,12 +222,13 @@ class Mapper:
         title = _plain(item.title, 300) or NO_TITLE
         slug = slugify(item.post_name or title)
         excerpt = _plain(item.excerpt, 2000) or None
+        tally = wp_images.Tally()
         try:
             source = wp_content.to_html(
                 item.content, attachments=self.survey.attachments, base_url=self.survey.site_url,
-                children=self.survey.children.get(item.wp_id, ()),
-                image=lambda url: wp_images.inline_image(url, self.options.media_dir))
-            blocks = blocks_from_html(source)
+                children=self.survey.children.get(item.wp_id, ()))
+            blocks = [self.images.inline(b, tally) if isinstance(b, ImageBlock) else b
+                      for b in blocks_from_html(source)]
         except ValidationError as exc:
             kind = exc.title.removesuffix("Block").lower()
             raise MalformedItem(f"item {item.wp_id}: a {kind} block is over the limit "
@@ -209,7 +237,7 @@ class Mapper:
         values: dict[str, Any] = {
             "title": title, "excerpt": excerpt, "language": self.language,
             "status": status.value, "published_at": date,
-            "image": self._featured(item), **articles_service.body_columns(blocks),
+            "image": self._featured(item, tally), **articles_service.body_columns(blocks),
         }
         # WordPress logins never hold angle brackets (`sanitize_user`); exports sometimes do.
         login = item.creator.strip("<> \t\n") or "wordpress"
@@ -218,7 +246,11 @@ class Mapper:
         paths = list(dict.fromkeys(path for path in map(normalize_path, self._old_urls(item))
                                    if len(path) <= MAX_PATH))
         return Prepared(wp_id=item.wp_id, values=values, slug=slug, section=section,
-                        authors=authors, tags=tags, paths=paths, digest=digest)
+                        authors=authors, tags=tags, paths=paths,
+                        digest=digest or self.digest(item),
+                        search=search_text(values) if self.search else None,
+                        images=(tally.stored, tally.external, tally.refused),
+                        refusals=tally.refusals, media=list(tally.media.values()))
 
     def _taxonomy(self, item: WxrItem) -> tuple[tuple[str, str] | None, list[tuple[str, str]]]:
         categories = [t for t in item.terms if t.domain == "category"]
@@ -236,13 +268,12 @@ class Mapper:
                 tags.setdefault(slug, name)
         return section, sorted(tags.items())
 
-    def _featured(self, item: WxrItem) -> dict[str, Any] | None:
+    def _featured(self, item: WxrItem, tally: wp_images.Tally) -> dict[str, Any] | None:
         raw = item.meta.get("_thumbnail_id", "")
         attachment = self.survey.attachments.get(int(raw)) if raw.isdigit() else None
         if attachment is None:
             return None
-        return wp_images.featured_image(attachment, self.options.media_dir,
-                                        base_url=self.survey.site_url)
+        return self.images.featured(attachment, tally)
 
     def _old_urls(self, item: WxrItem) -> Iterable[str]:
         if item.link:
@@ -262,6 +293,7 @@ class Writer:
         self.site = site
         self.now = now
         self.report = report
+        self.refused: set[str] = set()  # image files already reported as refused
         self._forget()
 
     def _forget(self) -> None:
@@ -307,6 +339,7 @@ class Writer:
             session.rollback()  # nothing to write: no transaction, no change-feed entry
             return outcome
         self._ensure_terms([*fresh, *changed])
+        self._media([*fresh, *changed])
         written = self._create(fresh)
         for post in changed:
             article_id = known[post.wp_id][0]
@@ -348,6 +381,15 @@ class Writer:
             cache[slug] = row.id
         return bool(created)
 
+    def _media(self, posts: Sequence[Prepared]) -> None:
+        """The media objects these posts show that this import made (files of --media-dir),
+        written with them; one another process or an earlier batch wrote is not written twice."""
+        rows = {row["id"]: row for p in posts for row in p.media}
+        if not rows:
+            return
+        have = set(self.session.exec(select(Media.id).where(col(Media.id).in_(list(rows)))).all())
+        self._insert(Media, [row for media_id, row in rows.items() if media_id not in have])
+
     # -- articles
 
     def _free_slugs(self, posts: Sequence[Prepared]) -> dict[int, str]:
@@ -371,12 +413,13 @@ class Writer:
         now = self.now
         slugs = self._free_slugs(posts)
         ids = {p.wp_id: new_id() for p in posts}
-        self._insert(Article, [{
+        search = [p.search for p in posts]
+        insert_articles(self.session, [{
             **p.values, "id": ids[p.wp_id], "slug": slugs[p.wp_id],
             "section_id": self.sections[p.section[0]] if p.section else None,
             "created_at": now, "updated_at": now, "revision": 1, "subtitle": None,
-            "syndication": Syndication.allowed.value, "deleted_at": None,
-        } for p in posts])
+            "syndication": Syndication.allowed.value, "deleted_at": None, "featured": False,
+        } for p in posts], None if None in search else search)  # type: ignore[arg-type]
         self._links([(ids[p.wp_id], p) for p in posts])
         self._redirects([(ids[p.wp_id], p) for p in posts])
         self._insert(WordpressPost, [
@@ -385,8 +428,9 @@ class Writer:
         return list(ids.values())
 
     def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        # Core executemany on the table: the ORM's bulk path costs more than the insert itself.
-        self.session.connection().execute(insert(model.__table__), rows)
+        # Driver executemany on the table: the ORM's bulk path, and even Core's per-row
+        # bookkeeping, cost more than the insert itself.
+        bulk_insert(self.session, model.__table__, rows)
 
     def _links(self, pairs: Sequence[tuple[str, Prepared]]) -> None:
         authors = [{"article_id": a, "author_id": self.authors[slug], "position": i}
@@ -477,15 +521,32 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
     def phase(name: str) -> Callable[[int], None] | None:
         return (lambda done: progress(name, done, size)) if progress else None
 
-    survey = wxr.survey(path, phase("checking"))
-    mapper = Mapper(survey, options, now)
+    with _Converter(options.jobs) as convert:
+        if size >= EARLY_START_BYTES and _first_import(engine):
+            convert.start()
+        survey = wxr.survey(path, phase("checking"))
+        # Media objects imported before are looked up outside the writing transaction (and,
+        # on SQLite, without its write lock).
+        mapper = Mapper(survey, options, now, search=engine.dialect.name == "sqlite",
+                        lookup=engine.execution_options(**{DEFERRED: True}))
+        convert.use(mapper, parallel=survey.posts >= PARALLEL_FROM)
+        return _import(engine, path, options, mapper, convert, phase, say)
+
+
+def _first_import(engine: Engine) -> bool:
+    """No WordPress post was ever imported here: every post of a large file is to convert."""
+    with Session(engine.execution_options(**{DEFERRED: True})) as session:
+        return session.exec(select(WordpressPost.wp_id).limit(1)).first() is None
+
+
+def _import(engine: Engine, path: Path, options: Options, mapper: Mapper, convert: _Converter,
+            phase: Callable[[str], Callable[[int], None] | None], say: Report) -> Counts:
     counts = Counts()
-    with Session(engine, expire_on_commit=False) as session, \
-            _Converter(mapper, options.jobs if survey.posts >= PARALLEL_FROM else 1) as convert:
+    with Session(engine, expire_on_commit=False) as session:
         check_section_map(session, options.section_map)
         session.rollback()
-        writer = Writer(session, mapper.site_key, now, say)
-        pending: Future[list[Prepared | MalformedItem]] | None = None
+        writer = Writer(session, mapper.site_key, mapper.now, say)
+        pending: deque[Future[list[Prepared | MalformedItem]]] = deque()
         batch: list[WxrItem] = []
         for item in wxr.items(path, phase("importing")):
             if isinstance(item, MalformedItem):
@@ -496,33 +557,46 @@ def import_wordpress(engine: Engine, path: Path, options: Options, *, now: datet
             else:
                 batch.append(item)
             if len(batch) >= BATCH:
-                # This batch is converted while the one before it is written.
-                converting = convert(_changed(batch, mapper, writer, counts, say))
-                _write(pending, writer, counts, say)
-                pending, batch = converting, []
-        converting = convert(_changed(batch, mapper, writer, counts, say)) if batch else None
-        _write(pending, writer, counts, say)
-        _write(converting, writer, counts, say)
+                # Batches are converted while the ones before them are written.
+                pending.append(convert(_changed(batch, mapper, writer, counts, say)))
+                batch = []
+                if len(pending) > convert.ahead:
+                    _write(pending.popleft(), writer, counts, say)
+        if batch:
+            pending.append(convert(_changed(batch, mapper, writer, counts, say)))
+        while pending:
+            _write(pending.popleft(), writer, counts, say)
     return counts
 
 
 PARALLEL_FROM = 2_000  # posts; a smaller export is done before worker processes would start
-_WORKER: Mapper | None = None
+# A file this large, imported for the first time, starts its worker processes while it is
+# surveyed (their start-up, a CPU second each, overlaps the survey): it almost always holds
+# PARALLEL_FROM posts, all to convert.
+EARLY_START_BYTES = 8_000_000
+_WORKER: tuple[str, Mapper] | None = None  # (the state file it was made from, the mapper)
 
 
-def _start_worker(survey: wxr.Survey, options: Options, now: datetime) -> None:
-    global _WORKER
-    _WORKER = Mapper(survey, options, now)
+def _ready() -> None:
+    """A task that only makes the pool start its processes."""
 
 
-def _prepare_all(todo: list[tuple[WxrItem, str]],
+def _prepare_all(todo: list[tuple[WxrItem, str | None]], state: str | None = None,
                  mapper: Mapper | None = None) -> list[Prepared | MalformedItem]:
-    use = mapper or _WORKER
-    assert use is not None
+    """Convert posts: with `mapper` (in this process), or in a worker with the mapper made from
+    the `state` file (once per import)."""
+    global _WORKER
+    if mapper is None:
+        assert state is not None
+        if _WORKER is None or _WORKER[0] != state:
+            with open(state, "rb") as handle:
+                survey, options, now, search = pickle.load(handle)  # written by this import
+            _WORKER = (state, Mapper(survey, options, now, search=search))
+        mapper = _WORKER[1]
     out: list[Prepared | MalformedItem] = []
     for item, digest in todo:
         try:
-            out.append(use.prepare(item, digest))
+            out.append(mapper.prepare(item, digest))
         except MalformedItem as exc:
             out.append(exc)
     return out
@@ -530,32 +604,69 @@ def _prepare_all(todo: list[tuple[WxrItem, str]],
 
 class _Converter:
     """Converts batches of posts: in this process, or in `jobs` worker processes (spawned, so
-    they inherit no database connection and no thread) while this one writes."""
+    they inherit no database connection and no thread) while this one writes.
 
-    def __init__(self, mapper: Mapper, jobs: int) -> None:
-        self.mapper = mapper
-        self.pool: ProcessPoolExecutor | None = None
-        if jobs > 1:
-            self.pool = ProcessPoolExecutor(
-                jobs, mp_context=get_context("spawn"), initializer=_start_worker,
-                initargs=(mapper.survey, mapper.options, mapper.now))
+    Workers may start before the survey (`start`), so their start-up overlaps it. What they
+    need (the survey, with every attachment) then goes through a file, read by each worker at
+    its first batch; given as the pool's initializer arguments, it made each spawn block this
+    process until that worker had imported the application (larger than a pipe holds)."""
+
+    def __init__(self, jobs: int) -> None:
         self.jobs = jobs
+        self.mapper: Mapper | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        self.state: Path | None = None
+        self.ahead = 1
+
+    def start(self) -> None:
+        """Start the worker processes now (they import the application meanwhile)."""
+        if self.jobs > 1 and self.pool is None:
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"))
+            for _ in range(self.jobs):
+                self.pool.submit(_ready)
+
+    def use(self, mapper: Mapper, *, parallel: bool) -> None:
+        """Convert with `mapper`: in the workers when `parallel` (started with the first
+        batch to convert if they were not: a rerun that changes nothing starts none), else in
+        this process (workers started early are stopped)."""
+        self.mapper = mapper
+        if not parallel or self.jobs <= 1:
+            self._stop()
+            return
+        with tempfile.NamedTemporaryFile("wb", prefix="khabar-wordpress-", suffix=".pickle",
+                                         delete=False) as handle:
+            pickle.dump((mapper.survey, mapper.options, mapper.now, mapper.search), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        self.state = Path(handle.name)
+        # Batches converting while one is written: enough that the workers never wait for
+        # the writer (each holds a batch of posts in memory).
+        self.ahead = 2
 
     def __enter__(self) -> _Converter:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        if self.state is not None:
+            self.state.unlink(missing_ok=True)
+            self.state = None
 
-    def __call__(self, todo: list[tuple[WxrItem, str]]
+    def __call__(self, todo: list[tuple[WxrItem, str | None]]
                  ) -> Future[list[Prepared | MalformedItem]]:
-        if self.pool is None:
+        assert self.mapper is not None
+        if self.state is not None and todo:
+            self.start()
+        if self.pool is None or self.state is None:
             done: Future[list[Prepared | MalformedItem]] = Future()
-            done.set_result(_prepare_all(todo, self.mapper))
+            done.set_result(_prepare_all(todo, mapper=self.mapper))
             return done
         size = max(1, -(-len(todo) // self.jobs))
-        parts = [self.pool.submit(_prepare_all, todo[i:i + size])
+        parts = [self.pool.submit(_prepare_all, todo[i:i + size], str(self.state))
                  for i in range(0, len(todo), size)]
         joined: Future[list[Prepared | MalformedItem]] = Future()
 
@@ -574,14 +685,18 @@ class _Converter:
 
 
 def _changed(batch: list[WxrItem], mapper: Mapper, writer: Writer, counts: Counts,
-             say: Report) -> list[tuple[WxrItem, str]]:
+             say: Report) -> list[tuple[WxrItem, str | None]]:
     """The posts of a batch to convert and write: those whose digest is not the stored one.
-    The others are unchanged and are not even converted."""
+    The others are unchanged and are not even converted. A post never imported has no digest
+    to compare: its digest is computed where it is converted (None here)."""
     known = writer.digests([item.wp_id for item in batch])
-    todo = []
+    todo: list[tuple[WxrItem, str | None]] = []
     for item in _unique(batch, counts, say):
+        if item.wp_id not in known:
+            todo.append((item, None))
+            continue
         digest = mapper.digest(item)
-        if known.get(item.wp_id) == digest:
+        if known[item.wp_id] == digest:
             counts.unchanged += 1
             _count_status(counts, mapper.status(item))
         else:
@@ -600,6 +715,14 @@ def _write(converted: Future[list[Prepared | MalformedItem]] | None, writer: Wri
             say(str(post))
             continue
         _count_status(counts, Status(post.values["status"]))
+        stored, external, refused = post.images
+        counts.images_stored += stored
+        counts.images_external += external
+        counts.images_refused += refused
+        for name, reason in post.refusals:
+            if name not in writer.refused:  # said once, however many posts show it
+                writer.refused.add(name)
+                say(f"image {name} (item {post.wp_id}): refused, its URL kept ({reason})")
         ready.append(post)
     if ready:
         writer.write(ready, counts)

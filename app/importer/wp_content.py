@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urljoin
 
 from app.importer.wxr import Attachment
@@ -167,6 +167,11 @@ def _embeds(text: str) -> str:
     return _EMBED_BLOCK.sub(replace, text)
 
 
+def image_sources(content: str) -> list[str]:
+    """The `src` of every `<img>` in the content, as written."""
+    return [html.unescape(m.group(3)).strip() for m in _SRC.finditer(content)]
+
+
 def absolute_images(text: str, base_url: str) -> str:
     """Image paths on the old site (`/wp-content/uploads/...`) as absolute URLs of it."""
     if not base_url:
@@ -182,7 +187,7 @@ def absolute_images(text: str, base_url: str) -> str:
 
 
 def to_html(content: str, *, attachments: Mapping[int, Attachment], base_url: str,
-            children: Sequence[int] = (), image: Callable[[str], str] | None = None) -> str:
+            children: Sequence[int] = ()) -> str:
     """`post_content` as editor HTML, ready for `blocks_from_html`."""
     if "<!-- wp:" in content:
         text = shortcodes(_embeds(content), attachments, children)
@@ -191,9 +196,4 @@ def to_html(content: str, *, attachments: Mapping[int, Attachment], base_url: st
         # (which keep their figures out of paragraphs, as `shortcode_unautop` does).
         text = _BARE_URL_LINE.sub(lambda m: _link(m.group(1)), content)
         text = wpautop(shortcodes(text, attachments, children))
-    text = absolute_images(text, base_url)
-    if image is not None:
-        text = _SRC.sub(lambda m: f"{m.group(1)}{m.group(2)}"
-                                  f"{html.escape(image(html.unescape(m.group(3))))}{m.group(2)}",
-                        text)
-    return text
+    return absolute_images(text, base_url)

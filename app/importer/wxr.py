@@ -47,6 +47,7 @@ class Attachment:
     url: str
     alt: str
     caption: str
+    credit: str = ""  # the `credit` WordPress read from the image's IPTC data, if any
 
 
 @dataclass
@@ -239,14 +240,38 @@ def _attachment(found: Survey, element: Any, wp: str) -> None:
     url = (element.findtext(f"{{{wp}}}attachment_url") or element.findtext("guid") or "").strip()
     if not url:
         return
-    alt = ""
+    alt = credit = ""
     for meta in element.iterfind(f"{{{wp}}}postmeta"):
-        if meta.findtext(f"{{{wp}}}meta_key") == "_wp_attachment_image_alt":
+        key = meta.findtext(f"{{{wp}}}meta_key")
+        if key == "_wp_attachment_image_alt":
             alt = (meta.findtext(f"{{{wp}}}meta_value") or "").strip()
-    found.attachments[wp_id] = Attachment(url=url, alt=alt, caption=_excerpt_text(element))
+        elif key == "_wp_attachment_metadata":
+            credit = php_string(meta.findtext(f"{{{wp}}}meta_value") or "", "credit")
+    found.attachments[wp_id] = Attachment(url=url, alt=alt, caption=_excerpt_text(element),
+                                          credit=credit)
     parent = (element.findtext(f"{{{wp}}}post_parent") or "").strip()
     if parent.isdigit() and int(parent):
         found.children.setdefault(int(parent), []).append(wp_id)
+
+
+def php_string(serialized: str, key: str) -> str:
+    """The string stored under `key` in PHP-serialized data (WordPress keeps an attachment's
+    metadata so: `...s:6:"credit";s:8:"A. Photo";...`), or "". Lengths count UTF-8 bytes; read
+    by them, never evaluated."""
+    data = serialized.encode("utf-8", "surrogatepass")
+    marker = f's:{len(key.encode())}:"{key}";s:'.encode()
+    at = data.find(marker)
+    if at < 0:
+        return ""
+    at += len(marker)
+    length = re.match(rb'(\d{1,6}):"', data[at:at + 9])
+    if length is None:
+        return ""
+    start = at + length.end()
+    end = start + int(length[1])
+    if data[end:end + 2] != b'";':
+        return ""
+    return data[start:end].decode("utf-8", "replace").strip()
 
 
 def _count_offset(offsets: Counter[int], element: Any, wp: str) -> None:

@@ -36,16 +36,23 @@ def media_public(media: Media) -> dict[str, Any]:
             "updated_at": media.updated_at, "created_by_id": media.created_by_id}
 
 
+def new_media(media_id: str, master: Master, *, alt: str | None, caption: str | None,
+              credit: str | None, focal: FocalPoint, by_id: int | None, now: datetime) -> Media:
+    """The row (not yet added) of an image whose master is already stored under `media_id`."""
+    return Media(id=media_id, version=version_of(master.content_hash, focal.x, focal.y),
+                 content_hash=master.content_hash, source_type=master.source_type,
+                 master_format=master.fmt, width=master.width, height=master.height,
+                 size_bytes=len(master.data), has_alpha=master.has_alpha, alt=alt,
+                 caption=caption, credit=credit, focal_x=focal.x, focal_y=focal.y,
+                 created_at=now, updated_at=now, created_by_id=by_id)
+
+
 def create_media(session: Session, media_id: str, master: Master, *, alt: str | None,
                  caption: str | None, credit: str | None, focal: FocalPoint,
                  by_id: int | None, now: datetime) -> Media:
-    """The row of an image whose master is already stored under `media_id`."""
-    media = Media(id=media_id, version=version_of(master.content_hash, focal.x, focal.y),
-                  content_hash=master.content_hash, source_type=master.source_type,
-                  master_format=master.fmt, width=master.width, height=master.height,
-                  size_bytes=len(master.data), has_alpha=master.has_alpha, alt=alt,
-                  caption=caption, credit=credit, focal_x=focal.x, focal_y=focal.y,
-                  created_at=now, updated_at=now, created_by_id=by_id)
+    """Adds and commits the row of an image whose master is already stored under `media_id`."""
+    media = new_media(media_id, master, alt=alt, caption=caption, credit=credit, focal=focal,
+                      by_id=by_id, now=now)
     session.add(media)
     session.commit()
     return media

@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 
 import lxml.html
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.articles.blocks import (
@@ -419,3 +421,98 @@ def test_only_stored_blocks_skip_the_sanitizer():
     raw = [{"type": "paragraph", "text": "<b>bold</b> <script>x</script>"}]
     assert BlockList.validate_python(raw)[0].text == "bold"
     assert stored_blocks(raw)[0].text == raw[0]["text"]  # trusted: it came from the database
+
+
+# --- the fast reading of cleaned documents -------------------------------------------------
+
+WORDPRESS_FIXTURE = (__import__("pathlib").Path(__file__).parents[1] / "fixtures" / "wordpress"
+                     / "themeunittestdata.wordpress.xml")
+
+
+class _Events(HTMLParser):
+    """What HTMLParser hands the walker: the reference for `_events`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.seen: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.append(("start", tag, [(k, v or "") for k, v in attrs]))
+
+    def handle_endtag(self, tag):
+        self.seen.append(("end", tag))
+
+    def handle_data(self, data):
+        self.seen.append(("text", data))
+
+
+def _replayed(events) -> list[tuple]:
+    recorder = _Events()
+    fake = type("R", (), {})()
+    fake.handle_starttag = recorder.handle_starttag
+    fake.handle_endtag = recorder.handle_endtag
+    fake.handle_data = recorder.handle_data
+    from app.articles.html_input import _Walker
+
+    _Walker.replay(fake, events)  # type: ignore[arg-type]
+    return recorder.seen
+
+
+def _documents() -> list[str]:
+    from app.importer import wp_content, wxr
+
+    sources = [*XSS, *(f"<p>{p}</p><ul><li>{p}</li></ul>" for p in XSS),
+               "<p>a &amp; b &nbsp; \"q\" 'r' <a href=\"https://x.org/?a=1&b=2\" title=t>l</a>"
+               "<br/><img src=\"https://x.org/a.jpg\" alt='a&quot;b'> 1 < 2 <3 &gt; &copy "
+               "&#x1F600; \u200d</p><aside class=\"pullquote x\">q</aside>",
+               "text & more &", "<p>trailing &am", "x\r\ny\rz\x00w"]
+    survey = wxr.survey(WORDPRESS_FIXTURE)
+    for item in wxr.items(WORDPRESS_FIXTURE):
+        if isinstance(item, wxr.WxrItem):
+            sources.append(item.content)
+            sources.append(wp_content.to_html(item.content, attachments=survey.attachments,
+                                              base_url=survey.site_url))
+    return sources
+
+
+def test_cleaned_documents_read_fast_give_htmlparsers_events():
+    from app.articles.html_input import _clean_document, _events
+
+    for source in _documents():
+        document = _clean_document(source)
+        events = _events(document)
+        assert events is not None, document  # the cleaner's form, always
+        reference = _Events()
+        reference.feed(document)
+        reference.close()
+        assert _replayed(events) == reference.seen, source
+
+
+def test_other_markup_is_left_to_htmlparser():
+    from app.articles.html_input import _events
+
+    for document in ("<p>a < b</p>", "<P>x</P>", "<a href=x>y</a>", "<br/>", "<!-- c -->",
+                     "<script>x</script>", "<p class='x'>y</p>"):
+        assert _events(document) is None, document
+
+
+_PIECES = ["<p>", "</p>", "<a href=\"https://x.org/?a=1&amp;b\">", "</a>", "<br>", "<br/>",
+           "<img src=https://x.org/i.jpg alt=\"x&quot;\">", "<ul>", "<li>", "</ul>",
+           "<blockquote>", "<cite>", "</blockquote>", "<figure>", "<figcaption>",
+           "<aside class=\"pullquote\">", "<strong>", "</em>", "<h2>", "<div>", "<span>", "<",
+           ">", "&", "&amp;", "&lt;", "&nbsp;", "&#0;", "\"", "'", " ", "\n", "\r", "\x00",
+           "text", "नेपाल", "<!--", "-->", "<script>", "<svg>", "=", "/"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_random_markup_reads_the_same_fast(pieces):
+    from app.articles.html_input import _clean_document, _events
+
+    document = _clean_document("".join(pieces))
+    events = _events(document)
+    assert events is not None, document
+    reference = _Events()
+    reference.feed(document)
+    reference.close()
+    assert _replayed(events) == reference.seen

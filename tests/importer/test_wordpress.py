@@ -455,7 +455,8 @@ def test_cli_imports_and_prints_one_line_of_counts(engine: Engine, database_url:
     imported = sum(expected_status(p) is not None for p in POSTS)
     assert re.fullmatch(
         rf".*: {imported} created, 0 updated, 0 unchanged, \d+ skipped private, \d+ skipped "
-        r"trash, \d+ drafts, \d+ scheduled, 0 failed in [\d.]+ s\n", done.stdout), done.stdout
+        r"trash, \d+ drafts, \d+ scheduled, 0 failed; images: 0 stored, \d+ external, 0 refused "
+        r"in [\d.]+ s\n", done.stdout), done.stdout
     again = khabar(database_url, "import", "wordpress", str(FIXTURE))
     assert f"0 created, 0 updated, {imported} unchanged" in again.stdout
     assert table_count(engine, "article") == imported
@@ -487,8 +488,8 @@ def test_worker_processes_convert_as_this_one_does(engine: Engine, session: Sess
     assert parallel == {wp_id: article_of(session, wp_id).body_html for wp_id in parallel}
 
 
-def test_media_dir_gives_the_featured_image_its_size(engine: Engine, session: Session,
-                                                     tmp_path: Path) -> None:
+def test_media_dir_refused_file_keeps_its_url_and_size(engine: Engine, session: Session,
+                                                       tmp_path: Path) -> None:
     post = next(p for p in POSTS if p.thumbnail and expected_status(p))
     url = ATTACHMENTS[post.thumbnail or ""]
     local = tmp_path / "uploads" / urlsplit(url).path.split("/wp-content/uploads/")[-1].lstrip("/")
@@ -496,7 +497,29 @@ def test_media_dir_gives_the_featured_image_its_size(engine: Engine, session: Se
     # A PNG header is all that is read: 640 x 360.
     local.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big")
                       + (360).to_bytes(4, "big") + b"\x08\x02\x00\x00\x00")
-    run(engine, media_dir=tmp_path / "uploads")
+    counts, messages = run(engine, media_dir=tmp_path / "uploads")
+    # No image behind the header: the media intake refuses it, the URL stays, with the size.
+    assert counts.images_refused >= 1
+    assert counts.images_stored == 0
+    assert any("refused" in m and local.name in m for m in messages), messages
     image = article_of(session, post.wp_id).image
     assert image is not None
     assert (image["url"], image["width"], image["height"]) == (url, 640, 360)
+    assert image.get("media_id") is None
+
+
+def test_workers_started_during_the_survey(engine: Engine, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started early (a large file), they are stopped when the export turns out small, or not
+    an export at all; or they convert, as one process would."""
+    monkeypatch.setattr("app.importer.wordpress.EARLY_START_BYTES", 0)
+    counts, messages = run(engine, jobs=2)  # fewer posts than PARALLEL_FROM: this process
+    assert counts.created == sum(expected_status(p) is not None for p in POSTS)
+    assert messages == []
+    path = tmp_path / "file.xml"
+    path.write_text(NOT_WXR["HTML"], encoding="utf-8")
+    with pytest.raises(NotWxr):
+        run(engine, path, jobs=2)
+    monkeypatch.setattr("app.importer.wordpress.PARALLEL_FROM", 1)
+    again, _ = run(engine, jobs=2)
+    assert again.unchanged == counts.created
