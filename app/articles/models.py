@@ -291,6 +291,9 @@ class ArticleUpdate(_ArticleFields):
     # holder and the syndication flag; a field given as null removes just that field.
     source: SourcePatch | None = None  # type: ignore[assignment]
     image: ImagePatch | None = None  # type: ignore[assignment]
+    # Rights can be changed field by field, never removed: no null in the schema (a sent null
+    # is refused with 422, as for `title`).
+    rights: RightsInput | Unset = None  # type: ignore[assignment]
     featured: bool | Unset = PydanticField(default=None, description=(
         "On the front page's featured strip (editors and admins only)"))
 
