@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from app.importer.models import WordpressPost
 from app.importer.wordpress import Counts, Options, import_wordpress
 from app.importer.wp_images import media_id_of
 from app.media.models import Media
+from tests.media.conftest import media_store  # noqa: F401  (autouse: a store per test)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 SITE = "https://news.example.org"
@@ -104,18 +104,6 @@ def logo() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def media_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from app.core.config import get_settings
-
-    root = tmp_path / "store"
-    monkeypatch.setenv("KHABAR_MEDIA_STORE", str(root))
-    get_settings.cache_clear()
-    yield root
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> tuple[Path, Path]:
     """(the export, the uploads directory) with the photo, a copy of it, the logo and a file
@@ -155,7 +143,7 @@ def media_rows(engine: Engine) -> int:
 
 
 def test_files_become_media_objects(engine: Engine, session: Session, site: tuple[Path, Path],
-                                    media_store: Path, client: Any) -> None:
+                                    media_store: Path, client: Any) -> None:  # noqa: F811
     export, uploads = site
     counts, messages = run(engine, export, media_dir=uploads)
     assert (counts.created, counts.failed) == (3, 0)
