@@ -297,8 +297,16 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     if not rows:
         return None
     item, authors, corrections = _full(dialect, rows[0], formats)
+    item["structured_data"] = _structured_data(item, authors, corrections)
+    item["translations"] = await translations.public_translations(engine, item["id"], now)
+    item["corrections"] = [c.model_dump() for c in corrections]
+    return item, [a[1] for a in authors]
+
+
+def _structured_data(item: dict[str, Any], authors: list[list[Any]],
+                     corrections: list[CorrectionPublic]) -> dict[str, Any]:
     source, rights = item["source"], item["rights"]
-    item["structured_data"] = presenters.structured_data_of(
+    return presenters.structured_data_of(
         title=item["title"], canonical_url=item["canonical_url"], language=item["language"],
         word_count=item["word_count"], published_at=item["published_at"],
         updated_at=item["updated_at"], excerpt=item["excerpt"],
@@ -309,9 +317,6 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         source_name=source["name"] if source else None,
         authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors],
         corrections=corrections)
-    item["translations"] = await translations.public_translations(engine, item["id"], now)
-    item["corrections"] = [c.model_dump() for c in corrections]
-    return item, [a[1] for a in authors]
 
 
 def _full(dialect: str, row: tuple[Any, ...], formats: tuple[str, ...],
@@ -495,3 +500,69 @@ def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
     cards = [_card(dialect, row, [{"id": a[1], "slug": a[2], "name": a[3]}
                                   for a in _ordered(dialect, row[12], 0)]) for row in ordered]
     return HitCards(cards, {row[0]: row[16] for row in ordered}, last_change)
+
+
+def _by_ids() -> ColumnElement[bool]:
+    return A.id.in_(bindparam("ids", expanding=True))
+
+
+@lru_cache(maxsize=4)
+def _public_cards_statement(dialect: str) -> Select[Any]:
+    return _select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect)]).where(
+        _by_ids())
+
+
+@lru_cache(maxsize=4)
+def _public_full_statement(dialect: str) -> Select[Any]:
+    # `_detail_statement`'s columns with the default formats, then the translation group.
+    return _select([*CARD_COLUMNS, _bylines(dialect, full=True, counted=False), _tags(dialect),
+                    *DETAIL_COLUMNS, *_body_columns(DETAIL_FORMATS), _corrections(dialect),
+                    A.translation_group]).where(_by_ids())
+
+
+DETAIL_FORMATS = ("blocks", "html")  # the detail's default `formats`
+
+
+def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
+                 full: bool) -> dict[str, dict[str, Any]]:
+    """The public articles among `ids` by id, as the Content API shows them at `now`: cards,
+    or with `full` the detail (`ArticlePublic` with blocks and HTML), for pages of many
+    articles (the public sync): a fixed number of statements, whatever the page size."""
+    if not ids:
+        return {}
+    dialect = connection.dialect.name
+    params = {"ids": ids, "visible_at": now}
+    if not full:
+        return {row[0]: _card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
+                                                     for a in _ordered(dialect, row[12], 0)])
+                for row in connection.execute(_public_cards_statement(dialect), params)}
+    rows = connection.execute(_public_full_statement(dialect), params).all()
+    counts = _published_counts(connection, now, {
+        a[1] for row in rows for a in _ordered(dialect, row[12], None)})
+    groups = _translation_groups(connection, now, {row[-1] for row in rows if row[-1]})
+    out = {}
+    for row in rows:
+        item, authors, corrections = _full(dialect, tuple(row), DETAIL_FORMATS)
+        for author in item["authors"]:
+            author["article_count"] = counts.get(author["id"], 0)
+        item["structured_data"] = _structured_data(item, authors, corrections)
+        item["translations"] = [ref for ref in groups.get(row[-1], []) if ref["id"] != row[0]]
+        item["corrections"] = [c.model_dump() for c in corrections]
+        out[item["id"]] = item
+    return out
+
+
+def _translation_groups(connection: Connection, now: datetime,
+                        groups: set[str]) -> dict[str, list[dict[str, str]]]:
+    """The public members of each translation group, as `translations` lists them (by
+    language, then id)."""
+    if not groups:
+        return {}
+    out: dict[str, list[dict[str, str]]] = {}
+    for group, language, id_, slug in connection.execute(
+            select(A.translation_group, A.language, A.id, A.slug)
+            .where(A.translation_group.in_(sorted(groups)), is_public(now))
+            .order_by(A.language, A.id)):
+        out.setdefault(group, []).append({"language": language, "id": id_, "slug": slug,
+                                          "url": presenters.site_article_url(slug)})
+    return out
