@@ -37,6 +37,7 @@ from sqlalchemy import (
     cast,
     column,
     func,
+    null,
     select,
     type_coerce,
 )
@@ -45,7 +46,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from app.articles import presenters
 from app.articles.models import Article, CorrectionPublic, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
-from app.articles.visibility import is_public
+from app.articles.visibility import is_embargoed_now, is_public
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
 from app.core.config import get_settings
@@ -96,12 +97,15 @@ def _json_list(dialect: str, items: list[Any], order_by: Any) -> Any:
     return func.json_group_array(func.json_array(*items))
 
 
-def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
+def _bylines(dialect: str, *, full: bool, counted: bool = True) -> ColumnElement[Any]:
     fields = [AA.position, AU.id, AU.slug, AU.name]
     if full:  # `AuthorPublic`: bio, title, avatar and links too, and the published count
         links = AU.links if dialect == "postgresql" else func.json(AU.links)
         avatar = AU.avatar if dialect == "postgresql" else func.json(AU.avatar)
-        fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count(), avatar]
+        # Without `counted`, a null where the count goes: a page of many articles counts
+        # once per author instead (`_fill_counts`).
+        count = _published_count() if counted else null()
+        fields += [AU.bio, AU.title, AU.avatar_url, links, count, avatar]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
             .where(AA.article_id == A.id).scalar_subquery())
@@ -292,7 +296,34 @@ async def public_article(engine: Engine, slug: str, now: datetime,
         engine, {"visible_at": now, "slug": slug})
     if not rows:
         return None
-    row = rows[0]
+    item, authors, corrections = _full(dialect, rows[0], formats)
+    item["structured_data"] = _structured_data(item, authors, corrections)
+    item["translations"] = await translations.public_translations(engine, item["id"], now)
+    item["corrections"] = [c.model_dump() for c in corrections]
+    return item, [a[1] for a in authors]
+
+
+def _structured_data(item: dict[str, Any], authors: list[list[Any]],
+                     corrections: list[CorrectionPublic]) -> dict[str, Any]:
+    source, rights = item["source"], item["rights"]
+    return presenters.structured_data_of(
+        title=item["title"], canonical_url=item["canonical_url"], language=item["language"],
+        word_count=item["word_count"], published_at=item["published_at"],
+        updated_at=item["updated_at"], excerpt=item["excerpt"],
+        section_name=item["section"]["name"] if item["section"] else None,
+        tag_names=[t["name"] for t in item["tags"]],
+        image=item["image"],
+        copyright_holder=rights["copyright_holder"],
+        source_name=source["name"] if source else None,
+        authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors],
+        corrections=corrections)
+
+
+def _full(dialect: str, row: tuple[Any, ...], formats: tuple[str, ...],
+          ) -> tuple[dict[str, Any], list[list[Any]], list[CorrectionPublic]]:
+    """A row of `_detail_statement` (or `_syndicated_statement`) as `ArticlePublic`'s fields
+    up to `canonical_url`, in their order; its bylines and corrections, which each surface
+    places itself (after its own fields)."""
     authors = _ordered(dialect, row[12], 0)
     # `presenters.author_public()` dumped: `AuthorPublic` field order.
     item = _card(dialect, row, [
@@ -302,7 +333,6 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     _add_bodies(item, row, 21, formats)
     (word_count, source_name, source_url, copyright_holder, syndication, usage_terms,
      canonical_url) = row[14:21]
-    tags = item["tags"]
     item["word_count"] = word_count
     item["source"] = {"name": source_name, "url": source_url} if source_name else None
     item["rights"] = {"copyright_holder": copyright_holder, "syndication": syndication,
@@ -311,19 +341,59 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     # Stored naive UTC: SQLite's text and PostgreSQL's JSON both read with fromisoformat.
     corrections = [CorrectionPublic(kind=c[1], text=c[2], at=datetime.fromisoformat(
         c[3]).replace(tzinfo=UTC)) for c in _ordered(dialect, row[21 + len(formats)], 0)]
-    item["structured_data"] = presenters.structured_data_of(
-        title=item["title"], canonical_url=item["canonical_url"], language=item["language"],
-        word_count=word_count, published_at=item["published_at"],
-        updated_at=item["updated_at"], excerpt=item["excerpt"],
-        section_name=item["section"]["name"] if item["section"] else None,
-        tag_names=[t["name"] for t in tags],
-        image=item["image"],
-        copyright_holder=copyright_holder, source_name=source_name,
-        authors=[presenters.Byline(a[3], a[2], a[5]) for a in authors],
-        corrections=corrections)
-    item["translations"] = await translations.public_translations(engine, item["id"], now)
-    item["corrections"] = [c.model_dump() for c in corrections]
-    return item, [a[1] for a in authors]
+    return item, authors, corrections
+
+
+def _published_counts(connection: Connection, now: datetime,
+                      author_ids: set[int]) -> dict[int, int]:
+    """Each author's count of public articles at `now`, as `_published_count` counts, in one
+    grouped statement."""
+    if not author_ids:
+        return {}
+    return dict(connection.execute(  # type: ignore[arg-type]
+        select(AA.author_id, func.count())
+        .select_from(ArticleAuthor.__table__.join(Article.__table__, A.id == AA.article_id))
+        .where(AA.author_id.in_(sorted(author_ids)), is_public(now))
+        .group_by(AA.author_id)).all())
+
+
+@lru_cache(maxsize=4)
+def _syndicated_statement(dialect: str) -> Select[Any]:
+    # No visibility rule here: the caller chose the ids by its own (a partner's entitlement,
+    # which may include embargoed articles).
+    return select(*CARD_COLUMNS, _bylines(dialect, full=True, counted=False), _tags(dialect),
+                  *DETAIL_COLUMNS,
+                  *_body_columns(FORMAT_ORDER), _corrections(dialect), A.revision, A.status,
+                  A.deleted_at).select_from(
+        Article.__table__.outerjoin(Section.__table__, S.id == A.section_id)).where(
+        A.id.in_(bindparam("ids", expanding=True)))
+
+
+def syndicated_by_id(connection: Connection, now: datetime,
+                     ids: list[str]) -> dict[str, dict[str, Any]]:
+    """`SyndicatedArticle`s (plain dicts, every body format) of these articles by id, as
+    partners receive them: `ArticlePublic` without structured data and translations, plus
+    `revision`, and `embargoed_until` for one not yet public at `now` (only partners with
+    embargo access are given such ids). Bylines count published articles at `now`."""
+    if not ids:
+        return {}
+    dialect = connection.dialect.name
+    rows = connection.execute(_syndicated_statement(dialect),
+                              {"ids": ids, "visible_at": now}).all()
+    counts = _published_counts(connection, now, {
+        a[1] for row in rows for a in _ordered(dialect, row[12], None)})
+    out = {}
+    for row in rows:
+        item, _authors, corrections = _full(dialect, tuple(row), FORMAT_ORDER)
+        for author in item["authors"]:
+            author["article_count"] = counts.get(author["id"], 0)
+        revision, status, deleted_at = row[-3:]
+        item["corrections"] = [c.model_dump() for c in corrections]
+        item["revision"] = revision
+        if is_embargoed_now(status, item["published_at"], deleted_at, now):
+            item["embargoed_until"] = item["published_at"]
+        out[item["id"]] = item
+    return out
 
 
 def _card(dialect: str, row: tuple[Any, ...], authors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -430,3 +500,69 @@ def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
     cards = [_card(dialect, row, [{"id": a[1], "slug": a[2], "name": a[3]}
                                   for a in _ordered(dialect, row[12], 0)]) for row in ordered]
     return HitCards(cards, {row[0]: row[16] for row in ordered}, last_change)
+
+
+def _by_ids() -> ColumnElement[bool]:
+    return A.id.in_(bindparam("ids", expanding=True))
+
+
+@lru_cache(maxsize=4)
+def _public_cards_statement(dialect: str) -> Select[Any]:
+    return _select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect)]).where(
+        _by_ids())
+
+
+@lru_cache(maxsize=4)
+def _public_full_statement(dialect: str) -> Select[Any]:
+    # `_detail_statement`'s columns with the default formats, then the translation group.
+    return _select([*CARD_COLUMNS, _bylines(dialect, full=True, counted=False), _tags(dialect),
+                    *DETAIL_COLUMNS, *_body_columns(DETAIL_FORMATS), _corrections(dialect),
+                    A.translation_group]).where(_by_ids())
+
+
+DETAIL_FORMATS = ("blocks", "html")  # the detail's default `formats`
+
+
+def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
+                 full: bool) -> dict[str, dict[str, Any]]:
+    """The public articles among `ids` by id, as the Content API shows them at `now`: cards,
+    or with `full` the detail (`ArticlePublic` with blocks and HTML), for pages of many
+    articles (the public sync): a fixed number of statements, whatever the page size."""
+    if not ids:
+        return {}
+    dialect = connection.dialect.name
+    params = {"ids": ids, "visible_at": now}
+    if not full:
+        return {row[0]: _card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
+                                                     for a in _ordered(dialect, row[12], 0)])
+                for row in connection.execute(_public_cards_statement(dialect), params)}
+    rows = connection.execute(_public_full_statement(dialect), params).all()
+    counts = _published_counts(connection, now, {
+        a[1] for row in rows for a in _ordered(dialect, row[12], None)})
+    groups = _translation_groups(connection, now, {row[-1] for row in rows if row[-1]})
+    out = {}
+    for row in rows:
+        item, authors, corrections = _full(dialect, tuple(row), DETAIL_FORMATS)
+        for author in item["authors"]:
+            author["article_count"] = counts.get(author["id"], 0)
+        item["structured_data"] = _structured_data(item, authors, corrections)
+        item["translations"] = [ref for ref in groups.get(row[-1], []) if ref["id"] != row[0]]
+        item["corrections"] = [c.model_dump() for c in corrections]
+        out[item["id"]] = item
+    return out
+
+
+def _translation_groups(connection: Connection, now: datetime,
+                        groups: set[str]) -> dict[str, list[dict[str, str]]]:
+    """The public members of each translation group, as `translations` lists them (by
+    language, then id)."""
+    if not groups:
+        return {}
+    out: dict[str, list[dict[str, str]]] = {}
+    for group, language, id_, slug in connection.execute(
+            select(A.translation_group, A.language, A.id, A.slug)
+            .where(A.translation_group.in_(sorted(groups)), is_public(now))
+            .order_by(A.language, A.id)):
+        out.setdefault(group, []).append({"language": language, "id": id_, "slug": slug,
+                                          "url": presenters.site_article_url(slug)})
+    return out

@@ -114,8 +114,10 @@ def renditions(media_id: str, width: int, height: int, version: str,
         variant = parse(name)
         assert variant is not None
         _, (w, h) = variant.geometry(width, height, fx, fy)
-        out.append({"width": w, "height": h, "type": FORMATS[RENDITION_FORMAT],
-                    "url": media_url(media_id, name, RENDITION_FORMAT, version)})
+        # `Rendition`'s field order, as the model-based presenters dump it.
+        out.append({"width": w, "height": h,
+                    "url": media_url(media_id, name, RENDITION_FORMAT, version),
+                    "type": FORMATS[RENDITION_FORMAT]})
     return out
 
 

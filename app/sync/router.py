@@ -18,7 +18,7 @@ from app.changelog.schedule import sweep_once
 from app.core.db import get_read_engine
 from app.core.errors import BadRequest, problem_responses
 from app.core.http import Representation, respond
-from app.core.listing import NowDep
+from app.core.listing import JSON_OPTIONS, NowDep
 from app.core.pagination import MAX_LIMIT
 from app.sync import service
 from app.sync.models import SyncPage
@@ -65,7 +65,7 @@ async def sync(
                 return feed.FeedPage([], feed.latest(session), False), []
             viewer = service.viewer(session, language, section)
             page = feed.read(session, viewer, position, limit=limit, now=at)
-            return page, service.items(session, page, body=include == "body")
+            return page, service.items(session, page, body=include == "body", now=at)
 
     waits = position is not None and not position.initial
     page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
@@ -77,7 +77,7 @@ async def sync(
         "data": data,
         "meta": {"limit": limit, "next_cursor": next_cursor, "has_more": page.has_more},
         "links": {"self": str(request.url), "next": next_url},
-    })
+    }, option=JSON_OPTIONS)
     # A page with items is the same for everyone until content changes (the response cache
     # keys on the content version; the CDN purges `articles`). An empty one is the head, which
     # moves with the next commit: never stored, so a long-poll is never answered from a cache.

@@ -1,15 +1,14 @@
 """The public sync's reads: cursors bound to their filters, pages rendered as the Content API
-renders articles (`presenters.cards` / `presenters.full`, the shapes of `/v1/articles`)."""
+renders articles (`public_reads.public_by_id`: the shapes of `/v1/articles`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from app.articles import presenters
-from app.articles.models import Article
+from app.articles import public_reads
 from app.changelog import feed
 from app.changelog.feed import Position
 from app.changelog.views import Viewer
@@ -53,15 +52,13 @@ def viewer(session: Session, language: str | None, section: str | None) -> Viewe
     return Viewer(language=language, sections=sections)
 
 
-def items(session: Session, page: feed.FeedPage, *, body: bool) -> list[dict[str, Any]]:
+def items(session: Session, page: feed.FeedPage, *, body: bool,
+          now: datetime) -> list[dict[str, Any]]:
+    """The page's entries; an upsert's article as the Content API shows it at `now` (the
+    clock the page was read at, so every upsert is public)."""
     ids = [e.article_id for e in page.entries if e.reason is None]
-    articles = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(ids)))}
-    ordered = [articles[i] for i in ids]
-    if body:
-        shown = [presenters.full(session, a) for a in ordered]
-    else:
-        shown = presenters.cards(session, ordered)  # type: ignore[assignment]
-    rendered = {a.id: dump(a) for a in shown}
+    rendered = {i: dump(a) for i, a in public_reads.public_by_id(
+        session.connection(), now, ids, full=body).items()}
     return [{"seq": e.seq, "op": "upsert", "id": e.article_id,
              "article": rendered[e.article_id]} if e.reason is None else
             {"seq": e.seq, "op": "delete", "id": e.article_id, "reason": e.reason.value,

@@ -25,11 +25,12 @@ from urllib.parse import urlsplit
 
 from app.core.config import get_settings
 from app.core.timestamps import modified_at, utc_iso
-from app.syndication.models import SyndicatedArticle
 
 NinjsVersion = Literal["3.1", "2.2", "1.6"]
 VERSIONS: tuple[NinjsVersion, ...] = ("3.1", "2.2", "1.6")
 SCHEMA_URI = "http://www.iptc.org/std/ninjs/ninjs-schema_{}.json#"
+# A native article as partners receive it (`SyndicatedArticle` dumped, `present.native`).
+Native = dict[str, Any]
 
 
 def article_uri(article_id: str) -> str:
@@ -45,28 +46,28 @@ def _absolute(url: str | None) -> bool:
     return bool(url) and urlsplit(url or "").scheme in ("http", "https")
 
 
-def _holder(article: SyndicatedArticle) -> str:
-    return article.rights.copyright_holder or get_settings().publisher_name
+def _holder(article: Native) -> str:
+    return article["rights"]["copyright_holder"] or get_settings().publisher_name
 
 
-def _notice(article: SyndicatedArticle) -> str:
-    year = (article.published_at or article.updated_at).astimezone(get_settings().tz).year
+def _notice(article: Native) -> str:
+    year = (article["published_at"] or article["updated_at"]).astimezone(get_settings().tz).year
     return f"Copyright {year} {_holder(article)}"
 
 
-def _byline(article: SyndicatedArticle) -> str | None:
-    names = [a.name for a in article.authors]
+def _byline(article: Native) -> str | None:
+    names = [a["name"] for a in article["authors"]]
     if not names:
         return None
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _dates(article: SyndicatedArticle) -> tuple[str, str]:
-    first = article.published_at or article.updated_at
-    return _when(first), _when(modified_at(article.updated_at, first))
+def _dates(article: Native) -> tuple[str, str]:
+    first = article["published_at"] or article["updated_at"]
+    return _when(first), _when(modified_at(article["updated_at"], first))
 
 
-def to_ninjs(article: SyndicatedArticle, version: NinjsVersion = "3.1") -> dict[str, Any]:
+def to_ninjs(article: Native, version: NinjsVersion = "3.1") -> dict[str, Any]:
     if version == "3.1":
         return _v3(article)
     if version == "2.2":
@@ -78,40 +79,42 @@ def _drop_empty(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v not in (None, [], {}, "")}
 
 
-def _v3(a: SyndicatedArticle) -> dict[str, Any]:
+def _v3(a: Native) -> dict[str, Any]:
     first, version = _dates(a)
-    image = a.image if a.image and _absolute(a.image.url) else None
+    image = a["image"] if a["image"] and _absolute(a["image"]["url"]) else None
     doc: dict[str, Any] = {
-        "uri": article_uri(a.id),
+        "uri": article_uri(a["id"]),
         "type": "text",
         "representationType": "full",
         "profile": "text-photo" if image else "text-only",
-        "version": str(a.revision),
+        "version": str(a["revision"]),
         "firstCreated": first,
         "versionCreated": version,
         "pubStatus": "usable",
-        "embargoedUntil": _when(a.embargoed_until) if a.embargoed_until else None,
+        "embargoedUntil": _when(a["embargoed_until"]) if a.get("embargoed_until") else None,
         "copyrightHolder": _holder(a),
         "copyrightNotice": _notice(a),
-        "usageTerms": a.rights.usage_terms,
-        "language": a.language,
-        "headlines": [{"role": "main", "value": a.title},
-                      *([{"role": "sub", "value": a.subtitle}] if a.subtitle else [])],
-        "descriptions": [*([{"role": "summary", "value": a.excerpt}] if a.excerpt else []),
+        "usageTerms": a["rights"]["usage_terms"],
+        "language": a["language"],
+        "headlines": [{"role": "main", "value": a["title"]},
+                      *([{"role": "sub", "value": a["subtitle"]}] if a["subtitle"] else [])],
+        "descriptions": [*([{"role": "summary", "value": a["excerpt"]}] if a["excerpt"] else []),
                          *({"role": "correction", "value": text} for text in _corrections(a))],
         "bodies": [
-            {"role": "main", "contentType": "text/html", "wordCount": a.word_count,
-             "value": a.body_html or ""},
-            {"role": "plain", "contentType": "text/plain", "wordCount": a.word_count,
-             "charCount": len(a.body_text or ""), "value": a.body_text or ""},
+            {"role": "main", "contentType": "text/html", "wordCount": a["word_count"],
+             "value": a["body_html"] or ""},
+            {"role": "plain", "contentType": "text/plain", "wordCount": a["word_count"],
+             "charCount": len(a["body_text"] or ""), "value": a["body_text"] or ""},
         ],
         "by": _byline(a),
-        "people": [{"name": au.name, "rel": "author", "literal": au.slug} for au in a.authors],
+        "people": [{"name": au["name"], "rel": "author", "literal": au["slug"]}
+                   for au in a["authors"]],
         "subjects": _subjects(a),
-        "infoSources": [_info_source(a)] if a.source else [],
-        "slugline": a.slug,
-        "altIds": [{"role": "slug", "value": a.slug},
-                   *([{"role": "url", "value": a.canonical_url}] if a.canonical_url else [])],
+        "infoSources": [_info_source(a)] if a["source"] else [],
+        "slugline": a["slug"],
+        "altIds": [{"role": "slug", "value": a["slug"]},
+                   *([{"role": "url", "value": a["canonical_url"]}]
+                     if a["canonical_url"] else [])],
         "standard": {"name": "ninjs", "version": "3.1", "schema": SCHEMA_URI.format("3.1")},
     }
     if image:
@@ -119,14 +122,15 @@ def _v3(a: SyndicatedArticle) -> dict[str, Any]:
                                    "width": width, "height": height})
                       for name, href, ctype, width, height in _renditions(image)]
         doc["associations"] = [_drop_empty({
-            "name": "featureimage", "rel": "featureimage", "uri": image.url, "type": "picture",
-            "by": image.credit, "renditions": renditions,
-            "descriptions": [{"role": "caption", "value": image.caption}] if image.caption else [],
+            "name": "featureimage", "rel": "featureimage", "uri": image["url"], "type": "picture",
+            "by": image["credit"], "renditions": renditions,
+            "descriptions": ([{"role": "caption", "value": image["caption"]}]
+                             if image["caption"] else []),
         })]
     return _drop_empty(doc)
 
 
-def _v2(a: SyndicatedArticle) -> dict[str, Any]:
+def _v2(a: Native) -> dict[str, Any]:
     """2.2 has the 3.x structure with lowercase names (and no `rel` on associations)."""
     doc = _v3(a)
     doc["standard"] = {"name": "ninjs", "version": "2.2", "schema": SCHEMA_URI.format("2.2")}
@@ -145,38 +149,40 @@ def _lower(value: Any) -> Any:
     return value
 
 
-def _v1(a: SyndicatedArticle) -> dict[str, Any]:
+def _v1(a: Native) -> dict[str, Any]:
     first, version = _dates(a)
-    image = a.image if a.image and _absolute(a.image.url) else None
+    image = a["image"] if a["image"] and _absolute(a["image"]["url"]) else None
     doc: dict[str, Any] = {
-        "uri": article_uri(a.id),
+        "uri": article_uri(a["id"]),
         "type": "text",
         "representationtype": "complete",
         "profile": "text-photo" if image else "text-only",
-        "version": str(a.revision),
+        "version": str(a["revision"]),
         "firstcreated": first,
         "versioncreated": version,
         "pubstatus": "usable",
-        "embargoed": _when(a.embargoed_until) if a.embargoed_until else None,
+        "embargoed": _when(a["embargoed_until"]) if a.get("embargoed_until") else None,
         "copyrightholder": _holder(a),
         "copyrightnotice": _notice(a),
-        "usageterms": a.rights.usage_terms,
-        "language": a.language,
-        "headline": a.title,
-        "headline_sub": a.subtitle,
-        "description_text": a.excerpt,
+        "usageterms": a["rights"]["usage_terms"],
+        "language": a["language"],
+        "headline": a["title"],
+        "headline_sub": a["subtitle"],
+        "description_text": a["excerpt"],
         "description_correction": "\n\n".join(_corrections(a)),
-        "body_html": a.body_html or "",
-        "body_text": a.body_text or "",
+        "body_html": a["body_html"] or "",
+        "body_text": a["body_text"] or "",
         "byline": _byline(a),
-        "person": [{"name": au.name, "rel": "author", "code": au.slug} for au in a.authors],
+        "person": [{"name": au["name"], "rel": "author", "code": au["slug"]}
+                   for au in a["authors"]],
         "subject": [{k if k != "literal" else "code": v for k, v in s.items()}
                     for s in _subjects(a)],
-        "infosource": [{"name": a.source.name, "rel": "originator"}] if a.source else [],
-        "slugline": a.slug,
-        "wordcount": a.word_count,
-        "charcount": len(a.body_text or ""),
-        "altids": {"slug": a.slug, **({"url": a.canonical_url} if a.canonical_url else {})},
+        "infosource": [{"name": a["source"]["name"], "rel": "originator"}] if a["source"] else [],
+        "slugline": a["slug"],
+        "wordcount": a["word_count"],
+        "charcount": len(a["body_text"] or ""),
+        "altids": {"slug": a["slug"],
+                   **({"url": a["canonical_url"]} if a["canonical_url"] else {})},
         "$standard": {"name": "ninjs", "version": "1.6", "schema": SCHEMA_URI.format("1.6")},
     }
     if image:
@@ -184,38 +190,41 @@ def _v1(a: SyndicatedArticle) -> dict[str, Any]:
                                          "height": height})
                       for name, href, ctype, width, height in _renditions(image)}
         doc["associations"] = {"featureimage": _drop_empty({
-            "uri": image.url, "type": "picture", "byline": image.credit,
-            "description_text": image.caption, "renditions": renditions,
+            "uri": image["url"], "type": "picture", "byline": image["credit"],
+            "description_text": image["caption"], "renditions": renditions,
         })}
     return _drop_empty(doc)
 
 
-def _corrections(a: SyndicatedArticle) -> list[str]:
+def _corrections(a: Native) -> list[str]:
     """Each notice as readers see it: "Correction (2026-12-03T10:00:00+05:45): the text"."""
-    return [f"{c.kind.title()} ({_when(c.at)}): {c.text}" for c in a.corrections]
+    return [f"{c['kind'].title()} ({_when(c['at'])}): {c['text']}" for c in a["corrections"]]
 
 
-def _renditions(image: Any) -> list[tuple[str, str, str | None, int | None, int | None]]:
+def _renditions(image: dict[str, Any]) -> list[tuple[str, str, str | None, int | None, int | None]]:
     """The original, then each rendition the API lists (ladder widths and crops), named by
     their variant (`w640`, `16x9`)."""
     out: list[tuple[str, str, str | None, int | None, int | None]] = [
-        ("original", image.url, None, image.width, image.height)]
-    for r in image.renditions:
-        out.append((r.url.rsplit("/", 1)[1].split(".", 1)[0], r.url, r.type, r.width, r.height))
+        ("original", image["url"], None, image["width"], image["height"])]
+    for r in image["renditions"]:
+        name = r["url"].rsplit("/", 1)[1].split(".", 1)[0]
+        out.append((name, r["url"], r["type"], r["width"], r["height"]))
     return out
 
 
-def _subjects(a: SyndicatedArticle) -> list[dict[str, Any]]:
-    subjects = [{"name": a.section.name, "rel": "section", "literal": f"section:{a.section.slug}"}
-                ] if a.section else []
-    return subjects + [{"name": t.name, "rel": "about", "literal": f"tag:{t.slug}"} for t in a.tags]
+def _subjects(a: Native) -> list[dict[str, Any]]:
+    section = a["section"]
+    subjects = [{"name": section["name"], "rel": "section", "literal": f"section:{section['slug']}"}
+                ] if section else []
+    return subjects + [{"name": t["name"], "rel": "about", "literal": f"tag:{t['slug']}"}
+                       for t in a["tags"]]
 
 
-def _info_source(a: SyndicatedArticle) -> dict[str, Any]:
-    assert a.source is not None
-    out: dict[str, Any] = {"name": a.source.name, "role": "originator"}
-    if _absolute(a.source.url):
-        out["uri"] = a.source.url
+def _info_source(a: Native) -> dict[str, Any]:
+    assert a["source"] is not None
+    out: dict[str, Any] = {"name": a["source"]["name"], "role": "originator"}
+    if _absolute(a["source"]["url"]):
+        out["uri"] = a["source"]["url"]
     return out
 
 

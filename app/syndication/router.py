@@ -12,7 +12,6 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.articles import queries
-from app.articles.models import Article
 from app.changelog import feed
 from app.changelog.feed import MAX_WAIT
 from app.changelog.models import Reason
@@ -64,12 +63,12 @@ def _answer(request: Request, payload: Any, *, last_modified: datetime | None = 
                                            headers=headers or {}, public=False))
 
 
-def _items(session: ReadSessionDep, articles: list[Article], fmt: str,
-           version: ninjs.NinjsVersion, now: datetime) -> list[dict[str, Any]]:
-    native = present.native(session, articles, now)
+def _items(session: Session, ids: list[str], fmt: str, version: ninjs.NinjsVersion,
+           now: datetime) -> list[dict[str, Any]]:
+    native = present.native(session, ids, now)
     if fmt == "ninjs":
         return [ninjs.to_ninjs(a, version) for a in native]
-    return [a.model_dump(mode="json", exclude_unset=True) for a in native]
+    return native
 
 
 @router.get("/articles", response_model=SyndicatedArticleList,
@@ -93,10 +92,10 @@ def list_articles(
     filters = queries.ArticleFilters(updated_since=utc(updated_since), extra=[entitled(partner)],
                                      early=partner.embargo_access)
     articles, next_cursor = queries.list_page(session, filters, now=now, sort=sort, limit=limit,
-                                              cursor=cursor, with_body=True)
+                                              cursor=cursor, with_body=False)
     next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
     return _answer(request, {
-        "data": _items(session, articles, fmt, ninjs_version, now),
+        "data": _items(session, [a.id for a in articles], fmt, ninjs_version, now),
         "meta": {"limit": limit, "next_cursor": next_cursor},
         "links": {"self": str(request.url), "next": next_url},
     }, last_modified=latest(a.updated_at for a in articles),
@@ -114,7 +113,7 @@ def get_article(request: Request, partner: CurrentPartner, session: ReadSessionD
     article = service.get_entitled(session, partner, article_id, now)
     if article is None:
         raise ArticleNotFound(f"No article {article_id!r} is available to this partner")
-    item = _items(session, [article], fmt, ninjs_version, now)[0]
+    item = _items(session, [article.id], fmt, ninjs_version, now)[0]
     return _answer(request, item, last_modified=article.updated_at)
 
 
@@ -171,10 +170,8 @@ async def list_changes(
 
 def _change_items(session: Session, page: feed.FeedPage, fmt: str,
                   version: ninjs.NinjsVersion, now: datetime) -> list[dict[str, Any]]:
-    shown = service.articles_by_id(session, [e.article_id for e in page.entries if not e.reason])
-    ordered = [shown[e.article_id] for e in page.entries if not e.reason]
-    rendered = dict(zip([a.id for a in ordered], _items(session, ordered, fmt, version, now),
-                        strict=True))
+    ids = [e.article_id for e in page.entries if not e.reason]
+    rendered = dict(zip(ids, _items(session, ids, fmt, version, now), strict=True))
     data: list[dict[str, Any]] = []
     for e in page.entries:
         if e.reason is None:

@@ -58,7 +58,3 @@ def get_entitled(session: Session, partner: Partner, article_id: str,
                  now: datetime) -> Article | None:
     return session.exec(select(Article).where(col(Article.id) == article_id,
                                               visible_to(partner, now))).first()
-
-
-def articles_by_id(session: Session, ids: list[str]) -> dict[str, Article]:
-    return {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(ids))).all()}

@@ -111,3 +111,41 @@ def test_a_cursor_from_the_future_reveals_nothing_scheduled(
     listed = client.get("/v1/articles", params={"cursor": future})
     assert listed.status_code == 200
     assert [a["title"] for a in listed.json()["data"]] == ["Out now"]
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_pages_by_id_are_the_models_bytes(session: Session, varied: list[Article],
+                                          make_article: Callable[..., Article],
+                                          full: bool) -> None:
+    """The public sync's pages (`public_by_id`): cards, or details with blocks and HTML; an
+    article not public is left out."""
+    hidden = make_article("Draft", status="draft")
+    now = datetime.now(UTC)
+    ids = [hidden.id] + [a.id for a in reversed(varied)]
+    found = public_reads.public_by_id(session.connection(), now, ids, full=full)
+    assert set(found) == {a.id for a in varied}
+    for article in varied:
+        model = (presenters.full(session, article) if full
+                 else presenters.cards(session, [article])[0])
+        assert (orjson.dumps(dump(found[article.id]), option=JSON_OPTIONS)
+                == orjson.dumps(dump(model)))
+
+
+def test_syndicated_articles_are_the_models_bytes(session: Session, varied: list[Article],
+                                                  make_article: Callable[..., Article]) -> None:
+    """What partners receive (`syndicated_by_id`): the detail with every body format, without
+    structured data and translations, plus `revision`; `embargoed_until` only for an article
+    not yet public (chosen by the caller: there is no visibility rule in this read)."""
+    later = datetime.now(UTC) + timedelta(days=1)
+    early = make_article("Embargoed", status="scheduled", published_at=later)
+    now = datetime.now(UTC)
+    found = public_reads.syndicated_by_id(session.connection(), now,
+                                          [a.id for a in [*varied, early]])
+    for article in [*varied, early]:
+        model = presenters.full(session, article, ("blocks", "html", "text"),
+                                with_structured_data=False)
+        expected = {k: v for k, v in dump(model).items() if k != "translations"}
+        expected["revision"] = article.revision
+        if article is early:
+            expected["embargoed_until"] = orjson.loads(orjson.dumps(later, option=JSON_OPTIONS))
+        assert orjson.dumps(found[article.id], option=JSON_OPTIONS) == orjson.dumps(expected)
