@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 DEMO_ARTICLES ?= 200
 
-.PHONY: venv dev tools system-packages run test test-sqlite test-postgres lint fmt openapi migrate \
+.PHONY: venv dev tools system-packages run test test-sqlite test-postgres test-quick lint fmt openapi migrate \
 	revision bench bench-search fuzz load clean
 
 # Runtime dependencies only (requirements.lock): what serving needs.
@@ -56,13 +56,23 @@ run: venv
 	$(BIN)/khabar demo load --articles $(DEMO_ARTICLES)
 	$(BIN)/khabar serve --host 127.0.0.1 --port $(PORT)
 
+# The whole suite: every test on SQLite, then on PostgreSQL every test that reaches a database.
+# The others (Node linters and client generators, the browser, hadolint, renderers... marked
+# db_independent by tests/conftest.py, which also makes sure they never touch one) would only
+# run a second time. `--dist worksteal`: an idle worker takes queued tests from the other, so a
+# long test near the end does not leave a core idle.
 test: system-packages tools test-sqlite test-postgres
 
 test-sqlite: dev tools
-	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 --dist worksteal $(PYTEST_ARGS)
 
 test-postgres: dev tools
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -n 2 --dist worksteal -m "not db_independent" $(PYTEST_ARGS)
+
+# For development: SQLite only, without the tests marked slow (live servers in subprocesses,
+# Node tools, the browser, fuzzing, property tests with many examples). `make test` runs them.
+test-quick: dev
+	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 lint: dev
 	$(BIN)/ruff check app tests migrations/env.py

@@ -43,8 +43,16 @@ def shape(dialect: str, **changes: Any) -> PageShape:
 
 
 @pytest.fixture
-def loaded(client, newsroom: Newsroom) -> None:  # type: ignore[no-untyped-def]
+def loaded(client, newsroom: Newsroom, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     editor = newsroom.headers["editor"]
+    if engine.dialect.name == "postgresql":
+        # The plan is asked of a table whose size the planner has not seen: the suite empties
+        # tables with DELETE, which leaves the pages (and sizes) of earlier tests behind, and
+        # with those PostgreSQL may sort the few rows of "updated since" instead of walking an
+        # index. TRUNCATE gives the article table back its just-migrated state.
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            conn.execute(text("TRUNCATE article CASCADE"))
     for i in range(30):
         r = client.post("/v1/editorial/articles", headers=editor,
                         json={"title": f"Story {i}", "body_text": "A paragraph."})

@@ -10,9 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from app.articles.models import Article
 from tests.clients.live import live_api, static_site
 from tests.clients.tooling import CHROMIUM, NODE_MODULES, require_tools
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 HERE = Path(__file__).parent
 

@@ -19,6 +19,8 @@ import pytest
 from app.articles import service as articles_service
 from tests.clients.live import REPO, free_port, serving
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

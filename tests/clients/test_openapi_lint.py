@@ -14,6 +14,8 @@ import pytest
 
 from tests.clients.tooling import REPO, bin_path, live_openapi, write_openapi
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
+
 METHODS = ("get", "put", "post", "delete", "patch")
 SURFACE_TAGS = {"Content", "Editorial", "Syndication", "Operations"}
 

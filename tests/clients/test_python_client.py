@@ -15,6 +15,8 @@ import pytest
 from tests.clients.conftest import LiveApi
 from tests.clients.tooling import run, write_openapi
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
+
 PACKAGE = "khabar_api_client"
 
 

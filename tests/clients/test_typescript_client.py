@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.clients.tooling import NODE_MODULES, bin_path, run, write_openapi
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 CLIENT = Path(__file__).parent / "ts" / "client.ts"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from schemathesis import DataGenerationMethod
 from sqlmodel import Session
@@ -24,6 +25,8 @@ from tests.fuzz.harness import (
     resolve_current_etag,
 )
 from tests.fuzz.world import restore_fuzzer
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 schema = load_schema(DataGenerationMethod.positive, DataGenerationMethod.negative)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import DataGenerationMethod
@@ -20,6 +21,8 @@ from tests.conftest import empty_database
 from tests.fuzz.checks import CHECKS
 from tests.fuzz.harness import EXAMPLES, PHASES, Stage, credentials, load_schema
 from tests.fuzz.world import build_world, restore_fuzzer
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 schema = load_schema(DataGenerationMethod.positive)
 

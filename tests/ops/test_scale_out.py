@@ -28,6 +28,8 @@ from app.authors.models import Author
 from tests.clients.live import live_api
 from tests.syndication.conftest import PartnerMaker, make_partner  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
+
 REDIS_URL = "redis://127.0.0.1:6379/11"
 EDITORIAL = "/v1/editorial/articles"
 

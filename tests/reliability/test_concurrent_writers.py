@@ -15,11 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 from sqlmodel import Session, select
 
 from app.articles.models import Article, ArticleRevision
 from app.authors.models import Author
 from tests.reliability.servers import live_server
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 THREADS = 8
 WRITES_PER_THREAD = 25

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from statistics import median
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from app.articles.models import Article
@@ -27,6 +28,8 @@ from app.partners.models import PartnerCreate
 from app.users.models import User
 from tests.factories import PASSWORD
 from tests.reliability.servers import live_server
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 HEAVY_SECONDS = 10
 HEAVY_CLIENTS = 1

@@ -21,6 +21,8 @@ from sqlalchemy import exc as sa_exc
 from app.authors.models import Author
 from app.core.db import get_read_engine, get_write_engine
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
+
 POOL_TIMEOUT = 0.5
 SLACK = 4.0  # generous: a loaded CI machine, never a measure of speed
 

@@ -30,9 +30,9 @@ from tests.factories import PASSWORD
 from tests.reliability.load import Load, Outcome, send, server_errors
 from tests.reliability.servers import live_server, private_postgres, wait_until
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.database, pytest.mark.slow, pytest.mark.skipif(
     not BASE_URL.startswith("postgresql"),
-    reason="starts and stops a private PostgreSQL; runs in the PostgreSQL pass of the suite")
+    reason="starts and stops a private PostgreSQL; runs in the PostgreSQL pass of the suite")]
 
 FAIL_FAST_SECONDS = 5.0  # generous: an outage answer needs no database round trip at all
 DESK = "the-desk"

@@ -26,9 +26,9 @@ from tests.reliability.servers import (
 )
 from tests.reliability.test_postgres_restart import DESK, seed
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.database, pytest.mark.slow, pytest.mark.skipif(
     not BASE_URL.startswith("postgresql"),
-    reason="starts a private PostgreSQL primary and replica; runs in the PostgreSQL pass")
+    reason="starts a private PostgreSQL primary and replica; runs in the PostgreSQL pass")]
 
 EDITORIAL = "/v1/editorial/articles"
 OLD_TITLE = "Budget passes on first reading"

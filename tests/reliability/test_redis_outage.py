@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from app.articles.models import Article
 from tests.reliability.load import Load, server_errors
 from tests.reliability.servers import live_server, private_redis, wait_until
 from tests.syndication.conftest import PartnerMaker, make_partner  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 LIMIT = 5
 OVER_BUDGET = [200] * LIMIT + [429] * 2

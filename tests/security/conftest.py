@@ -31,19 +31,19 @@ from tests.security.world import World
 from tests.syndication.conftest import make_partner  # noqa: F401  (fixture)
 
 
-def _engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """The write engine of this worker's migrated database."""
+def _engine():  # type: ignore[no-untyped-def]
+    """The write engine of this worker's migrated database (the fixtures calling this name
+    `database_url`, so that tests/conftest.py counts their tests as database tests)."""
     from app.core.db import get_write_engine
 
-    request.getfixturevalue("database_url")
     return get_write_engine()
 
 
 @pytest.fixture(scope="session")
-def matrix(request: pytest.FixtureRequest) -> MatrixRun:
+def matrix(database_url: str) -> MatrixRun:  # noqa: ARG001 (the migrated database)
     from app.main import create_app
 
-    engine = _engine(request)
+    engine = _engine()
     try:
         world = World(engine).build()
         return run_matrix(create_app(), world)
@@ -52,12 +52,13 @@ def matrix(request: pytest.FixtureRequest) -> MatrixRun:
 
 
 @pytest.fixture(scope="module")
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
+def world(request: pytest.FixtureRequest,
+          database_url: str) -> Iterator[World]:  # noqa: ARG001 (the migrated database)
     if any("matrix" in item.fixturenames for item in request.session.items
            if item.module is request.module):
         # The matrix builds and empties its own world: it must be done before this one exists.
         request.getfixturevalue("matrix")
-    engine = _engine(request)
+    engine = _engine()
     try:
         yield World(engine).build()
     finally:
@@ -65,11 +66,10 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
 
 @pytest.fixture(scope="module")
-def world_app(request: pytest.FixtureRequest) -> FastAPI:
+def world_app(world: World) -> FastAPI:  # noqa: ARG001 (built first)
     """An app over the module's world (built first)."""
     from app.main import create_app
 
-    request.getfixturevalue("world")
     return create_app()
 
 
@@ -80,13 +80,13 @@ def world_client(world_app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def served(request: pytest.FixtureRequest) -> Iterator[str]:
+def served(database_url: str) -> Iterator[str]:
     """The base URL of the app as the image serves it (`khabar serve`: uvicorn with its own
     settings), on this worker's database."""
     from tests.clients.live import free_port, serving
 
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": request.getfixturevalue("database_url")}
+    env = {**os.environ, "DATABASE_URL": database_url}
     khabar = Path(sys.executable).parent / "khabar"
     with serving([str(khabar), "serve", "--port", str(port)], f"http://127.0.0.1:{port}",
                  env=env) as base:

@@ -252,6 +252,7 @@ def test_request_target_and_headers_are_bounded(world_client: TestClient, path: 
     assert not _sizes(world_client.get, path, 8192, 16384, 8192)
 
 
+@pytest.mark.usefixtures("database_url")  # the probes read /v1/articles from the database
 def test_the_bounds_follow_their_settings() -> None:
     with app_with(KHABAR_MAX_URL_BYTES="1024", KHABAR_MAX_HEADER_BYTES="4096",
                   KHABAR_MAX_HEADER_FIELD_BYTES="2048") as app, TestClient(app) as client:

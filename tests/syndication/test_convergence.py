@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -32,6 +33,8 @@ from app.partners import service as partners_service
 from app.partners.models import Partner, PartnerCreate, PartnerUpdate
 from app.syndication.entitlement import visible_to
 from app.taxonomy.models import Section
+
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
 
 SECTIONS = ("news", "opinion")
 LANGUAGES = ("en", "ne")

@@ -35,6 +35,8 @@ from tests.reliability.servers import KHABAR
 from tests.webhooks.conftest import FAST
 from tests.webhooks.receiver import Receiver
 
+pytestmark = pytest.mark.slow  # `make test` runs it; `make test-quick` does not
+
 
 @contextmanager
 def khabar_serve(database_url: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
