@@ -293,7 +293,7 @@ class ArticleUpdate(_ArticleFields):
     image: ImagePatch | None = None  # type: ignore[assignment]
     # Rights can be changed field by field, never removed: no null in the schema (a sent null
     # is refused with 422, as for `title`).
-    rights: RightsInput | Unset = None  # type: ignore[assignment]
+    rights: RightsInput | Unset = None
     featured: bool | Unset = PydanticField(default=None, description=(
         "On the front page's featured strip (editors and admins only)"))
 

@@ -55,8 +55,8 @@ def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[Tag
         return out
     rows = session.exec(
         select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names, Article.language)
-        .join(Tag, Tag.id == ArticleTag.tag_id)  # type: ignore[arg-type]
-        .join(Article, Article.id == ArticleTag.article_id)  # type: ignore[arg-type]
+        .join(Tag, Tag.id == ArticleTag.tag_id)
+        .join(Article, Article.id == ArticleTag.article_id)
         .where(ArticleTag.article_id.in_(article_ids))  # type: ignore[attr-defined]
         .order_by(ArticleTag.article_id, Tag.slug)
     ).all()

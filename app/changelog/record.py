@@ -229,7 +229,7 @@ def partner_rescoped(session: Session, partner_id: int, before: Sequence[int] | 
         stmt = insert(PartnerScope).values(
             [{"partner_id": partner_id, "section_id": s, "granted": seq, "revoked": changed_at}
              for s, seq in former.items()])
-        scope = PartnerScope.__table__.c  # type: ignore[attr-defined]
+        scope = PartnerScope.__table__.c
         session.execute(stmt.on_conflict_do_update(
             index_elements=["partner_id", "section_id"], set_={
                 "granted": case((scope.granted < stmt.excluded.granted, scope.granted),

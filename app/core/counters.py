@@ -23,7 +23,7 @@ def bump(session: Session, name: str, by: int = 1) -> int:
     """Add `by` inside the caller's transaction and return the new value."""
     result = session.execute(
         update(Counter).where(Counter.name == name).values(value=Counter.value + by)  # type: ignore[arg-type]
-        .returning(Counter.value)  # type: ignore[arg-type]
+        .returning(Counter.value)
     ).scalar_one()
     return int(result)
 

@@ -289,16 +289,16 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         if not batch:
             return
         insert_articles(session, batch)
-        bulk_insert(session, ArticleAuthor.__table__, links_a)  # type: ignore[arg-type]
-        bulk_insert(session, ArticleTag.__table__, links_t)  # type: ignore[arg-type]
+        bulk_insert(session, ArticleAuthor.__table__, links_a)
+        bulk_insert(session, ArticleTag.__table__, links_t)
         last = bump(session, CHANGE_SEQ, len(batch))
         first = last - len(batch) + 1
         # Published by the generator: the change log's rows as `changes.article_changed` would
         # write them, in bulk.
-        bulk_insert(session, ArticleChange.__table__, [  # type: ignore[arg-type]
+        bulk_insert(session, ArticleChange.__table__, [
             {"article_id": row["id"], "seq": first + k, "kind": "published",
              "at": row["published_at"], "public": True} for k, row in enumerate(batch)])
-        bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
+        bulk_insert(session, ChangeScope.__table__, [
             {"article_id": row["id"], "language": row["language"],
              "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
              "seq": first + k, "first_seq": first + k} for k, row in enumerate(batch)])

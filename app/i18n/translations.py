@@ -20,7 +20,7 @@ from app.changelog import record as changes
 from app.core.db import UTCDateTime
 from app.core.prepared import Prepared
 
-A = Article.__table__.c  # type: ignore[attr-defined]
+A = Article.__table__.c
 
 
 def _refuse(message: str) -> InvalidArticle:
