@@ -89,7 +89,7 @@ def insert_articles(session: Session, rows: list[dict[str, Any]],
             "WHERE rowid > :before"), {"before": before})
     else:
         conn = session.connection()
-        rowids = dict(conn.exec_driver_sql(
+        rowids: dict[str, int] = dict(conn.exec_driver_sql(
             "SELECT id, rowid FROM article WHERE rowid > ?", (before,)).all())
         conn.exec_driver_sql(
             f"INSERT INTO article_fts ({FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?)",

@@ -16,7 +16,7 @@ LIVE_STATUSES = (Status.published.value, Status.scheduled.value)
 assert all(s.isalpha() for s in LIVE_STATUSES)  # written into SQL as quoted literals
 
 
-def is_public(now: datetime) -> ColumnElement[bool]:
+def is_public(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     # The table's columns rather than the mapped attributes: the same SQL, and a Core select
     # that uses the rule stays a Core select (the ORM ones accept it as well).
     article = Article.__table__.c
