@@ -40,7 +40,8 @@ LinksInput = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_l
                        Field(max_length=LINKS_MAX)]
 
 
-def _http_urls(_cls: type, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+def _http_urls(_cls: type[SQLModel],
+               value: str | dict[str, str] | None) -> str | dict[str, str] | None:
     """The avatar (an http(s) URL or a path on the site) and profile links (website, social;
     absolute http(s) URLs) are rendered as `src`/`href`: no other scheme gets that far."""
     if isinstance(value, dict):
@@ -65,7 +66,7 @@ LinksPatch = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_l
                        Field(max_length=LINKS_MAX)]
 
 
-def _patch_urls(_cls: type, value: str | dict[str, str | None] | None,
+def _patch_urls(_cls: type[SQLModel], value: str | dict[str, str | None] | None,
                 ) -> str | dict[str, str | None] | None:
     if isinstance(value, dict):
         return {name: None if url is None else check_http_url(url) or ""
