@@ -195,13 +195,13 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, "The request body is over the size limit")
 
 
-def client_ip(scope: dict[str, Any], trusted_proxies: list[str]) -> str:
+def client_ip(scope: Scope, trusted_proxies: list[str]) -> str:
     """The caller's address; `X-Forwarded-For` is believed only from a trusted proxy."""
     peer = (scope.get("client") or ("unknown", 0))[0]
     if peer in trusted_proxies:
         for key, value in scope["headers"]:
             if key == b"x-forwarded-for":
-                hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                hops: list[str] = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
                 for hop in reversed(hops):
                     if hop not in trusted_proxies:
                         return hop

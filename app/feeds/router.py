@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Path, Request
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1", tags=["Content"])
 FEED_SIZE = 50
 SITEMAP_MAX = 1000
 FeedKind = Literal["rss", "atom", "json"]
-FEED_RESPONSES = {
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     # JSON first: tools that check a response against "the" schema (schemathesis 3) take the
     # first media type's, and only the JSON Feed has one worth checking.
     200: {"description": "The feed", "content": {
