@@ -210,8 +210,9 @@ def _both_given(a: str, b: str) -> dict[str, Any]:
 
 # `_one_body_form` in JSON Schema, so clients and schema-driven tools see the rule: no two of
 # the body forms given (non-null) at once.
-ONE_BODY_FORM: dict[str, Any] = {"anyOf": [_both_given("body", "body_html"), _both_given("body", "body_text"),
-                           _both_given("body_html", "body_text")]}
+ONE_BODY_FORM: dict[str, Any] = {"anyOf": [
+    _both_given("body", "body_html"), _both_given("body", "body_text"),
+    _both_given("body_html", "body_text")]}
 
 
 class _ArticleFields(BaseModel):

@@ -112,7 +112,9 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
         return []
     session.flush()
     rows = session.execute(
-        select(Article.id, Article.slug, Article.status, Article.published_at,
+        # sqlmodel's select() is typed for at most four columns
+        select(Article.id, Article.slug, Article.status,  # type: ignore[call-overload]
+               Article.published_at,
                Article.deleted_at, Article.language, Article.section_id, Article.syndication,
                ArticleChange.public, ArticleChange.early)
         .outerjoin(ArticleChange, col(ArticleChange.article_id) == Article.id)
@@ -255,7 +257,9 @@ def renumber(session: Session, article_ids: Sequence[str]) -> None:
     its viewer's current scope (a partner's new allowlist or embargo access). No content
     version, no purge, no event: nothing changed for the public."""
     rows = session.execute(
-        select(Article.id, Article.language, Article.section_id, Article.syndication,
+        # sqlmodel's select() is typed for at most four columns
+        select(Article.id, Article.language,  # type: ignore[call-overload]
+               Article.section_id, Article.syndication,
                ArticleChange.public, ArticleChange.early)
         .join(ArticleChange, col(ArticleChange.article_id) == Article.id)
         .where(col(Article.id).in_(list(article_ids))).order_by(col(Article.id))).all()

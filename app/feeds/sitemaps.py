@@ -32,8 +32,9 @@ router = APIRouter()  # tags per route: robots.txt is not the Content API
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # The protocol allows 50,000 URLs per file; smaller pages render quickly and cache well.
 ARTICLES_PER_PAGE = 10_000
-XML_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The sitemap", "content": {"application/xml": {
-    "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}}
+XML_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The sitemap", "content": {"application/xml": {
+        "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}}
 
 
 def _api_url(path: str) -> str:
