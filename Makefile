@@ -1,6 +1,6 @@
 # Khabar: `make run` serves the demo on 127.0.0.1:$(PORT) (runtime dependencies only); `make test`
 # installs what the suite needs (dev dependencies, Node tools, Debian's chromium and varnish) and
-# runs it on SQLite and then on PostgreSQL.
+# runs lint (ruff and mypy), then the suite on SQLite and then on PostgreSQL.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -56,7 +56,7 @@ run: venv
 	$(BIN)/khabar demo load --articles $(DEMO_ARTICLES)
 	$(BIN)/khabar serve --host 127.0.0.1 --port $(PORT)
 
-test: system-packages tools test-sqlite test-postgres
+test: system-packages tools lint test-sqlite test-postgres
 
 test-sqlite: dev tools
 	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
@@ -64,8 +64,11 @@ test-sqlite: dev tools
 test-postgres: dev tools
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
+# ruff, then mypy --strict with pydantic's plugin over app/ and migrations/env.py (the files and
+# settings are in pyproject.toml's [tool.mypy]); `make test` runs it first, so a type error fails CI.
 lint: dev
-	$(BIN)/ruff check app tests migrations/env.py
+	$(BIN)/ruff check app tests migrations/env.py tools/mypy_sqlmodel.py
+	$(BIN)/mypy
 
 fmt: dev
 	$(BIN)/ruff check --fix app tests
