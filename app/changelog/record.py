@@ -189,7 +189,7 @@ def _insert(session: Session) -> Any:
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
-def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # type: ignore[type-arg]
+def _stale_keys(session: Session, changed: Iterable[tuple[Any, ...]], ids: list[str],
                 prior: Before | None) -> set[str]:
     authors = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
         col(ArticleAuthor.article_id).in_(ids))).all())

@@ -75,7 +75,7 @@ def feed_representation(request: Request, kind: str, title: str, description: st
                           last_modified=updated, surrogate_keys=keys, public=public)
 
 
-def _latest(session: Session, now, section: str | None,  # type: ignore[no-untyped-def]
+def _latest(session: Session, now: datetime, section: str | None,
             language: str | None = None,
             filters: queries.ArticleFilters | None = None) -> list[Article]:
     filters = filters or queries.ArticleFilters(section=section, language=language)
