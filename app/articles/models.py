@@ -161,7 +161,7 @@ class ArticleCard(BaseModel):
 class ArticlePublic(ArticleCard):
     """One article in full."""
 
-    authors: list[AuthorPublic] = []  # type: ignore[assignment]
+    authors: list[AuthorPublic] = []  # type: ignore[assignment]  # full authors, not refs
     word_count: int
     source: Source | None = None
     rights: Rights
@@ -290,6 +290,7 @@ class ArticleUpdate(_ArticleFields):
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
     # Nested objects merge (JSON Merge Patch): `{"rights": {"usage_terms": "..."}}` keeps the
     # holder and the syndication flag; a field given as null removes just that field.
+    # (patch types in place of the create's: the ignores)
     source: SourcePatch | None = None  # type: ignore[assignment]
     image: ImagePatch | None = None  # type: ignore[assignment]
     # Rights can be changed field by field, never removed: no null in the schema (a sent null

@@ -111,6 +111,7 @@ def list_page(session: Session, filters: ArticleFilters, *, now: datetime, sort:
     if cursor:
         stmt = stmt.where(key.after(decode_cursor(cursor, key.name, len(key.columns))))
     if not with_body:
+        # SQLModel types the mapped attributes as their values
         stmt = stmt.options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
     rows = list(session.exec(stmt.order_by(*key.order_by()).limit(limit + 1)).all())
     return _page(rows, limit, key)

@@ -266,12 +266,12 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
     previous = snapshot(session, article)
     prior = changes.before(session, [article.id])
     new_slug = values.get("slug")
-    result = session.execute(
+    result = session.exec(
         update(Article)
         .where(col(Article.id) == article.id, col(Article.revision) == expected_revision)
         .values(**values, revision=expected_revision + 1, updated_at=now)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         session.rollback()
         raise StaleArticle("Someone else saved this article first; reload and merge")
     session.add(ArticleRevision(article_id=article.id, revision=expected_revision,

@@ -116,7 +116,7 @@ def reorder_briefs(session: Session, day: dt.date, ids: Sequence[int], *,
     if foreign:
         errors.append({"loc": ["body", "ids"],
                        "msg": f"not a live brief of {day}: {', '.join(map(str, foreign))}"})
-    missing = sorted(set(briefs) - set(ids))  # type: ignore[type-var]
+    missing = sorted(set(briefs) - set(ids))  # type: ignore[type-var]  # stored: ids not None
     if missing:
         errors.append({"loc": ["body", "ids"],
                        "msg": f"missing briefs of {day}: {', '.join(map(str, missing))}"})

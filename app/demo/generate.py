@@ -165,7 +165,7 @@ def ensure_taxonomy(session: Session, now: datetime) -> tuple[dict[str, int], li
                              .order_by(col(Tag.id))).all())
     authors = list(session.exec(select(Author.id).where(
         col(Author.slug).in_([slugify(a[0]) for a in AUTHORS])).order_by(col(Author.id))).all())
-    return sections, tags, authors  # type: ignore[return-value]
+    return sections, tags, authors  # type: ignore[return-value]  # stored ids are never None
 
 
 class _Draws:
@@ -343,8 +343,9 @@ def _truncate_wal(session: Session) -> None:
     engine = session.get_bind()
     if engine.dialect.name != "sqlite":
         return
-    raw = engine.raw_connection()  # type: ignore[union-attr]
+    raw = engine.raw_connection()  # type: ignore[union-attr]  # the session's bind is an Engine
     try:
+        # an open connection: its driver connection is there
         raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
     finally:
         raw.close()

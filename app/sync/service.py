@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.articles import presenters
-from app.articles.models import Article
+from app.articles.models import Article, ArticleCard
 from app.changelog import feed
 from app.changelog.feed import Position
 from app.changelog.views import Viewer
@@ -58,9 +58,9 @@ def items(session: Session, page: feed.FeedPage, *, body: bool) -> list[dict[str
     articles = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(ids)))}
     ordered = [articles[i] for i in ids]
     if body:
-        shown = [presenters.full(session, a) for a in ordered]
+        shown: list[ArticleCard] = [presenters.full(session, a) for a in ordered]
     else:
-        shown = presenters.cards(session, ordered)  # type: ignore[assignment]
+        shown = presenters.cards(session, ordered)
     rendered = {a.id: dump(a) for a in shown}
     return [{"seq": e.seq, "op": "upsert", "id": e.article_id,
              "article": rendered[e.article_id]} if e.reason is None else

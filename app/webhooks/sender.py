@@ -262,13 +262,13 @@ def record(item: Claimed, outcome: Outcome) -> None:
         else:
             values["next_attempt_at"] = now + timedelta(seconds=delay)
     with Session(get_write_engine()) as session:
-        result = session.execute(update(WebhookDelivery).where(
+        result = session.exec(update(WebhookDelivery).where(
             col(WebhookDelivery.id) == item.id, col(WebhookDelivery.lease_token) == item.token)
             .values(**values))
         session.add(WebhookAttempt(delivery_id=item.id, attempted_at=now,
                                    response_status=outcome.status, error=outcome.error,
                                    duration_ms=outcome.duration_ms))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             log.warning("webhook %s: lease lost while sending; outcome logged only",
                         item.message_id)
         endpoint = session.get(WebhookEndpoint, item.endpoint_id)
