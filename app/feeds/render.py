@@ -106,7 +106,7 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGene
     return fg
 
 
-class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]
+class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped (Any)
     """Atom `link rel="enclosure"`: feedgen 1.0 writes entry links without their `rel`."""
 
     def __init__(self) -> None:
