@@ -1,6 +1,6 @@
 # Khabar: `make run` serves the demo on 127.0.0.1:$(PORT) (runtime dependencies only); `make test`
 # installs what the suite needs (dev dependencies, Node tools, Debian's chromium and varnish) and
-# runs it on SQLite and then on PostgreSQL.
+# runs lint (ruff and mypy), then the suite on SQLite and then on PostgreSQL.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -61,7 +61,8 @@ run: venv
 # db_independent by tests/conftest.py, which also makes sure they never touch one) would only
 # run a second time. `--dist worksteal`: an idle worker takes queued tests from the other, so a
 # long test near the end does not leave a core idle.
-test: system-packages tools test-sqlite test-postgres
+# `lint` (ruff and mypy --strict) first, so a type error fails too.
+test: system-packages tools lint test-sqlite test-postgres
 
 test-sqlite: dev tools
 	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 --dist worksteal $(PYTEST_ARGS)
@@ -74,8 +75,11 @@ test-postgres: dev tools
 test-quick: dev
 	DATABASE_URL=sqlite:// $(BIN)/pytest -q -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
+# ruff, then mypy --strict with pydantic's plugin over app/ and migrations/env.py (the files and
+# settings are in pyproject.toml's [tool.mypy]); `make test` runs it first, so a type error fails CI.
 lint: dev
-	$(BIN)/ruff check app tests migrations/env.py
+	$(BIN)/ruff check app tests migrations/env.py tools/mypy_sqlmodel.py
+	$(BIN)/mypy
 
 fmt: dev
 	$(BIN)/ruff check --fix app tests

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -42,7 +41,9 @@ class _PagesByDefault(TyperGroup):
     """`khabar import FILE...` stays the raw-page import (`khabar import pages`); the other
     sources are subcommands (`khabar import wordpress FILE.xml`)."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # typer hands its groups its own Context (a subclass of its vendored click's)
+    def parse_args(self, ctx: typer.Context,  # type: ignore[override]
+                   args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["pages", *args]
         return super().parse_args(ctx, args)

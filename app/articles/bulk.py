@@ -66,7 +66,7 @@ def insert_articles(session: Session, rows: list[dict[str, Any]],
     row's `search_text`, in the same order (SQLite only uses it; computed here otherwise)."""
     if not rows:
         return
-    table: Table = Article.__table__  # type: ignore[attr-defined]  # Core: no per-row mapper work
+    table: Table = Article.__table__  # Core: no per-row mapper work
     trigger = None
     if session.get_bind().dialect.name == "sqlite":
         trigger = session.execute(text(
@@ -89,7 +89,7 @@ def insert_articles(session: Session, rows: list[dict[str, Any]],
             "WHERE rowid > :before"), {"before": before})
     else:
         conn = session.connection()
-        rowids = dict(conn.exec_driver_sql(
+        rowids: dict[str, int] = dict(conn.exec_driver_sql(
             "SELECT id, rowid FROM article WHERE rowid > ?", (before,)).all())
         conn.exec_driver_sql(
             f"INSERT INTO article_fts ({FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?)",

@@ -46,6 +46,7 @@ def list_articles(session: Session, filters: EditorialFilters, *, now: datetime,
                   cursor: str | None) -> tuple[list[Article], str | None]:
     """Newest change first. The sort key can move while a client pages (an edit bumps
     `updated_at`); an edited article then shows up again at the top, never twice on a page."""
+    # SQLModel types the mapped attributes as their values
     stmt = select(Article).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
     if not filters.include_deleted:
         stmt = stmt.where(col(Article.deleted_at).is_(None))

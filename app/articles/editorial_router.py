@@ -6,7 +6,7 @@ a stale one answers 412, a missing one 428, so two editors never silently overwr
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -86,8 +86,8 @@ def _with_etag(response: Response, article: Article, view: ArticleEditorial) -> 
     return view
 
 
-def _page_of(request: Request, response: Response, model: type[Page], items: list,  # type: ignore[type-arg]
-             limit: int, next_cursor: str | None) -> Page:  # type: ignore[type-arg]
+def _page_of(request: Request, response: Response, model: type[Page[Any]], items: list[Any],
+             limit: int, next_cursor: str | None) -> Page[Any]:
     next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
@@ -124,7 +124,7 @@ def list_articles(
     limit: LimitQ = DEFAULT_LIMIT, cursor: CursorQ = None,
     slug: Annotated[str | None, Query(max_length=200, description=(
         "The article with this slug (its current one, or one it had)"))] = None,
-) -> Page:  # type: ignore[type-arg]
+) -> Page[Any]:
     """Articles newest change first (`updated_at`), keyset-paginated with `meta.next_cursor`.
     Writers see only the articles they created."""
     if deleted and is_writer(user):
@@ -270,7 +270,7 @@ def kill_article(article: ManagedArticle, body: KillRequest, response: Response,
             responses=problem_responses(400, *AUTH, 404, 422))
 def list_revisions(article: ReadableArticle, request: Request, response: Response,
                    session: SessionDep, limit: LimitQ = DEFAULT_LIMIT,
-                   cursor: CursorQ = None) -> Page:  # type: ignore[type-arg]
+                   cursor: CursorQ = None) -> Page[Any]:
     """Earlier states of the article, newest first. Revision `n` is the article as it was at
     revision `n`; `created_at` and `created_by_id` say when and by whom it was replaced. The
     current state is the article itself."""

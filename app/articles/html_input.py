@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from typing import cast
 
 import nh3
 from pydantic import ValidationError
@@ -86,7 +87,7 @@ def _events(document: str) -> list[Event] | None:
         at = match.end()
         if match[1] in _RAW_TEXT:
             return None
-        events.append(match.groups())  # type: ignore[arg-type]
+        events.append(cast(Event, match.groups()))  # _TOKEN has four groups
     return events if at == len(document) else None
 
 

@@ -161,7 +161,7 @@ class ArticleCard(BaseModel):
 class ArticlePublic(ArticleCard):
     """One article in full."""
 
-    authors: list[AuthorPublic] = []  # type: ignore[assignment]
+    authors: list[AuthorPublic] = []  # type: ignore[assignment]  # full authors, not refs
     word_count: int
     source: Source | None = None
     rights: Rights
@@ -210,8 +210,9 @@ def _both_given(a: str, b: str) -> dict[str, Any]:
 
 # `_one_body_form` in JSON Schema, so clients and schema-driven tools see the rule: no two of
 # the body forms given (non-null) at once.
-ONE_BODY_FORM = {"anyOf": [_both_given("body", "body_html"), _both_given("body", "body_text"),
-                           _both_given("body_html", "body_text")]}
+ONE_BODY_FORM: dict[str, Any] = {"anyOf": [
+    _both_given("body", "body_html"), _both_given("body", "body_text"),
+    _both_given("body_html", "body_text")]}
 
 
 class _ArticleFields(BaseModel):
@@ -289,11 +290,12 @@ class ArticleUpdate(_ArticleFields):
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
     # Nested objects merge (JSON Merge Patch): `{"rights": {"usage_terms": "..."}}` keeps the
     # holder and the syndication flag; a field given as null removes just that field.
+    # (patch types in place of the create's: the ignores)
     source: SourcePatch | None = None  # type: ignore[assignment]
     image: ImagePatch | None = None  # type: ignore[assignment]
     # Rights can be changed field by field, never removed: no null in the schema (a sent null
     # is refused with 422, as for `title`).
-    rights: RightsInput | Unset = None  # type: ignore[assignment]
+    rights: RightsInput | Unset = None
     featured: bool | Unset = PydanticField(default=None, description=(
         "On the front page's featured strip (editors and admins only)"))
 

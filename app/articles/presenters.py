@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.articles.blocks import stored_blocks
 from app.articles.models import (
@@ -40,9 +40,9 @@ def bylines(session: Session, article_ids: Sequence[str]) -> dict[str, list[Auth
         return out
     rows = session.exec(
         select(ArticleAuthor.article_id, Author)
-        .join(Author, Author.id == ArticleAuthor.author_id)  # type: ignore[arg-type]
-        .where(ArticleAuthor.article_id.in_(article_ids))  # type: ignore[attr-defined]
-        .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
+        .join(Author, col(Author.id) == ArticleAuthor.author_id)
+        .where(col(ArticleAuthor.article_id).in_(article_ids))
+        .order_by(ArticleAuthor.article_id, col(ArticleAuthor.position))
     ).all()
     for article_id, author in rows:
         out[article_id].append(author)
@@ -54,10 +54,12 @@ def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[Tag
     if not article_ids:
         return out
     rows = session.exec(
-        select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names, Article.language)
-        .join(Tag, Tag.id == ArticleTag.tag_id)  # type: ignore[arg-type]
-        .join(Article, Article.id == ArticleTag.article_id)  # type: ignore[arg-type]
-        .where(ArticleTag.article_id.in_(article_ids))  # type: ignore[attr-defined]
+        # sqlmodel's select() is typed for at most four columns
+        select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names,  # type: ignore[call-overload]
+               Article.language)
+        .join(Tag, Tag.id == ArticleTag.tag_id)
+        .join(Article, Article.id == ArticleTag.article_id)
+        .where(col(ArticleTag.article_id).in_(article_ids))
         .order_by(ArticleTag.article_id, Tag.slug)
     ).all()
     for article_id, slug, name, names, language in rows:
@@ -69,7 +71,7 @@ def section_refs(session: Session, section_ids: Iterable[int | None]) -> dict[in
     ids = {i for i in section_ids if i is not None}
     if not ids:
         return {}
-    rows = session.exec(select(Section).where(Section.id.in_(ids))).all()  # type: ignore[union-attr]
+    rows = session.exec(select(Section).where(col(Section.id).in_(ids))).all()
     return {s.id: _LocalizableRef(slug=s.slug, name=s.name, names=s.names)
             for s in rows if s.id is not None}
 
@@ -103,10 +105,12 @@ def author_public(author: Author, article_count: int = 0) -> AuthorPublic:
     return AuthorPublic(id=author.id or 0, slug=author.slug, name=author.name, bio=author.bio,
                         title=author.title, avatar_url=author.avatar_url,
                         links=author.links or {}, article_count=article_count,
-                        avatar=author_avatar(author.avatar, author.avatar_url))
+                        # a dumped ImageObject, validated back by the model
+                        avatar=author_avatar(author.avatar,  # type: ignore[arg-type]
+                                             author.avatar_url))
 
 
-def published_counts(session: Session, author_ids: Iterable[int]) -> dict[int, int]:
+def published_counts(session: Session, author_ids: Iterable[int | None]) -> dict[int, int]:
     """Each author's count of public articles, as `/v1/authors/{slug}` counts them, so an
     embedded author says what the author's own page says."""
     ids = sorted({i for i in author_ids if i is not None})
@@ -114,9 +118,9 @@ def published_counts(session: Session, author_ids: Iterable[int]) -> dict[int, i
         return {}
     rows = session.exec(
         select(ArticleAuthor.author_id, func.count())
-        .join(Article, Article.id == ArticleAuthor.article_id)  # type: ignore[arg-type]
-        .where(ArticleAuthor.author_id.in_(ids), is_public(utcnow()))  # type: ignore[attr-defined]
-        .group_by(ArticleAuthor.author_id)).all()
+        .join(Article, col(Article.id) == ArticleAuthor.article_id)
+        .where(col(ArticleAuthor.author_id).in_(ids), is_public(utcnow()))
+        .group_by(col(ArticleAuthor.author_id))).all()
     return dict(rows)
 
 

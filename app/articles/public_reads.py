@@ -59,13 +59,13 @@ from app.i18n.names import localized_name
 from app.media.images import author_avatar, image_object
 from app.taxonomy.models import ArticleTag, Section, Tag
 
-A = Article.__table__.c  # type: ignore[attr-defined]
-S = Section.__table__.c  # type: ignore[attr-defined]
-AA = ArticleAuthor.__table__.c  # type: ignore[attr-defined]
-AU = Author.__table__.c  # type: ignore[attr-defined]
-AT = ArticleTag.__table__.c  # type: ignore[attr-defined]
-TG = Tag.__table__.c  # type: ignore[attr-defined]
-CR = ArticleCorrection.__table__.c  # type: ignore[attr-defined]
+A = Article.__table__.c
+S = Section.__table__.c
+AA = ArticleAuthor.__table__.c
+AU = Author.__table__.c
+AT = ArticleTag.__table__.c
+TG = Tag.__table__.c
+CR = ArticleCorrection.__table__.c
 CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug,
                 localized_name(S.names, A.language, S.name), A.language,
                 A.published_at, A.updated_at, A.reading_time_minutes, A.image)

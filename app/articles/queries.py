@@ -6,10 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import false, func, true
+from sqlalchemy import BindParameter, ColumnElement, Select, false, func, true
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.articles.models import Article
 from app.articles.visibility import is_public, is_shown
@@ -35,30 +37,38 @@ class UnknownSort(BadRequest):
     slug = "unknown-sort"
 
 
+# A filter's value, or the bind parameter standing for it in a statement built once
+# (`public_reads`).
+_Text = str | BindParameter[Any]
+_When = datetime | BindParameter[Any]
+_Stmt = TypeVar("_Stmt", bound=Select[Any])
+
+
 @dataclass
 class ArticleFilters:
-    section: str | None = None
-    tags: Sequence[str] = ()
-    author: str | None = None
-    language: str | None = None
-    published_after: datetime | None = None
-    published_before: datetime | None = None
-    updated_since: datetime | None = None
+    section: _Text | None = None
+    tags: Sequence[_Text] = ()
+    author: _Text | None = None
+    language: _Text | None = None
+    published_after: _When | None = None
+    published_before: _When | None = None
+    updated_since: _When | None = None
     featured: bool | None = None
-    extra: list = field(default_factory=list)  # more clauses from other surfaces (syndication)
+    # more clauses from other surfaces (syndication)
+    extra: list[ColumnElement[bool]] = field(default_factory=list)
     early: bool = False  # embargoed articles too (partners with embargo access)
 
 
-def filtered(filters: ArticleFilters, now: datetime):  # type: ignore[no-untyped-def]
+def filtered(filters: ArticleFilters, now: datetime) -> SelectOfScalar[Article]:
     return narrowed(select(Article).where(is_shown(now, early=filters.early)), filters)
 
 
-def narrowed(stmt, filters: ArticleFilters):  # type: ignore[no-untyped-def]
+def narrowed(stmt: _Stmt, filters: ArticleFilters) -> _Stmt:
     """`stmt` (a select from `article`) with the filters' clauses. Values may be bind
     parameters, for statements built once and run many times (`public_reads`)."""
     stmt = stmt.where(*filters.extra)
     if _given(filters.section):
-        stmt = stmt.where(Article.section_id == select(Section.id).where(
+        stmt = stmt.where(col(Article.section_id) == select(Section.id).where(
             Section.slug == filters.section).scalar_subquery())
     for tag in filters.tags:
         stmt = stmt.where(col(Article.id).in_(
@@ -69,7 +79,7 @@ def narrowed(stmt, filters: ArticleFilters):  # type: ignore[no-untyped-def]
             select(ArticleAuthor.article_id).join(Author, col(Author.id) == ArticleAuthor.author_id)
             .where(Author.slug == filters.author)))
     if _given(filters.language):
-        stmt = stmt.where(Article.language == filters.language)
+        stmt = stmt.where(col(Article.language) == filters.language)
     if filters.published_after is not None:
         stmt = stmt.where(col(Article.published_at) > filters.published_after)
     if filters.published_before is not None:
@@ -101,6 +111,7 @@ def list_page(session: Session, filters: ArticleFilters, *, now: datetime, sort:
     if cursor:
         stmt = stmt.where(key.after(decode_cursor(cursor, key.name, len(key.columns))))
     if not with_body:
+        # SQLModel types the mapped attributes as their values
         stmt = stmt.options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
     rows = list(session.exec(stmt.order_by(*key.order_by()).limit(limit + 1)).all())
     return _page(rows, limit, key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -103,7 +103,7 @@ def _filters(section: str | None, tag: list[str], author: str | None, language: 
         updated_since=utc(updated_since))
 
 
-def _list_keys(articles: list) -> list[str]:  # type: ignore[type-arg]
+def _list_keys(articles: list[Any]) -> list[str]:  # dict rows, or models with an `id`
     return ["articles", *(f"article:{a['id'] if isinstance(a, dict) else a.id}"
                           for a in articles)]
 

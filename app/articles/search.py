@@ -39,6 +39,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
     Double,
     Engine,
     Float,
@@ -64,10 +66,10 @@ CANDIDATES = 500
 TOTAL_CAP = 10_000  # the contract: `meta.total` exact up to 10,000, then `gte`
 RECENT = 20 * CANDIDATES  # PostgreSQL: how many newest articles the first pass reads at most
 RELEVANCE = "-relevance"
-ARTICLE = Article.__table__.c  # type: ignore[attr-defined]
+ARTICLE = Article.__table__.c
 FTS = table("article_fts", column("rowid"))
-ARTICLE_ROWID = literal_column("article.rowid")
-VECTOR = literal_column("article.search_vector")
+ARTICLE_ROWID: ColumnClause[int] = literal_column("article.rowid")
+VECTOR: ColumnClause[Any] = literal_column("article.search_vector")
 # Column weights: article_id (unindexed), title, excerpt, body_text.
 BM25 = literal_column("bm25(article_fts, 0.0, 10.0, 4.0, 1.0)", Float)
 
@@ -133,7 +135,7 @@ def _tsquery(terms: Query, operator: str = "&") -> Any:
     query_text = terms.tsquery_text(operator)
     queries = [func.to_tsquery(literal_column(f"'{config}'::regconfig"), query_text)
                for config, _ in terms.matching()]
-    combined = queries[0]
+    combined: ColumnElement[Any] = queries[0]
     for query in queries[1:]:
         combined = combined.op("||")(query)
     return combined

@@ -22,6 +22,7 @@ import html
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -171,7 +172,7 @@ SNIPPET_CHARS = 160
 
 
 @lru_cache(maxsize=64)  # a page of results asks about the same words many times
-def _matcher(query: Query):  # type: ignore[no-untyped-def]
+def _matcher(query: Query) -> Callable[[str], bool]:
     whole = {(config, lex) for config, lexemes in query.variants for lex in lexemes}
     prefixes = {(config, lexemes[-1]) for config, lexemes in query.variants}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import delete, update
@@ -117,8 +117,9 @@ def _author_ids(session: Session, slugs: Sequence[str] | None, by: User | None) 
                 "Name the authors: the calling user has no author profile",
                 errors=[{"loc": ["body", "authors"], "msg": "required (no linked author profile)"}])
         return [linked]
-    found = dict(session.exec(select(Author.slug, Author.id).where(
-        col(Author.slug).in_(slugs))).all())
+    # ids read back are never None (SQLModel's `int | None` is for rows not yet flushed)
+    found = cast(dict[str, int], dict(session.exec(select(Author.slug, Author.id).where(
+        col(Author.slug).in_(slugs))).all()))
     missing = [s for s in slugs if s not in found]
     if missing:
         raise InvalidArticle(f"Unknown author(s): {', '.join(missing)}",
@@ -130,12 +131,14 @@ def _author_ids(session: Session, slugs: Sequence[str] | None, by: User | None) 
 def tag_ids(session: Session, names: Sequence[str]) -> list[int]:
     """Tags by slug or name; unknown ones are created."""
     wanted = {slugify(n): n.strip() for n in names if n.strip()}
-    existing = dict(session.exec(select(Tag.slug, Tag.id).where(col(Tag.slug).in_(wanted))).all())
+    existing = cast(dict[str, int], dict(  # ids read back are never None
+        session.exec(select(Tag.slug, Tag.id).where(col(Tag.slug).in_(wanted))).all()))
     for slug, name in wanted.items():
         if slug not in existing:
             tag = Tag(slug=slug, name=name)
             session.add(tag)
             session.flush()
+            assert tag.id is not None  # flushed: the database has given it one
             existing[slug] = tag.id
     return [existing[s] for s in wanted]
 
@@ -263,12 +266,12 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
     previous = snapshot(session, article)
     prior = changes.before(session, [article.id])
     new_slug = values.get("slug")
-    result = session.execute(
+    result = session.exec(
         update(Article)
         .where(col(Article.id) == article.id, col(Article.revision) == expected_revision)
         .values(**values, revision=expected_revision + 1, updated_at=now)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         session.rollback()
         raise StaleArticle("Someone else saved this article first; reload and merge")
     session.add(ArticleRevision(article_id=article.id, revision=expected_revision,
@@ -476,8 +479,8 @@ def restore_revision(session: Session, article: Article, revision: ArticleRevisi
     # In the snapshot's byline order (an IN query answers in any order); authors since deleted
     # drop out.
     slugs = snap.get("authors") or []
-    found = dict(session.exec(select(Author.slug, Author.id).where(
-        col(Author.slug).in_(slugs))).all())
+    found = cast(dict[str, int], dict(session.exec(select(Author.slug, Author.id).where(
+        col(Author.slug).in_(slugs))).all()))  # ids read back are never None
     authors = [found[s] for s in slugs if s in found] or None
     tags = tag_ids(session, snap.get("tags") or [])
     return _apply(session, article, expected_revision, values, by=by, now=now,

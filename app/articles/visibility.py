@@ -16,10 +16,10 @@ LIVE_STATUSES = (Status.published.value, Status.scheduled.value)
 assert all(s.isalpha() for s in LIVE_STATUSES)  # written into SQL as quoted literals
 
 
-def is_public(now: datetime) -> ColumnElement[bool]:
+def is_public(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     # The table's columns rather than the mapped attributes: the same SQL, and a Core select
     # that uses the rule stays a Core select (the ORM ones accept it as well).
-    article = Article.__table__.c  # type: ignore[attr-defined]
+    article = Article.__table__.c
     return and_(
         # Constants, written into the SQL: no expanding parameter, so `core.prepared` can
         # compile the statement once.
@@ -32,7 +32,7 @@ def is_public(now: datetime) -> ColumnElement[bool]:
 def is_embargoed(now: datetime) -> ColumnElement[bool]:
     """Scheduled and not yet public: what partners with `embargo_access` receive early, marked
     `embargoed_until`. Nothing else ever shows it before its time."""
-    article = Article.__table__.c  # type: ignore[attr-defined]
+    article = Article.__table__.c
     return and_(
         article.status.in_([literal_column(f"'{s}'") for s in LIVE_STATUSES]),
         article.published_at > now,
@@ -48,7 +48,7 @@ def is_shown(now: datetime, *, early: bool) -> ColumnElement[bool]:
 def is_due(now: datetime, *, dialect: str = "postgresql") -> ColumnElement[bool]:
     """The one rule "a scheduled article is due": scheduled, its time has come, not deleted.
     Reads treat it as published at once; the change log's sweep then records it as a change."""
-    article = Article.__table__.c  # type: ignore[attr-defined]
+    article = Article.__table__.c
     scheduled = article.status == Status.scheduled.value
     if dialect == "sqlite":
         # SQLite keeps no statistics on values (no STAT4 in Python's build): it took the status

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, StringConstraints, field_validator
+from pydantic import StringConstraints, field_validator
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -40,7 +40,8 @@ LinksInput = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_l
                        Field(max_length=LINKS_MAX)]
 
 
-def _http_urls(_cls: type, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+def _http_urls(_cls: type[SQLModel],
+               value: str | dict[str, str] | None) -> str | dict[str, str] | None:
     """The avatar (an http(s) URL or a path on the site) and profile links (website, social;
     absolute http(s) URLs) are rendered as `src`/`href`: no other scheme gets that far."""
     if isinstance(value, dict):
@@ -49,7 +50,7 @@ def _http_urls(_cls: type, value: str | dict[str, str] | None) -> str | dict[str
 
 
 class AuthorCreate(AuthorBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     slug: str | None = Field(default=None, max_length=200)
     links: LinksInput = Field(default_factory=dict)
     user_id: RowId | None = None
@@ -65,7 +66,7 @@ LinksPatch = Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_l
                        Field(max_length=LINKS_MAX)]
 
 
-def _patch_urls(_cls: type, value: str | dict[str, str | None] | None,
+def _patch_urls(_cls: type[SQLModel], value: str | dict[str, str | None] | None,
                 ) -> str | dict[str, str | None] | None:
     if isinstance(value, dict):
         return {name: None if url is None else check_http_url(url) or ""
@@ -74,7 +75,7 @@ def _patch_urls(_cls: type, value: str | dict[str, str | None] | None,
 
 
 class AuthorUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | Unset = None
     bio: str | None = Field(default=None, max_length=5000)
     title: str | None = Field(default=None, max_length=200)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 from starlette.responses import Response
 
 from app.articles.models import Article
@@ -35,7 +37,7 @@ class AuthorList(Page[AuthorPublic]):
     pass
 
 
-def _with_counts(now):  # type: ignore[no-untyped-def]
+def _with_counts(now: datetime) -> Select[Author, int]:
     count = func.count(col(Article.id)).label("article_count")
     return (
         select(Author, count)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.authors.models import (
     LINKS_MAX,
@@ -53,7 +54,7 @@ def _article_ids(session: Session, author_id: int) -> list[str]:
         ArticleAuthor.author_id == author_id)).all())
 
 
-def _with_counts():  # type: ignore[no-untyped-def]
+def _with_counts() -> Select[Author, int]:
     counts = (select(ArticleAuthor.author_id, func.count().label("n"))
               .group_by(col(ArticleAuthor.author_id)).subquery())
     return (select(Author, func.coalesce(counts.c.n, 0))

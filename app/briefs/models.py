@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -38,7 +38,7 @@ class Brief(BriefBase, table=True):
 
 
 class BriefCreate(BriefBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     date: dt.date
     position: int | None = Field(default=None, ge=0, le=10_000)
     article_id: str | None = Field(default=None, max_length=32)
@@ -47,7 +47,7 @@ class BriefCreate(BriefBase):
 
 
 class BriefUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     dateline: str | None = Field(default=None, max_length=100)
     headline: Annotated[str, StringConstraints(min_length=1, max_length=300)] | Unset = None
     summary: str | None = Field(default=None, max_length=2000)
@@ -87,7 +87,7 @@ class BriefEditorial(BriefPublic):
 
 
 class BriefOrder(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     ids: list[RowId] = Field(max_length=1000, description=(
         "Every live brief of the day, in the order they should appear"))
 

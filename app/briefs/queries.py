@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
@@ -19,7 +19,7 @@ NEWEST_DAY_FIRST = SortKey("date", [(col(Brief.date), True), (col(Brief.position
                                     (col(Brief.id), False)])
 
 
-def brief_is_public(now: dt.datetime):  # type: ignore[no-untyped-def]
+def brief_is_public(now: dt.datetime) -> ColumnElement[bool]:
     return and_(col(Brief.published_at).is_not(None), col(Brief.published_at) <= now,
                 col(Brief.deleted_at).is_(None))
 
@@ -28,7 +28,9 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
               limit: int, cursor: str | None,
               language: str | None = None) -> tuple[list[BriefPublic], str | None]:
     stmt = (
-        select(Brief, Article.id, Article.slug, Article.title, Article.image)
+        # sqlmodel's select() is typed for at most four columns
+        select(Brief, Article.id, Article.slug, Article.title,  # type: ignore[call-overload]
+               Article.image)
         .outerjoin(Article, and_(col(Article.id) == Brief.article_id, is_public(now)))
         .where(brief_is_public(now))
     )
@@ -51,9 +53,10 @@ def list_page(session: Session, *, now: dt.datetime, day: dt.date | None, dateli
         BriefPublic(
             id=b.id or 0, dateline=b.dateline, headline=b.headline, summary=b.summary,
             date=b.date, position=b.position, published_at=b.published_at,
+            # image and date_bs: the models' fields dumped, validated back by the model
             article=BriefArticleRef(id=aid, slug=slug, title=title,
-                                    image=image_object(image)) if aid else None,
-            language=b.language, date_bs=bikram_sambat.from_ad(b.date),
+                                    image=image_object(image)) if aid else None,  # type: ignore[arg-type]
+            language=b.language, date_bs=bikram_sambat.from_ad(b.date),  # type: ignore[arg-type]
         )
         for b, aid, slug, title, image in rows
     ]

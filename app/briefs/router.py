@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.articles.router import LanguageQ
@@ -15,6 +16,7 @@ from app.core.config import get_settings
 from app.core.db import ReadSessionDep
 from app.core.errors import Unprocessable, problem_responses
 from app.core.listing import (
+    ListParams,
     ListParamsDep,
     NowDep,
     answer,
@@ -32,8 +34,9 @@ class BriefList(Page[BriefPublic]):
     pass
 
 
-def _answer(request: Request, session, now, params, day, dateline,  # type: ignore[no-untyped-def]
-            expires=None, language=None) -> Response:
+def _answer(request: Request, session: Session, now: dt.datetime, params: ListParams,
+            day: dt.date | None, dateline: str | None, expires: dt.datetime | None = None,
+            language: str | None = None) -> Response:
     fields = parse_fields(params.fields, BriefPublic)
     items, next_cursor = queries.list_page(session, now=now, day=day, dateline=dateline,
                                            limit=params.limit, cursor=params.cursor,

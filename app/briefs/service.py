@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.articles.models import Article
 from app.articles.visibility import is_public
@@ -25,7 +26,7 @@ from app.webhooks import outbox as webhooks
 
 def _next_position(session: Session, day: dt.date) -> int:
     last = session.exec(select(func.max(Brief.position)).where(
-        Brief.date == day, Brief.deleted_at.is_(None))).one()  # type: ignore[union-attr]
+        Brief.date == day, col(Brief.deleted_at).is_(None))).one()
     return 0 if last is None else last + 1
 
 
@@ -59,6 +60,7 @@ def create_brief(session: Session, data: BriefCreate, *, now: dt.datetime) -> Br
     brief = add_brief(session, data, now=now)
     changes.content_changed(session, "briefs")
     if brief.published_at is not None:
+        assert brief.id is not None  # flushed by add_brief
         webhooks.enqueue_brief_event(session, "brief.published", brief.id, now=now)
     session.commit()
     session.refresh(brief)
@@ -85,6 +87,7 @@ def update_brief(session: Session, brief: Brief, data: BriefUpdate, *, now: dt.d
     session.add(brief)
     changes.content_changed(session, "briefs")
     if brief.published_at is not None and not was_published:
+        assert brief.id is not None  # a stored brief
         webhooks.enqueue_brief_event(session, "brief.published", brief.id, now=now)
     session.commit()
     session.refresh(brief)
@@ -113,7 +116,7 @@ def reorder_briefs(session: Session, day: dt.date, ids: Sequence[int], *,
     if foreign:
         errors.append({"loc": ["body", "ids"],
                        "msg": f"not a live brief of {day}: {', '.join(map(str, foreign))}"})
-    missing = sorted(set(briefs) - set(ids))  # type: ignore[type-var]
+    missing = sorted(set(briefs) - set(ids))  # type: ignore[type-var]  # stored: ids not None
     if missing:
         errors.append({"loc": ["body", "ids"],
                        "msg": f"missing briefs of {day}: {', '.join(map(str, missing))}"})
@@ -133,14 +136,15 @@ def reorder_briefs(session: Session, day: dt.date, ids: Sequence[int], *,
 # ---- editorial reads ------------------------------------------------------------------------
 
 
-def _with_articles():  # type: ignore[no-untyped-def]
+def _with_articles() -> Select[Brief, str, str, Any]:  # Any: the stored image JSON
     return (select(Brief, Article.slug, Article.title, Article.image)
             .outerjoin(Article, col(Article.id) == Brief.article_id))
 
 
 def _view(brief: Brief, slug: str | None, title: str | None,
           image: dict[str, Any] | None = None) -> BriefEditorial:
-    ref = (BriefArticleRef(id=brief.article_id, slug=slug, title=title, image=image_object(image))
+    ref = (BriefArticleRef(id=brief.article_id, slug=slug, title=title,
+                           image=image_object(image))  # type: ignore[arg-type]  # validated back
            if brief.article_id and slug is not None and title is not None else None)
     return BriefEditorial.model_validate(
         brief, update={"article": ref, "date_bs": bikram_sambat.from_ad(brief.date)})

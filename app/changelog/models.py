@@ -108,7 +108,7 @@ def latest_public_change() -> ScalarSelect[Any]:
     """When the public last saw an article change: the newest `at` of a change that was not
     embargoed (those are only partners' business). Newest first on `ix_article_change_at`,
     stopping at the first public one (a filtered `max()` would read the whole log)."""
-    change = ArticleChange.__table__.c  # type: ignore[attr-defined]
+    change = ArticleChange.__table__.c
     return (select(change.at)
             .where(change.at.is_not(None), change.kind != literal_column("'embargoed'"))
             .order_by(change.at.desc()).limit(1).scalar_subquery())

@@ -112,7 +112,9 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
         return []
     session.flush()
     rows = session.execute(
-        select(Article.id, Article.slug, Article.status, Article.published_at,
+        # sqlmodel's select() is typed for at most four columns
+        select(Article.id, Article.slug, Article.status,  # type: ignore[call-overload]
+               Article.published_at,
                Article.deleted_at, Article.language, Article.section_id, Article.syndication,
                ArticleChange.public, ArticleChange.early)
         .outerjoin(ArticleChange, col(ArticleChange.article_id) == Article.id)
@@ -187,7 +189,7 @@ def _insert(session: Session) -> Any:
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
-def _stale_keys(session: Session, changed: Iterable[tuple], ids: list[str],  # type: ignore[type-arg]
+def _stale_keys(session: Session, changed: Iterable[tuple[Any, ...]], ids: list[str],
                 prior: Before | None) -> set[str]:
     authors = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
         col(ArticleAuthor.article_id).in_(ids))).all())
@@ -229,7 +231,7 @@ def partner_rescoped(session: Session, partner_id: int, before: Sequence[int] | 
         stmt = insert(PartnerScope).values(
             [{"partner_id": partner_id, "section_id": s, "granted": seq, "revoked": changed_at}
              for s, seq in former.items()])
-        scope = PartnerScope.__table__.c  # type: ignore[attr-defined]
+        scope = PartnerScope.__table__.c
         session.execute(stmt.on_conflict_do_update(
             index_elements=["partner_id", "section_id"], set_={
                 "granted": case((scope.granted < stmt.excluded.granted, scope.granted),
@@ -255,7 +257,9 @@ def renumber(session: Session, article_ids: Sequence[str]) -> None:
     its viewer's current scope (a partner's new allowlist or embargo access). No content
     version, no purge, no event: nothing changed for the public."""
     rows = session.execute(
-        select(Article.id, Article.language, Article.section_id, Article.syndication,
+        # sqlmodel's select() is typed for at most four columns
+        select(Article.id, Article.language,  # type: ignore[call-overload]
+               Article.section_id, Article.syndication,
                ArticleChange.public, ArticleChange.early)
         .join(ArticleChange, col(ArticleChange.article_id) == Article.id)
         .where(col(Article.id).in_(list(article_ids))).order_by(col(Article.id))).all()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, or_, true
+from sqlalchemy.sql.elements import SQLCoreOperations
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status, Syndication
@@ -59,7 +60,7 @@ def horizon(session: Session) -> int:
     return int(session.exec(select(Counter.value).where(Counter.name == HORIZON)).first() or 0)
 
 
-def _in_sections(column: ColumnElement[int], sections: tuple[int, ...] | None
+def _in_sections(column: SQLCoreOperations[int | None], sections: tuple[int, ...] | None
                  ) -> ColumnElement[bool]:
     return true() if sections is None else column.in_(sections) if sections else false()
 
@@ -107,7 +108,9 @@ def delta(session: Session, viewer: Viewer, *, since: int, upto: int, limit: int
           now: datetime) -> list[Entry]:
     visible = sees_now(viewer, now)
     rows = session.execute(
-        select(ArticleChange.seq, ArticleChange.article_id, ArticleChange.at,
+        # sqlmodel's select() is typed for at most four columns
+        select(ArticleChange.seq, ArticleChange.article_id,  # type: ignore[call-overload]
+               ArticleChange.at,
                case((visible, 1), else_=0), case((is_shown(now, early=viewer.early), 1), else_=0),
                Article.status, Article.deleted_at, Article.syndication)
         .join(Article, col(Article.id) == ArticleChange.article_id)

@@ -235,7 +235,7 @@ class ResponseCache:
     def _now(self) -> datetime:
         # `now` itself is an async dependency; an override (tests) is a plain callable.
         override = self._overrides.get(default_now)
-        return override() if override is not None else utcnow()  # type: ignore[no-any-return]
+        return override() if override is not None else utcnow()
 
     def _fetch_state(self) -> State:
         return read_state(self._engine(), self._now())

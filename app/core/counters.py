@@ -8,7 +8,7 @@ writers, so numbers follow commit order (a bare database sequence would not).
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 CHANGE_SEQ = "change_seq"
 CONTENT_VERSION = "content_version"
@@ -22,8 +22,8 @@ class Counter(SQLModel, table=True):
 def bump(session: Session, name: str, by: int = 1) -> int:
     """Add `by` inside the caller's transaction and return the new value."""
     result = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + by)  # type: ignore[arg-type]
-        .returning(Counter.value)  # type: ignore[arg-type]
+        update(Counter).where(col(Counter.name) == name).values(value=col(Counter.value) + by)
+        .returning(col(Counter.value))
     ).scalar_one()
     return int(result)
 

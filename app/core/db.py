@@ -9,7 +9,7 @@ failing with "database is locked" when a reader upgrades to a writer half-way.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -71,7 +71,7 @@ def commit_or_conflict(session: Session, what: str) -> None:
         raise Conflict(f"{what} was taken by a concurrent change; try again") from None
 
 
-def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(immediate: bool) -> tuple[Callable[[Any, Any], None], Callable[[Any], None]]:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
         cur = dbapi_conn.cursor()

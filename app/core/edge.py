@@ -80,7 +80,7 @@ def surface_cors(settings: Settings) -> tuple[CORSMiddleware, CORSMiddleware]:
     `KHABAR_EDITORIAL_CORS_ORIGINS` names its CMS. Starlette's middleware is used for its
     decisions only (`preflight_response`, `send`), never as a layer."""
 
-    def unused(_scope: Scope, _receive: Receive, _send: Send) -> None:
+    async def unused(_scope: Scope, _receive: Receive, _send: Send) -> None:
         raise RuntimeError("CORS policies are applied by EdgeMiddleware, not called as an app")
 
     public = CORSMiddleware(unused, allow_origins=settings.cors_origins,

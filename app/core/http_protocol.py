@@ -38,6 +38,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
                          self.header_timeout)
         self.transport.close()
 
+    # uvicorn's base takes any BaseTransport; a TCP server gives a Transport
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()

@@ -101,9 +101,9 @@ def route_template(scope: Scope) -> str:
     Responses answered before routing (the response cache, a 413) have no `scope["route"]`;
     those are matched against the app's routes here (slower, so only then). Routers are included
     without a prefix, so a route's own path is its full path."""
-    route = scope.get("route")
-    if getattr(route, "path_format", None):
-        return str(route.path_format)  # type: ignore[union-attr]
+    path_format = getattr(scope.get("route"), "path_format", None)
+    if path_format:
+        return str(path_format)
     routes = getattr(getattr(scope.get("app"), "router", None), "routes", None)
     if not routes:
         return UNMATCHED

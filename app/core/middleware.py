@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable
-from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -195,13 +194,14 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, "The request body is over the size limit")
 
 
-def client_ip(scope: dict[str, Any], trusted_proxies: list[str]) -> str:
+def client_ip(scope: Scope, trusted_proxies: list[str]) -> str:
     """The caller's address; `X-Forwarded-For` is believed only from a trusted proxy."""
     peer = (scope.get("client") or ("unknown", 0))[0]
     if peer in trusted_proxies:
         for key, value in scope["headers"]:
             if key == b"x-forwarded-for":
-                hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                header: str = value.decode("latin-1")
+                hops = [h.strip() for h in header.split(",") if h.strip()]
                 for hop in reversed(hops):
                     if hop not in trusted_proxies:
                         return hop

@@ -46,7 +46,7 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = polish(generate())
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
 
 # Public and partner reads answer conditional requests (app/core/http.py `respond`); the

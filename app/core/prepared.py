@@ -31,7 +31,7 @@ from sqlalchemy.sql import Select
 class _Compiled:
     sql: str
     names: tuple[str, ...] | None  # positional parameter order; None for named parameters
-    defaults: dict[str, Any]
+    defaults: Mapping[str, Any]
     binders: dict[str, Callable[[Any], Any]]
     readers: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, result processor)
 
@@ -45,7 +45,7 @@ class Prepared:
         compiled = self.stmt.compile(dialect=dialect)
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("a prepared statement cannot have expanding parameters")
-        binders = {}
+        binders: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:

@@ -21,6 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -91,7 +92,7 @@ class RateLimiter:
                     key_prefix=self.key_prefix, socket_connect_timeout=0.25, socket_timeout=0.5)
             else:
                 storage = storage_from_string(f"async+{self.storage_uri}")
-            self._loop, self._storage = loop, storage
+            self._loop, self._storage = loop, cast(Storage, storage)  # an `async+` URI's
             self._strategy = FixedWindowRateLimiter(storage)
         return self._storage, self._strategy
 

@@ -3,8 +3,10 @@ vowel signs, which are combining marks, without the wider pattern below)."""
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from slugify import slugify as _slugify
-from sqlalchemy import Column
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, select
 
 # Everything that is not a word character, a combining mark of a South Asian script or a hyphen.
@@ -17,8 +19,8 @@ def slugify(text: str) -> str:
                     word_boundary=True) or "untitled"
 
 
-def unique_slug(session: Session, column: Column, wanted: str, *,  # type: ignore[type-arg]
-                taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+def unique_slug(session: Session, column: Mapped[str], wanted: str, *,
+                taken: Set[str] = frozenset()) -> str:
     """`wanted`, or `wanted-2`, `wanted-3`, ... whichever is free in `column` (and not in
     `taken`)."""
     base = slugify(wanted)

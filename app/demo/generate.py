@@ -165,7 +165,7 @@ def ensure_taxonomy(session: Session, now: datetime) -> tuple[dict[str, int], li
                              .order_by(col(Tag.id))).all())
     authors = list(session.exec(select(Author.id).where(
         col(Author.slug).in_([slugify(a[0]) for a in AUTHORS])).order_by(col(Author.id))).all())
-    return sections, tags, authors  # type: ignore[return-value]
+    return sections, tags, authors  # type: ignore[return-value]  # stored ids are never None
 
 
 class _Draws:
@@ -289,16 +289,16 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         if not batch:
             return
         insert_articles(session, batch)
-        bulk_insert(session, ArticleAuthor.__table__, links_a)  # type: ignore[arg-type]
-        bulk_insert(session, ArticleTag.__table__, links_t)  # type: ignore[arg-type]
+        bulk_insert(session, ArticleAuthor.__table__, links_a)
+        bulk_insert(session, ArticleTag.__table__, links_t)
         last = bump(session, CHANGE_SEQ, len(batch))
         first = last - len(batch) + 1
         # Published by the generator: the change log's rows as `changes.article_changed` would
         # write them, in bulk.
-        bulk_insert(session, ArticleChange.__table__, [  # type: ignore[arg-type]
+        bulk_insert(session, ArticleChange.__table__, [
             {"article_id": row["id"], "seq": first + k, "kind": "published",
              "at": row["published_at"], "public": True} for k, row in enumerate(batch)])
-        bulk_insert(session, ChangeScope.__table__, [  # type: ignore[arg-type]
+        bulk_insert(session, ChangeScope.__table__, [
             {"article_id": row["id"], "language": row["language"],
              "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
              "seq": first + k, "first_seq": first + k} for k, row in enumerate(batch)])
@@ -343,8 +343,9 @@ def _truncate_wal(session: Session) -> None:
     engine = session.get_bind()
     if engine.dialect.name != "sqlite":
         return
-    raw = engine.raw_connection()  # type: ignore[union-attr]
+    raw = engine.raw_connection()  # type: ignore[union-attr]  # the session's bind is an Engine
     try:
+        # an open connection: its driver connection is there
         raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
     finally:
         raw.close()

@@ -26,8 +26,8 @@ from app.briefs.models import BriefPublic
 from app.core.config import get_settings
 from app.taxonomy.models import ArticleTag, Section, SectionRef
 
-A = Article.__table__.c  # type: ignore[attr-defined]
-AT = ArticleTag.__table__.c  # type: ignore[attr-defined]
+A = Article.__table__.c
+AT = ArticleTag.__table__.c
 NEWEST = (A.published_at.desc(), A.id.desc())
 BRIEFS_MAX = 100
 RELATED_CANDIDATES = 200

@@ -106,7 +106,7 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], kind: str) -> FeedGene
     return fg
 
 
-class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]
+class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped (Any)
     """Atom `link rel="enclosure"`: feedgen 1.0 writes entry links without their `rel`."""
 
     def __init__(self) -> None:
@@ -138,7 +138,8 @@ def render(kind: str, meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
     if kind == "json":
         return json_feed(meta, items)
     fg = _generator(meta, items, kind)
-    return fg.rss_str(pretty=False) if kind == "rss" else fg.atom_str(pretty=False)
+    feed: bytes = fg.rss_str(pretty=False) if kind == "rss" else fg.atom_str(pretty=False)
+    return feed  # (feedgen is untyped)
 
 
 def json_feed(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Path, Request
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1", tags=["Content"])
 FEED_SIZE = 50
 SITEMAP_MAX = 1000
 FeedKind = Literal["rss", "atom", "json"]
-FEED_RESPONSES = {
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     # JSON first: tools that check a response against "the" schema (schemathesis 3) take the
     # first media type's, and only the JSON Feed has one worth checking.
     200: {"description": "The feed", "content": {
@@ -75,7 +75,7 @@ def feed_representation(request: Request, kind: str, title: str, description: st
                           last_modified=updated, surrogate_keys=keys, public=public)
 
 
-def _latest(session: Session, now, section: str | None,  # type: ignore[no-untyped-def]
+def _latest(session: Session, now: datetime, section: str | None,
             language: str | None = None,
             filters: queries.ArticleFilters | None = None) -> list[Article]:
     filters = filters or queries.ArticleFilters(section=section, language=language)

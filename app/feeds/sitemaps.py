@@ -8,7 +8,7 @@ them with the vendored XSDs); `/robots.txt` points crawlers at the index.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Query, Request
@@ -32,8 +32,9 @@ router = APIRouter()  # tags per route: robots.txt is not the Content API
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # The protocol allows 50,000 URLs per file; smaller pages render quickly and cache well.
 ARTICLES_PER_PAGE = 10_000
-XML_RESPONSE = {200: {"description": "The sitemap", "content": {"application/xml": {
-    "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}}
+XML_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The sitemap", "content": {"application/xml": {
+        "schema": {"type": "string"}, "example": "<urlset>…</urlset>"}}}}
 
 
 def _api_url(path: str) -> str:
@@ -42,7 +43,8 @@ def _api_url(path: str) -> str:
 
 def _xml(root: ET.Element) -> bytes:
     ET.register_namespace("", SITEMAP_NS)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)  # typed Any
+    return xml
 
 
 def _article_pages(count: int) -> int:

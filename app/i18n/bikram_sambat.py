@@ -58,7 +58,8 @@ def to_ad(value: str) -> dt.date:
         raise ValueError("a Bikram Sambat date is YYYY-MM-DD")
     year, month, day = (int(g) for g in match.groups())
     try:
-        return nepali_datetime.date(year, month, day).to_datetime_date()
+        ad: dt.date = nepali_datetime.date(year, month, day).to_datetime_date()  # untyped library
+        return ad
     except (OverflowError, ValueError) as exc:
         raise ValueError(f"{value} is not a Bikram Sambat date between 1975 and 2100 "
                          f"({exc.args[0] if exc.args else exc})") from None

@@ -20,7 +20,7 @@ from app.changelog import record as changes
 from app.core.db import UTCDateTime
 from app.core.prepared import Prepared
 
-A = Article.__table__.c  # type: ignore[attr-defined]
+A = Article.__table__.c
 
 
 def _refuse(message: str) -> InvalidArticle:
@@ -38,7 +38,7 @@ def group_for(session: Session, target_id: str, *, article_id: str | None,
     if target is None or target.deleted_at is not None:
         raise _refuse(f"No live article with id {target_id!r}")
     group = target.translation_group or target.id
-    same = session.scalars(select(Article.id).where(
+    same = session.scalars(select(col(Article.id)).where(
         (col(Article.translation_group) == group) | (col(Article.id) == target.id),
         col(Article.deleted_at).is_(None), col(Article.language) == language,
         col(Article.id) != (article_id or ""))).first()

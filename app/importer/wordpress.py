@@ -419,6 +419,7 @@ class Writer:
             "section_id": self.sections[p.section[0]] if p.section else None,
             "created_at": now, "updated_at": now, "revision": 1, "subtitle": None,
             "syndication": Syndication.allowed.value, "deleted_at": None, "featured": False,
+        # (search has no None in it when passed)
         } for p in posts], None if None in search else search)  # type: ignore[arg-type]
         self._links([(ids[p.wp_id], p) for p in posts])
         self._redirects([(ids[p.wp_id], p) for p in posts])
@@ -463,11 +464,11 @@ class Writer:
         if not _same_slug(article.slug, post.slug):
             values["slug"] = self._free_slugs([post])[post.wp_id]
         values["section_id"] = self.sections[post.section[0]] if post.section else None
-        result = session.execute(
+        result = session.exec(
             update(Article).where(col(Article.id) == article_id,
                                   col(Article.revision) == article.revision)
             .values(**values, revision=article.revision + 1, updated_at=self.now))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise _Conflict(article_id)
         session.add(ArticleRevision(article_id=article_id, revision=article.revision,
                                     snapshot=previous, created_by_id=None, created_at=self.now))

@@ -55,7 +55,7 @@ class Rendition(BaseModel):
     type: str = PydanticField(description="The rendition's media type, e.g. `image/webp`")
 
 
-IMAGE_EXAMPLE = {
+IMAGE_EXAMPLE: dict[str, Any] = {
     "media_id": "018f3a2b4c5d6e7f8091a2b3c4d5e6f7", "width": 1600, "height": 900,
     "url": "https://api.example.com/media/018f3a2b4c5d6e7f8091a2b3c4d5e6f7/original.jpg"
            "?v=3fa9c2d41b7e",

@@ -74,7 +74,7 @@ def _parse(url: str) -> URL:
 def _sqlite_file(url: URL, *, must_exist: bool) -> Path:
     if url.database in (None, "", ":memory:") or (url.query.get("mode") == "memory"):
         raise BackupError("an in-memory SQLite database has nothing to back up or restore into")
-    path = Path(url.database)  # type: ignore[arg-type]
+    path = Path(url.database)
     if must_exist and not path.is_file():
         raise BackupError(f"no SQLite database at {path}")
     return path

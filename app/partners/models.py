@@ -40,7 +40,7 @@ RateLimitText = Annotated[
 
 
 class PartnerCreate(SQLModel):
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     name: str = Field(min_length=1, max_length=200)
     sections: list[SectionSlug] = Field(default_factory=list, max_length=50,
                                 description="Allowed section slugs; empty means every section")
@@ -52,7 +52,7 @@ class PartnerCreate(SQLModel):
 
 
 class PartnerUpdate(SQLModel):
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     sections: list[SectionSlug] | None = Field(default=None, max_length=50)
     rate_limit: RateLimitText | None = None
     embargo_access: bool | None = Field(default=None, description=(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -64,8 +65,8 @@ def revoke(session: Session, partner: Partner, *, now: datetime) -> Partner:
 
 def _section_ids(session: Session, slugs: set[str]) -> list[int] | None:
     """An allowlist's section ids; `None` for an empty one (every section)."""
-    return None if not slugs else list(session.exec(
-        select(Section.id).where(col(Section.slug).in_(slugs))).all())
+    return None if not slugs else cast(list[int], list(session.exec(  # ids are never None
+        select(Section.id).where(col(Section.slug).in_(slugs))).all()))
 
 
 def update_partner(session: Session, partner: Partner, data: PartnerUpdate, *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
@@ -38,7 +39,7 @@ class PreviewLinkList(Page[PreviewLinkPublic]):
     pass
 
 
-def _public(link: PreviewLink, now) -> PreviewLinkPublic:  # type: ignore[no-untyped-def]
+def _public(link: PreviewLink, now: datetime) -> PreviewLinkPublic:
     return PreviewLinkPublic(id=link.id or 0, article_id=link.article_id,
                              created_at=link.created_at, expires_at=link.expires_at,
                              revoked_at=link.revoked_at, created_by_id=link.created_by_id,

@@ -138,7 +138,8 @@ def _v2(a: Native) -> dict[str, Any]:
         association.pop("rel", None)
     if "embargoedUntil" in doc:  # 2.x names it `embargoed`
         doc["embargoed"] = doc.pop("embargoedUntil")
-    return _lower(doc)
+    lowered: dict[str, Any] = _lower(doc)
+    return lowered
 
 
 def _lower(value: Any) -> Any:

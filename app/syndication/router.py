@@ -189,10 +189,11 @@ def _change_items(session: Session, page: feed.FeedPage, fmt: str,
 
 
 # JSON first, as in app/feeds: tools that check a JSON answer against one schema take the first.
-FEED_RESPONSES = {200: {"description": "The feed, with full text", "content": {
-    "application/feed+json": {"schema": {"type": "object"}, "example": {
-        "version": "https://jsonfeed.org/version/1.1", "items": []}},
-    "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"}}}}
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The feed, with full text", "content": {
+        "application/feed+json": {"schema": {"type": "object"}, "example": {
+            "version": "https://jsonfeed.org/version/1.1", "items": []}},
+        "application/atom+xml": {"schema": {"type": "string"}, "example": "<feed>…</feed>"}}}}
 
 
 @router.get("/feed.{kind}", operation_id="getSyndicationFeed", response_class=Response,

@@ -10,6 +10,7 @@ and polls converges on exactly the set it is entitled to, at the cost of its own
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlmodel import Session, col, select
 
@@ -48,8 +49,8 @@ def decode_position(cursor: str | None) -> Position | None:
 def viewer_of(session: Session, partner: Partner) -> Viewer:
     sections = None
     if partner.sections:
-        sections = tuple(session.exec(select(Section.id).where(
-            col(Section.slug).in_(partner.sections))).all())
+        sections = cast(tuple[int, ...], tuple(session.exec(  # ids read back are never None
+            select(Section.id).where(col(Section.slug).in_(partner.sections))).all()))
     return Viewer(sections=sections, syndicated=True, partner_id=partner.id,
                   early=partner.embargo_access)
 

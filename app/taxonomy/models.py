@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, StringConstraints
 from pydantic import Field as PydanticField
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -44,14 +44,14 @@ class Section(SectionBase, table=True):
 
 
 class SectionCreate(SectionBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     slug: SlugText | None = None
     names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
     position: int = Field(default=0, ge=0, le=10_000, description="Navigation order")
 
 
 class SectionUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     name: NameText | Unset = None
     description: str | None = Field(default=None, max_length=1000)
     names: NamesPatch | None = Field(default=None, max_length=20, description=NAMES_PATCH)
@@ -88,13 +88,13 @@ class Tag(TagBase, table=True):
 
 
 class TagCreate(TagBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     slug: SlugText | None = None
     names: Names | None = Field(default=None, max_length=20, description=NAMES_DESCRIPTION)
 
 
 class TagUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     name: NameText | Unset = None
     names: NamesPatch | None = Field(default=None, max_length=20, description=NAMES_PATCH)
 

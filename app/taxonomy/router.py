@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import func
@@ -36,7 +37,11 @@ class TagList(Page[TagPublic]):
     pass
 
 
-def _page(rows, key: SortKey, limit: int):  # type: ignore[no-untyped-def]
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+
+
+def _page(rows: Sequence[_Row], key: SortKey,
+          limit: int) -> tuple[Sequence[_Row], str | None]:
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -157,7 +157,7 @@ def update_tag(session: Session, tag: Tag, data: TagUpdate) -> Tag:
     values = data.model_dump(exclude_unset=True)
     renamed = data.name is not None and data.name != tag.name
     if renamed:
-        tag.name = data.name  # type: ignore[assignment]
+        tag.name = data.name  # type: ignore[assignment]  # renamed: not None
     if "names" in values:
         values["names"] = _merged_names(tag.names, values["names"])
     if "names" in values and values["names"] != tag.names:

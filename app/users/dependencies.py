@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
@@ -51,7 +52,7 @@ def current_user(
     return user
 
 
-def _user(session: Session, claims: dict | None) -> User | None:  # type: ignore[type-arg]
+def _user(session: Session, claims: dict[str, Any] | None) -> User | None:
     if not claims or not str(claims.get("sub", "")).isdigit():
         return None
     user = session.get(User, int(claims["sub"]))
@@ -65,7 +66,7 @@ def _user(session: Session, claims: dict | None) -> User | None:  # type: ignore
     return user
 
 
-def require(role: Role):  # type: ignore[no-untyped-def]
+def require(role: Role) -> Callable[[User], User]:
     """A dependency admitting `role` and the roles above it."""
 
     def guard(user: Annotated[User, Depends(current_user)]) -> User:

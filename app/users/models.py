@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict, EmailStr
+from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -28,7 +28,7 @@ class User(SQLModel, table=True):
 
 
 class UserCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     email: EmailStr
     password: str = Field(min_length=10, max_length=256)
     role: Role
@@ -36,7 +36,7 @@ class UserCreate(SQLModel):
 
 
 class UserUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     role: Role | None = None
     name: str | None = Field(default=None, max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=256)

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import math
 import time
+from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
@@ -31,7 +32,8 @@ class LoginThrottled(TooManyRequests):
 
 class LoginThrottle:
     def __init__(self, storage_uri: str = "memory://", limit: str = LOGIN_FAILURES) -> None:
-        self.storage: Storage = storage_from_string(storage_uri)
+        # a synchronous URI (no `async+`) makes a synchronous storage
+        self.storage = cast(Storage, storage_from_string(storage_uri))
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.item: RateLimitItem = parse(limit)
 

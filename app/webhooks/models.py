@@ -111,7 +111,7 @@ def _absolute_http(value: object) -> object:
 
 
 class WebhookEndpointCreate(SQLModel):
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     url: AnyHttpUrl = Field(description="Where events are POSTed (https; http and loopback only "
                             "in development)")
     events: list[EventType] = Field(min_length=1, max_length=len(EventType),
@@ -129,7 +129,7 @@ class WebhookEndpointCreate(SQLModel):
 
 
 class WebhookEndpointUpdate(SQLModel):
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
     url: AnyHttpUrl | None = None
     events: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
     description: str | None = Field(default=None, max_length=500)

@@ -190,19 +190,19 @@ def claim(limit: int) -> list[Claimed]:
     now = utcnow()
     if engine.dialect.name == "sqlite" and not _anything_due(now):
         return []  # spares the write lock on an idle poll
-    d = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
-    e = WebhookEndpoint.__table__.c  # type: ignore[attr-defined]
-    earlier = aliased(WebhookDelivery.__table__)  # type: ignore[arg-type]
+    d = WebhookDelivery.__table__.c
+    e = WebhookEndpoint.__table__.c
+    earlier = aliased(WebhookDelivery.__table__)
     due = and_(d.status == DeliveryStatus.pending.value, d.next_attempt_at <= now,
                or_(d.leased_until.is_(None), d.leased_until < now))
     blocked = exists().where(earlier.c.endpoint_id == d.endpoint_id,
                              earlier.c.article_id == d.article_id, earlier.c.id < d.id,
                              earlier.c.status == DeliveryStatus.pending.value)
-    stmt = (select(d.id).join(WebhookEndpoint.__table__, e.id == d.endpoint_id)  # type: ignore[arg-type]
+    stmt = (select(d.id).join(WebhookEndpoint.__table__, e.id == d.endpoint_id)
             .where(due, e.enabled.is_(True), ~blocked)
             .order_by(d.next_attempt_at, d.id).limit(limit))
     if engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=WebhookDelivery.__table__, skip_locked=True)  # type: ignore[arg-type]
+        stmt = stmt.with_for_update(of=WebhookDelivery.__table__, skip_locked=True)
     token = secrets.token_hex(8)
     with Session(engine) as session:
         ids = list(session.execute(stmt).scalars())
@@ -223,7 +223,7 @@ def claim(limit: int) -> list[Claimed]:
 
 
 def _anything_due(now: datetime) -> bool:
-    d = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
+    d = WebhookDelivery.__table__.c
     with get_read_engine().connect() as conn:
         return conn.execute(select(d.id).where(
             d.status == DeliveryStatus.pending.value, d.next_attempt_at <= now,
@@ -262,13 +262,13 @@ def record(item: Claimed, outcome: Outcome) -> None:
         else:
             values["next_attempt_at"] = now + timedelta(seconds=delay)
     with Session(get_write_engine()) as session:
-        result = session.execute(update(WebhookDelivery).where(
+        result = session.exec(update(WebhookDelivery).where(
             col(WebhookDelivery.id) == item.id, col(WebhookDelivery.lease_token) == item.token)
             .values(**values))
         session.add(WebhookAttempt(delivery_id=item.id, attempted_at=now,
                                    response_status=outcome.status, error=outcome.error,
                                    duration_ms=outcome.duration_ms))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             log.warning("webhook %s: lease lost while sending; outcome logged only",
                         item.message_id)
         endpoint = session.get(WebhookEndpoint, item.endpoint_id)

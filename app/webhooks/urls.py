@@ -74,7 +74,9 @@ def resolve(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise UnsafeAddress(f"cannot resolve {host}: {exc.strerror}") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    # IPv4 and IPv6 socket addresses start with the host as a string (typeshed's union also
+    # holds other families' int)
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     refused = [a for a in addresses if not address_allowed(a, strict=strict)]
     if refused or not addresses:
         shown = refused[0] if refused else "nothing"
