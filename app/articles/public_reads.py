@@ -503,7 +503,8 @@ def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
 
 
 def _by_ids() -> ColumnElement[bool]:
-    return A.id.in_(bindparam("ids", expanding=True))
+    wanted: ColumnElement[bool] = A.id.in_(bindparam("ids", expanding=True))
+    return wanted
 
 
 @lru_cache(maxsize=4)

@@ -56,7 +56,7 @@ def _notice(article: Native) -> str:
 
 
 def _byline(article: Native) -> str | None:
-    names = [a["name"] for a in article["authors"]]
+    names: list[str] = [a["name"] for a in article["authors"]]
     if not names:
         return None
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
