@@ -46,6 +46,7 @@ from app.articles import presenters
 from app.articles.models import Article, CorrectionPublic, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_public
+from app.authors import counts
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
 from app.core.config import get_settings
@@ -108,13 +109,9 @@ def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
 
 
 def _published_count() -> ColumnElement[Any]:
-    # As `/v1/authors/{slug}` counts (one number everywhere), at the statement's clock. The
-    # inner `article` is its own (not the outer row's), hence `correlate_except`.
-    byline = ArticleAuthor.__table__.alias("byline")
-    return (select(func.count())
-            .select_from(byline.join(Article.__table__, A.id == byline.c.article_id))
-            .where(byline.c.author_id == AU.id, is_public(VISIBLE_AT))
-            .correlate_except(Article.__table__).scalar_subquery())
+    # As `/v1/authors/{slug}` counts (one number everywhere), at the statement's clock: the
+    # stored live count less the author's articles whose time has not come.
+    return counts.public_count(VISIBLE_AT)
 
 
 def _tags(dialect: str) -> ColumnElement[Any]:
