@@ -63,6 +63,7 @@ def public_count(now: Any) -> ColumnElement[int]:
     byline = ArticleAuthor.__table__.alias("later_byline")
     early = (select(func.count()).select_from(later).where(
         later.c.published_at > now, _live(later.c),
-        exists().where(byline.c.article_id == later.c.id, byline.c.author_id == AU.id))
+        exists().where(byline.c.article_id == later.c.id, byline.c.author_id == AU.id)
+        .correlate(later, Author.__table__))
         .correlate(Author.__table__).scalar_subquery())
     return AU.live_articles - early
