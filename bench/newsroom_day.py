@@ -14,9 +14,12 @@ read draws a kind (article detail 70%, article list 18%, `/v1/front` 6%,
 section and language filters with their second and third pages; the front page and today's
 briefs in both languages; a dozen search queries.
 
-Three phases, one after the other, on the same server:
+Phases, one after the other, on the same server:
 1. warm-up (`--warmup` s): readers only, from a cold cache (each worker renders every page it
    is asked for the first time): reported, not judged (a newsroom's cache is warm all day);
+   then the cache is primed: one keep-alive connection per worker (a connection stays with the
+   worker that accepted it; told apart by `X-Cache` on a fresh path) asks for every path of the
+   catalogue, so the day's misses are the writes' doing, not the Zipf tail's first requests;
 2. baseline (`--baseline` s): readers only, the cache's steady state;
 3. the day (`--duration` s): readers, while 20 writers (one editor account) each create a draft
    and then save it again every 10 s (title and body, `If-Match`), and an editor publishes one
@@ -139,6 +142,7 @@ class Report:
     publish_interval_s: float
     catalogue: dict[str, int] = field(default_factory=dict)
     warmup: Phase | None = None  # from a cold cache
+    primed: dict[str, Any] = field(default_factory=dict)  # paths, workers found, seconds
     baseline: Phase | None = None
     day: Phase | None = None
     writes: dict[str, Any] = field(default_factory=dict)
@@ -230,7 +234,7 @@ def list_paths(client: httpx.Client) -> list[str]:
 
 
 def write_catalogue(server: Server, url: str, exponent: float, seed: int,
-                    path: Path) -> dict[str, int]:
+                    path: Path) -> dict[str, list[str]]:
     slugs = published_slugs(url)
     random.Random(seed).shuffle(slugs)  # popularity is not publication order
     with httpx.Client(base_url=server.base, timeout=60) as client:
@@ -252,7 +256,56 @@ def write_catalogue(server: Server, url: str, exponent: float, seed: int,
         lines += [f"P {c!r} {p}" for c, p in zip(zipf_cdf(len(paths), exponent), paths,
                                                  strict=True)]
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    return {name: len(paths) for name, paths in kinds.items()}
+    return kinds
+
+
+def prime(server: Server, paths: list[str], workers: int) -> dict[str, Any]:
+    """Have every worker render every path once. A keep-alive connection stays with the worker
+    process that accepted it, so connections are opened until one per worker is found: a new
+    one belongs to a known worker when a fresh path stored through that worker's connection is
+    a HIT on it. Each worker's connection then walks the catalogue, all in parallel."""
+    import http.client
+    import threading
+
+    known: list[http.client.HTTPConnection] = []
+
+    def get(conn: http.client.HTTPConnection, path: str) -> str:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.getheader("x-cache") or ""
+
+    started = time.perf_counter()
+    for attempt in range(20 * workers):
+        if len(known) == workers:
+            break
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        same = False
+        for i, rep in enumerate(known):
+            probe = f"/v1/search?{urlencode({'q': f'probe{attempt}x{i}x{secrets.token_hex(4)}'})}"
+            get(rep, probe)
+            if get(conn, probe) == "HIT":
+                same = True
+                break
+        if same:
+            conn.close()
+        else:
+            known.append(conn)
+    misses = [0] * len(known)
+
+    def walk(n: int) -> None:
+        for path in paths:
+            misses[n] += get(known[n], path) == "MISS"
+
+    threads = [threading.Thread(target=walk, args=(n,)) for n in range(len(known))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for conn in known:
+        conn.close()
+    return {"paths": len(paths), "workers_found": len(known), "misses": misses,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 # ---- readers (wrk) ------------------------------------------------------------------------------
@@ -414,6 +467,7 @@ def print_report(report: Report) -> None:
           f"{report.baseline_s:g} s, day {report.day_s:g} s with {report.writers} writers saving "
           f"every {report.writer_interval_s:g} s and a publish every "
           f"{report.publish_interval_s:g} s")
+    print(f"primed: {report.primed}")
     print(f"| {'phase':<34} | {'req/s':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7} "
           f"| {'max ms':>7} | {'hit ratio':>9} | errors")
     labels = {"warm-up": "readers, cold cache (warm-up)", "baseline": "readers alone (baseline)",
@@ -463,7 +517,8 @@ def run(args: argparse.Namespace) -> Report:
                "editor")
         with khabar_server("newsroom day", env, args.workers, cache=True, log=log) as server:
             catalogue = Path(workdir) / "catalogue.txt"
-            report.catalogue = write_catalogue(server, url, args.zipf, args.seed, catalogue)
+            kinds = write_catalogue(server, url, args.zipf, args.seed, catalogue)
+            report.catalogue = {name: len(paths) for name, paths in kinds.items()}
             with httpx.Client(base_url=server.base, timeout=60) as client:
                 token = client.post("/v1/auth/token", data={
                     "grant_type": "password", "username": EDITOR, "password": password,
@@ -474,6 +529,9 @@ def run(args: argparse.Namespace) -> Report:
                 print(f"warm-up {args.warmup:g} s ...", file=sys.stderr)
                 report.warmup = readers(args, server, catalogue, args.warmup, "warm-up",
                                         args.seed)
+            print("priming every worker's cache ...", file=sys.stderr)
+            report.primed = prime(server, [p for paths in kinds.values() for p in paths],
+                                  args.workers)
             settle(server)
             print(f"baseline {args.baseline:g} s (readers alone) ...", file=sys.stderr)
             report.baseline = readers(args, server, catalogue, args.baseline, "baseline",
