@@ -114,6 +114,8 @@ def test_the_count_equals_the_truth_after_every_write(engine, session: Session, 
         for slug, n in expected.items():  # through the response cache, as readers see it
             page = client.get(f"/v1/authors/{slug}")
             assert (page.json()["article_count"] if page.status_code == 200 else 0) == n, op
+        listed = {a["slug"]: a["article_count"] for a in client.get("/v1/authors").json()["data"]}
+        assert listed == {slug: n for slug, n in expected.items() if n}, op
         public = session.exec(select(Article.slug).where(is_public(clock()))).all()
         for slug in public:
             detail = client.get(f"/v1/articles/{slug}").json()
