@@ -109,7 +109,8 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipExceptImages, minimum_size=860)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.response_cache = (
-        ResponseCache(entries=settings.response_cache_entries, overrides=app.dependency_overrides)
+        ResponseCache(max_bytes=settings.response_cache_mb * 1024 * 1024,
+                      overrides=app.dependency_overrides)
         if settings.response_cache else None)
     # One layer for request ids, security headers, sizes, CORS, rate limits, body limits, the
     # response cache, access logs and metrics (see app/core/edge.py for the order).

@@ -4,7 +4,13 @@ from app.articles.models import Article, ArticleRevision, SlugHistory
 from app.audit.models import AuditEntry
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
-from app.changelog.models import ArticleChange, ChangeScope, PartnerGrant, PartnerScope
+from app.changelog.models import (
+    ArticleChange,
+    ChangeScope,
+    PartnerGrant,
+    PartnerScope,
+    StaleKey,
+)
 from app.core.counters import Counter
 from app.corrections.models import ArticleCorrection
 from app.importer.models import WordpressPost
@@ -20,6 +26,6 @@ __all__ = [
     "Article", "ArticleAuthor", "ArticleChange", "ArticleCorrection", "ArticleRevision",
     "ArticleTag", "AuditEntry", "Author", "Brief", "ChangeScope", "Counter", "Media", "Partner",
     "PartnerGrant", "PartnerScope", "PartnerUsage", "PreviewLink", "Redirect", "Section",
-    "SlugHistory", "Tag", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
-    "WordpressPost",
+    "SlugHistory", "StaleKey", "Tag", "User", "WebhookAttempt", "WebhookDelivery",
+    "WebhookEndpoint", "WordpressPost",
 ]

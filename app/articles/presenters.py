@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.articles.blocks import stored_blocks
 from app.articles.models import (
@@ -20,7 +20,7 @@ from app.articles.models import (
     Source,
     TranslationRef,
 )
-from app.articles.visibility import is_public
+from app.authors import counts
 from app.authors.models import ArticleAuthor, Author, AuthorPublic, AuthorRef
 from app.core.config import get_settings
 from app.core.db import utcnow
@@ -116,12 +116,9 @@ def published_counts(session: Session, author_ids: Iterable[int | None]) -> dict
     ids = sorted({i for i in author_ids if i is not None})
     if not ids:
         return {}
-    rows = session.exec(
-        select(ArticleAuthor.author_id, func.count())
-        .join(Article, col(Article.id) == ArticleAuthor.article_id)
-        .where(col(ArticleAuthor.author_id).in_(ids), is_public(utcnow()))
-        .group_by(col(ArticleAuthor.author_id))).all()
-    return dict(rows)
+    rows = session.exec(select(col(Author.id), counts.public_count(utcnow()))
+                        .where(col(Author.id).in_(ids))).all()
+    return {author_id: n for author_id, n in rows if n and author_id is not None}
 
 
 def _common(article: Article, sections: dict[int, SectionRef]) -> dict[str, Any]:

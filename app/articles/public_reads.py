@@ -37,7 +37,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    null,
     select,
     type_coerce,
 )
@@ -47,6 +46,7 @@ from app.articles import presenters
 from app.articles.models import Article, CorrectionPublic, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
 from app.articles.visibility import is_embargoed_now, is_public
+from app.authors import counts
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
 from app.core.config import get_settings
@@ -97,28 +97,21 @@ def _json_list(dialect: str, items: list[Any], order_by: Any) -> Any:
     return func.json_group_array(func.json_array(*items))
 
 
-def _bylines(dialect: str, *, full: bool, counted: bool = True) -> ColumnElement[Any]:
+def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
     fields = [AA.position, AU.id, AU.slug, AU.name]
     if full:  # `AuthorPublic`: bio, title, avatar and links too, and the published count
         links = AU.links if dialect == "postgresql" else func.json(AU.links)
         avatar = AU.avatar if dialect == "postgresql" else func.json(AU.avatar)
-        # Without `counted`, a null where the count goes: a page of many articles counts
-        # once per author instead (`_fill_counts`).
-        count = _published_count() if counted else null()
-        fields += [AU.bio, AU.title, AU.avatar_url, links, count, avatar]
+        fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count(), avatar]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
             .where(AA.article_id == A.id).scalar_subquery())
 
 
 def _published_count() -> ColumnElement[Any]:
-    # As `/v1/authors/{slug}` counts (one number everywhere), at the statement's clock. The
-    # inner `article` is its own (not the outer row's), hence `correlate_except`.
-    byline = ArticleAuthor.__table__.alias("byline")
-    return (select(func.count())
-            .select_from(byline.join(Article.__table__, A.id == byline.c.article_id))
-            .where(byline.c.author_id == AU.id, is_public(VISIBLE_AT))
-            .correlate_except(Article.__table__).scalar_subquery())
+    # As `/v1/authors/{slug}` counts (one number everywhere), at the statement's clock: the
+    # stored live count less the author's articles whose time has not come.
+    return counts.public_count(VISIBLE_AT)
 
 
 def _tags(dialect: str) -> ColumnElement[Any]:
@@ -344,24 +337,11 @@ def _full(dialect: str, row: tuple[Any, ...], formats: tuple[str, ...],
     return item, authors, corrections
 
 
-def _published_counts(connection: Connection, now: datetime,
-                      author_ids: set[int]) -> dict[int, int]:
-    """Each author's count of public articles at `now`, as `_published_count` counts, in one
-    grouped statement."""
-    if not author_ids:
-        return {}
-    return dict(connection.execute(  # type: ignore[arg-type]
-        select(AA.author_id, func.count())
-        .select_from(ArticleAuthor.__table__.join(Article.__table__, A.id == AA.article_id))
-        .where(AA.author_id.in_(sorted(author_ids)), is_public(now))
-        .group_by(AA.author_id)).all())
-
-
 @lru_cache(maxsize=4)
 def _syndicated_statement(dialect: str) -> Select[Any]:
     # No visibility rule here: the caller chose the ids by its own (a partner's entitlement,
     # which may include embargoed articles).
-    return select(*CARD_COLUMNS, _bylines(dialect, full=True, counted=False), _tags(dialect),
+    return select(*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
                   *DETAIL_COLUMNS,
                   *_body_columns(FORMAT_ORDER), _corrections(dialect), A.revision, A.status,
                   A.deleted_at).select_from(
@@ -380,13 +360,9 @@ def syndicated_by_id(connection: Connection, now: datetime,
     dialect = connection.dialect.name
     rows = connection.execute(_syndicated_statement(dialect),
                               {"ids": ids, "visible_at": now}).all()
-    counts = _published_counts(connection, now, {
-        a[1] for row in rows for a in _ordered(dialect, row[12], None)})
     out = {}
     for row in rows:
         item, _authors, corrections = _full(dialect, tuple(row), FORMAT_ORDER)
-        for author in item["authors"]:
-            author["article_count"] = counts.get(author["id"], 0)
         revision, status, deleted_at = row[-3:]
         item["corrections"] = [c.model_dump() for c in corrections]
         item["revision"] = revision
@@ -516,7 +492,7 @@ def _public_cards_statement(dialect: str) -> Select[Any]:
 @lru_cache(maxsize=4)
 def _public_full_statement(dialect: str) -> Select[Any]:
     # `_detail_statement`'s columns with the default formats, then the translation group.
-    return _select([*CARD_COLUMNS, _bylines(dialect, full=True, counted=False), _tags(dialect),
+    return _select([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
                     *DETAIL_COLUMNS, *_body_columns(DETAIL_FORMATS), _corrections(dialect),
                     A.translation_group]).where(_by_ids())
 
@@ -538,14 +514,10 @@ def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
                                                      for a in _ordered(dialect, row[12], 0)])
                 for row in connection.execute(_public_cards_statement(dialect), params)}
     rows = connection.execute(_public_full_statement(dialect), params).all()
-    counts = _published_counts(connection, now, {
-        a[1] for row in rows for a in _ordered(dialect, row[12], None)})
     groups = _translation_groups(connection, now, {row[-1] for row in rows if row[-1]})
     out = {}
     for row in rows:
         item, authors, corrections = _full(dialect, tuple(row), DETAIL_FORMATS)
-        for author in item["authors"]:
-            author["article_count"] = counts.get(author["id"], 0)
         item["structured_data"] = _structured_data(item, authors, corrections)
         item["translations"] = [ref for ref in groups.get(row[-1], []) if ref["id"] != row[0]]
         item["corrections"] = [c.model_dump() for c in corrections]

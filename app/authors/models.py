@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.articles.blocks import check_http_url, check_image_url
@@ -31,6 +31,11 @@ class Author(AuthorBase, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id", unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # How many of the author's articles are live (published or scheduled) and not deleted,
+    # whatever their time: kept by `app.authors.counts` in every transaction that changes an
+    # article's status, deletion or byline. The public count is this less the live ones whose
+    # time has not come (`counts.public_count`), so the clock needs no writer.
+    live_articles: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 # A profile's links (website, social): a few named URLs, each bounded.

@@ -6,15 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 from starlette.responses import Response
 
-from app.articles.models import Article
 from app.articles.presenters import author_public
-from app.articles.visibility import is_public
-from app.authors.models import ArticleAuthor, Author, AuthorPublic
+from app.authors import counts
+from app.authors.models import Author, AuthorPublic
 from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.listing import (
@@ -38,14 +36,9 @@ class AuthorList(Page[AuthorPublic]):
 
 
 def _with_counts(now: datetime) -> Select[Author, int]:
-    count = func.count(col(Article.id)).label("article_count")
-    return (
-        select(Author, count)
-        .join(ArticleAuthor, col(ArticleAuthor.author_id) == Author.id)
-        .join(Article, col(Article.id) == ArticleAuthor.article_id)
-        .where(is_public(now))
-        .group_by(col(Author.id))
-    )
+    # Authors the public can read at least one article of, with that count (`counts`).
+    count = counts.public_count(now)
+    return select(Author, count.label("article_count")).where(count > 0)
 
 
 @router.get("", response_model=AuthorList, operation_id="listAuthors",

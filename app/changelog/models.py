@@ -74,6 +74,23 @@ class ChangeScope(SQLModel, table=True):
     public: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
+class StaleKey(SQLModel, table=True):
+    """The Surrogate-Keys each content version made stale: what response caches in every
+    process drop when they see the version move (`app/core/cache.py`), instead of everything.
+    Every move has at least one row; `*` means everything (a change whose keys are not known, or
+    too many to list). Rows older than `STALE_KEYS_KEPT` versions are pruned: a process that
+    finds a version without rows drops all its entries."""
+
+    __tablename__ = "stale_key"
+    version: int = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=200)
+
+
+EVERYTHING = "*"  # `StaleKey.key`: every response is stale
+STALE_KEYS_KEPT = 10_000  # content versions whose stale keys are kept
+MAX_STALE_KEYS = 500  # more keys than this in one change are recorded as EVERYTHING
+
+
 ALL_SECTIONS = -1  # `PartnerScope.section_id` of an empty allowlist (every section)
 
 

@@ -1,11 +1,12 @@
 """Recording changes, in the writing transaction (a rolled-back write records nothing).
 
-`article_changed` is the one door every public article change passes through; `content_changed`
+`article_changed` is the one door every article write passes through; `content_changed`
 is the door for the rest of the public content (briefs, sections, tags, author pages). They keep:
 the commit-ordered sequence (`change_seq`), the latest change of each article (`ArticleChange`:
 kind, time, whether it is public now), the scopes each article was ever public in
 (`ChangeScope`, so tombstones reach only viewers that could have seen it), the content version
-response caches key on, the Surrogate-Keys the CDN purge sends, and the long-poll signal.
+and the Surrogate-Keys it made stale (`StaleKey`: what response caches in every process drop),
+the keys the CDN purge sends, the authors' stored article counts, and the long-poll signal.
 
 A write the public cannot see (creating or editing a draft, editorial-only state) is no change:
 no sequence number, no content version, no purge, no `Last-Modified` move.
@@ -25,20 +26,24 @@ from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status, Syndication
 from app.articles.visibility import is_embargoed_now, is_public_now
+from app.authors import counts
 from app.authors.models import ArticleAuthor
 from app.briefs.models import Brief
 from app.changelog import signal
 from app.changelog.models import (
     ALL_SECTIONS,
+    EVERYTHING,
+    MAX_STALE_KEYS,
     ArticleChange,
     ChangeScope,
     Kind,
     PartnerGrant,
     PartnerScope,
+    StaleKey,
 )
 from app.core.counters import CHANGE_SEQ, CONTENT_VERSION, bump
 from app.core.db import utcnow
-from app.core.purge import mark_stale, purging
+from app.core.purge import mark_stale
 from app.taxonomy.models import Section
 
 
@@ -58,7 +63,8 @@ class Recorded:
 @dataclass
 class Before:
     """What an article's public pages were keyed by before a change: the authors whose pages
-    listed it (a byline change makes the removed author's pages stale too)."""
+    listed it (a byline change makes the removed author's pages stale too, and changes their
+    article counts)."""
 
     authors: set[int] = field(default_factory=set)
     sections: set[int] = field(default_factory=set)
@@ -66,8 +72,8 @@ class Before:
 
 def before(session: Session, article_ids: Sequence[str]) -> Before:
     """Call before changing articles whose byline or section may change; pass the result to
-    `article_changed`. Costs nothing when no CDN purge is configured."""
-    if not purging() or not article_ids:
+    `article_changed`."""
+    if not article_ids:
         return Before()
     ids = list(article_ids)
     return Before(
@@ -79,8 +85,12 @@ def before(session: Session, article_ids: Sequence[str]) -> Before:
 
 def content_changed(session: Session, *stale_keys: str) -> None:
     """Public content other than an article's own state changed (a brief, a section's name):
-    bump the content version; `stale_keys` are the Surrogate-Keys of what changed."""
-    bump(session, CONTENT_VERSION)
+    bump the content version; `stale_keys` are the Surrogate-Keys of what changed (none: all
+    of it). Response caches drop what carries them; the CDN purge sends them."""
+    version = bump(session, CONTENT_VERSION)
+    keys = set(stale_keys) if stale_keys and len(stale_keys) <= MAX_STALE_KEYS else {EVERYTHING}
+    session.connection().execute(_insert(session)(StaleKey.__table__).on_conflict_do_nothing(),
+                                 [{"version": version, "key": key} for key in sorted(keys)])
     mark_stale(session, stale_keys)
 
 
@@ -111,6 +121,10 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
             content_changed(session, *stale_keys)
         return []
     session.flush()
+    bylines = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
+        col(ArticleAuthor.article_id).in_(ids))).all())
+    # Whatever the write was (a status, a deletion, a byline), its authors' counts follow it.
+    counts.recount(session, bylines | (prior.authors if prior else set()))
     rows = session.execute(
         # sqlmodel's select() is typed for at most four columns
         select(Article.id, Article.slug, Article.status,  # type: ignore[call-overload]
@@ -161,8 +175,9 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
 
     public = [c for c in changed if c[0] != Kind.embargoed]
     keys = set(stale_keys)
-    if public and purging():
-        keys |= _stale_keys(session, public, [row.id for *_, row in public], prior)
+    if public:
+        keys |= _stale_keys(session, public, [row.id for *_, row in public], ids, bylines,
+                            prior)
     if public or keys:
         content_changed(session, *keys)
     signal.announce(session, last)
@@ -190,13 +205,22 @@ def _insert(session: Session) -> Any:
 
 
 def _stale_keys(session: Session, changed: Iterable[tuple[Any, ...]], ids: list[str],
-                prior: Before | None) -> set[str]:
+                all_ids: list[str], bylines: set[int], prior: Before | None) -> set[str]:
+    """The keys of every page that shows these articles: their details, the lists (`articles`),
+    their authors' pages and, through the byline's article count, their authors' other
+    articles (`author:`), their sections' pages, and the details of their translations (which
+    list each other). An unrelated article's detail keeps its entries."""
     authors = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
-        col(ArticleAuthor.article_id).in_(ids))).all())
+        col(ArticleAuthor.article_id).in_(ids))).all()) if ids != all_ids else set(bylines)
     authors |= prior.authors if prior else set()
     sections = {row.section_id for *_, row in changed if row.section_id is not None}
     sections |= prior.sections if prior else set()
     keys = {"articles", *(f"article:{a}" for a in ids), *(f"author:{a}" for a in authors)}
+    groups = set(session.exec(select(Article.translation_group).where(
+        col(Article.id).in_(ids), col(Article.translation_group).is_not(None))).all())
+    if groups:
+        keys |= {f"article:{a}" for a in session.exec(select(Article.id).where(
+            col(Article.translation_group).in_(groups))).all()}
     if sections:
         keys |= {f"section:{slug}" for slug in session.exec(
             select(Section.slug).where(col(Section.id).in_(sections))).all()}

@@ -26,11 +26,11 @@ from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status
 from app.articles.visibility import is_due
-from app.changelog.models import ArticleChange
+from app.changelog.models import STALE_KEYS_KEPT, ArticleChange, StaleKey
 from app.changelog.record import Recorded, article_changed
 from app.changelog.views import HORIZON
 from app.core.config import get_settings
-from app.core.counters import Counter
+from app.core.counters import CONTENT_VERSION, Counter
 from app.core.db import get_read_engine, get_write_engine, utcnow
 from app.webhooks import outbox as webhooks
 
@@ -101,9 +101,19 @@ def prune(session: Session, before: datetime) -> int:
     return len(seqs)
 
 
+def prune_stale_keys(session: Session) -> None:
+    """Keep the stale keys of the last `STALE_KEYS_KEPT` content versions (a response cache
+    further behind drops all its entries instead); one transaction."""
+    version = session.exec(select(Counter.value).where(
+        Counter.name == CONTENT_VERSION)).one()
+    session.execute(delete(StaleKey).where(col(StaleKey.version) <= version - STALE_KEYS_KEPT))
+    session.commit()
+
+
 def prune_once(now: datetime | None = None) -> int:
     days = get_settings().changelog_retention_days
     with Session(get_write_engine(), expire_on_commit=False) as write:
+        prune_stale_keys(write)
         return prune(write, (now or utcnow()) - timedelta(days=days))
 
 

@@ -2,15 +2,28 @@
 
 Entries are the exact bytes the app answered (status 200 with an ETag, i.e. a `Representation`),
 keyed by the normalized request: host, path, sorted query string and whether gzip is accepted.
+The cache holds up to `KHABAR_RESPONSE_CACHE_MB` of them per process (bodies and headers, least
+recently used first out): sized in bytes, since a detail weighs ten times a brief.
+
 Each entry records the content state it was rendered under: the `content_version` counter (bumped
-inside every content write's transaction) and the next scheduled publication time. Every request
-reads the current state before answering, from the database the responses are rendered from (the
-read engine: the primary, or the replica of `DATABASE_READ_URL`), so the cache is exactly as fresh
-as that database: a process serves nothing a write replaced once that database has the write, and
-a scheduled article appears on time with no job runner. With a replica, its lag is the only
-staleness (the Editorial API reads the primary). Reading the state on the primary instead would
-store a page the lagging replica rendered under the primary's newer version, and serve it until
-the next write.
+inside every public content write's transaction) and the next scheduled publication time, and
+the Surrogate-Keys its response carries (what it shows: `article:<id>`, `author:<id>`,
+`articles` for every list...). Each version move comes with the keys it made stale, written in
+the same transaction (the change log's `stale_key` table): an entry is served while none of its
+keys went stale after the version it was rendered under. So a publish drops the pages that show
+the article (its detail, the lists, its authors' pages and, through the byline's count, their
+articles) and leaves every other article's detail cached; a version move whose keys are not
+known (pruned, or a bulk change recorded as `*`) drops everything, as does a scheduled article's
+time coming (its pages are not listed anywhere the clock can tell).
+
+Every request reads the current state before answering, from the database the responses are
+rendered from (the read engine: the primary, or the replica of `DATABASE_READ_URL`), and the
+stale keys of any versions it had not seen, in the same connection: so every process learns
+each change, and the cache is exactly as fresh as that database: a process serves nothing a write
+replaced once that database has the write, and a scheduled article appears on time with no job
+runner. With a replica, its lag is the only staleness (the Editorial API reads the primary).
+Reading the state on the primary instead would store a page the lagging replica rendered under
+the primary's newer version, and serve it until the next write.
 
 The state query is tiny, and concurrent requests share one: a request waits for the next query
 that *starts after it arrived* (never one already in flight, which could predate a commit), so
@@ -36,7 +49,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import anyio.to_thread
-from sqlalchemy import Engine, Integer, bindparam, text
+from sqlalchemy import Connection, Engine, Integer, bindparam, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import UTCDateTime, get_read_engine, utcnow
@@ -58,6 +71,11 @@ STATE_SQL = text(
     " WHERE a.status = 'scheduled' AND a.published_at > :now AND a.deleted_at IS NULL) AS next_at"
     " FROM counter c WHERE c.name = 'content_version'"
 ).bindparams(bindparam("now", type_=UTCDateTime())).columns(version=Integer, next_at=UTCDateTime())
+# The change log's `stale_key` (app/changelog/models.py): each version's stale Surrogate-Keys.
+STALE_SQL = text(
+    "SELECT version, key FROM stale_key WHERE version > :after AND version <= :upto")
+EVERYTHING = "*"
+ENTRY_OVERHEAD = 600  # bytes an entry costs besides its body and headers (objects, key, dict)
 
 State = tuple[int, datetime | None]
 
@@ -69,9 +87,57 @@ def content_engine() -> Engine:
     return get_read_engine()
 
 
-def read_state(engine: Engine, now: datetime) -> State:
+class Staleness:
+    """What this process knows of the versions it has seen: the latest (`version`), the
+    newest version each Surrogate-Key went stale at, and a `floor` below which every entry is
+    stale. One thread updates it (the state reads run one at a time); requests only read it."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.floor = 0
+        self.keys: dict[str, int] = {}
+
+    def catch_up(self, conn: Connection, version: int) -> None:
+        """Learn the keys of the versions after the last one seen, up to `version` (read in
+        the same connection, after it: every version up to it has committed with its keys)."""
+        known = self.version
+        if known == version:
+            return
+        if known is None or version < known:  # the first read, or a database put back
+            self._drop_all(version)
+        else:
+            rows = conn.execute(STALE_SQL, {"after": known, "upto": version}).all()
+            if len({v for v, _ in rows}) != version - known:  # pruned, or moved without keys
+                self._drop_all(version)
+            else:
+                for v, key in rows:
+                    if key == EVERYTHING:
+                        self.floor = max(self.floor, v)
+                    elif self.keys.get(key, -1) < v:
+                        self.keys[key] = v
+        self.version = version
+
+    def _drop_all(self, version: int) -> None:
+        self.floor = version
+        self.keys = {k: v for k, v in self.keys.items() if v > version}
+
+    def fresh(self, entry: Entry, state: State) -> bool:
+        """Whether `entry` may answer a request that read `state`."""
+        version = entry.state[0]
+        if (entry.state[1] != state[1] or version < self.floor
+                or self.version is None or version > self.version):
+            return False
+        if not entry.keys:  # it names nothing it shows: any move makes it stale
+            return version == state[0]
+        stale = self.keys
+        return all(stale.get(key, -1) <= version for key in entry.keys)
+
+
+def read_state(engine: Engine, now: datetime, staleness: Staleness | None = None) -> State:
     with engine.connect() as conn:
         row = conn.execute(STATE_SQL, {"now": now}).one()
+        if staleness is not None:
+            staleness.catch_up(conn, int(row.version))
     return int(row.version), row.next_at
 
 
@@ -153,15 +219,20 @@ class Entry:
     last_modified: datetime | None
     route: str | None = None  # the matched route's template, for logs and metrics
     expires: datetime | None = None  # when the clock alone changes the answer (`Expires`)
+    keys: tuple[str, ...] = ()  # its Surrogate-Keys: what it shows
     not_modified_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     hit_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     not_modified_hit_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    size: int = 0  # bytes, roughly: what the LRU's bound counts
 
     def __post_init__(self) -> None:
         self.not_modified_headers = [(k, v) for k, v in self.headers if k not in BODY_HEADERS]
         # What a hit sends, made once per entry rather than once per hit.
         self.hit_headers = [*self.headers, HIT]
         self.not_modified_hit_headers = [*self.not_modified_headers, HIT]
+        # The header lists share their byte strings: each counted once, plus the lists.
+        self.size = (len(self.body) + sum(len(k) + len(v) + 100 for k, v in self.headers)
+                     + 2 * 8 * len(self.headers) + ENTRY_OVERHEAD)
 
 
 @dataclass(slots=True)
@@ -180,8 +251,11 @@ class Lookup:
 
 
 class LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
+    """Entries up to `max_bytes` in all (their `size`), the least recently used out first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._items: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> Entry | None:
@@ -191,10 +265,16 @@ class LRU:
         return entry
 
     def put(self, key: tuple[Any, ...], entry: Entry) -> None:
+        if entry.size > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
         self._items[key] = entry
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self.bytes += entry.size
+        while self.bytes > self.max_bytes:
+            _, evicted = self._items.popitem(last=False)
+            self.bytes -= evicted.size
 
     def __len__(self) -> int:
         return len(self._items)
@@ -221,9 +301,10 @@ class ResponseCache:
     """The entries and the content state of one process. `EdgeMiddleware` asks it first, so a
     hit is answered before routing, dependencies or any other middleware run."""
 
-    def __init__(self, *, entries: int, engine: Callable[[], Engine] = content_engine,
+    def __init__(self, *, max_bytes: int, engine: Callable[[], Engine] = content_engine,
                  overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
-        self.entries = LRU(entries)
+        self.entries = LRU(max_bytes)
+        self.staleness = Staleness()
         # The clock is the app's `now` dependency, so overriding it moves the cache's time too.
         self._overrides = overrides if overrides is not None else {}
         self._engine = engine
@@ -238,7 +319,7 @@ class ResponseCache:
         return override() if override is not None else utcnow()
 
     def _fetch_state(self) -> State:
-        return read_state(self._engine(), self._now())
+        return read_state(self._engine(), self._now(), self.staleness)
 
     @staticmethod
     def handles(scope: Scope) -> bool:
@@ -272,7 +353,8 @@ class ResponseCache:
         entry = self.entries.get(key)
         if entry is not None and entry.expires is not None and self._now() >= entry.expires:
             entry = None  # e.g. yesterday's "today": stale by the calendar, not by a write
-        return Lookup(key, state, entry if entry is not None and entry.state == state else None)
+        fresh = entry is not None and self.staleness.fresh(entry, state)
+        return Lookup(key, state, entry if fresh else None)
 
     async def answer(self, scope: Scope, entry: Entry, send: Send, *, hit: bool = True) -> None:
         """Answer from `entry`: a hit, or (`hit=False`) the render this request just made."""
@@ -304,8 +386,8 @@ class ResponseCache:
             finally:
                 if self._flights.get(lookup.key) is flight:
                     del self._flights[lookup.key]
-                flight.done.set_result(entry if entry is not None
-                                       and entry.state == lookup.state else None)
+                flight.done.set_result(entry if entry is not None and entry.state == lookup.state
+                                       and self.staleness.fresh(entry, lookup.state) else None)
             return
         if flight.state == lookup.state:
             entry = await asyncio.shield(flight.done)
@@ -394,8 +476,11 @@ class ResponseCache:
         """An entry for a representation with an ETag; None without one."""
         tag: str | None = None
         last_modified = expires = None
+        keys: tuple[str, ...] = ()
         for name, value in headers:
-            if name == b"etag":
+            if name == b"surrogate-key":
+                keys = tuple(value.decode("latin-1").split())
+            elif name == b"etag":
                 tag = value.decode("latin-1").strip('"').removesuffix("-gz")
             elif name == b"last-modified":
                 last_modified = parsedate_to_datetime(value.decode("latin-1"))
@@ -406,16 +491,17 @@ class ResponseCache:
         # Routing has run by now: its template is kept so that a hit, answered before
         # routing, is logged and counted under the same route.
         route = getattr(scope.get("route"), "path_format", None)
-        return Entry(lookup.state, list(headers), body, tag, last_modified, route, expires)
+        return Entry(lookup.state, list(headers), body, tag, last_modified, route, expires, keys)
 
 
 class ResponseCacheMiddleware:
     """The cache as a plain ASGI middleware, for an app without `EdgeMiddleware`."""
 
-    def __init__(self, app: ASGIApp, *, entries: int, engine: Callable[[], Engine] = content_engine,
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 engine: Callable[[], Engine] = content_engine,
                  overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
         self.app = app
-        self.cache = ResponseCache(entries=entries, engine=engine, overrides=overrides)
+        self.cache = ResponseCache(max_bytes=max_bytes, engine=engine, overrides=overrides)
         self.entries = self.cache.entries
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

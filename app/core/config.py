@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     cache_max_age: int = Field(60, alias="KHABAR_CACHE_MAX_AGE")
     cache_stale_while_revalidate: int = Field(600, alias="KHABAR_CACHE_SWR")
     response_cache: bool = Field(True, alias="KHABAR_RESPONSE_CACHE")
-    response_cache_entries: int = Field(2048, alias="KHABAR_RESPONSE_CACHE_ENTRIES")
+    # Per process, in MB of stored bodies and headers: every page of the 10,000-article demo
+    # catalogue fits (bench/newsroom_day.py: a worker's RSS goes from ~140 MB to ~360 MB).
+    response_cache_mb: int = Field(256, ge=1, alias="KHABAR_RESPONSE_CACHE_MB")
     log_level: str = Field("info", alias="KHABAR_LOG_LEVEL")
     # When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus's
     # `authorization` scrape setting); unset, it is open and must be kept off the internet.

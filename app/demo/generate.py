@@ -22,6 +22,7 @@ from app.articles.blocks import HeadingBlock, ImageBlock, ParagraphBlock, readin
 from app.articles.bulk import bulk_insert, insert_articles
 from app.articles.models import Article, Status
 from app.articles.service import body_columns
+from app.authors import counts
 from app.authors.models import ArticleAuthor, Author
 from app.briefs.models import Brief
 from app.changelog import record as changes
@@ -302,6 +303,7 @@ def load_demo(session: Session, *, articles: int, now: datetime,
             {"article_id": row["id"], "language": row["language"],
              "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
              "seq": first + k, "first_seq": first + k} for k, row in enumerate(batch)])
+        counts.recount(session, {link["author_id"] for link in links_a})
         session.commit()
         added["articles"] += len(batch)
         progress(len(batch))

@@ -340,6 +340,8 @@ class Writer:
             return outcome
         self._ensure_terms([*fresh, *changed])
         self._media([*fresh, *changed])
+        # The bylines being replaced: their authors' pages and counts change too.
+        prior = changes.before(session, [known[p.wp_id][0] for p in changed])
         written = self._create(fresh)
         for post in changed:
             article_id = known[post.wp_id][0]
@@ -348,7 +350,7 @@ class Writer:
                 outcome["updated"] += 1
             else:
                 outcome["failed"] += 1
-        changes.article_changed(session, written)
+        changes.article_changed(session, written, prior=prior)
         session.commit()
         return outcome
 

@@ -143,6 +143,94 @@ class TestInvalidation:
         assert titles(client.get("/v1/articles")) == ["Shared, edited"]
 
 
+class TestFineInvalidation:
+    """A publish or an edit drops the pages that show the article, in every process, and no
+    other: each version move carries the Surrogate-Keys it made stale."""
+
+    def test_a_publish_leaves_unrelated_details_cached_and_refreshes_what_shows_it(
+            self, client: TestClient, second_client: TestClient, make_article: MakeArticle,
+            make_author: Callable[..., Any], make_section: Callable[..., Any],
+            auth_headers: Callable[..., dict[str, str]], session: Session) -> None:
+        make_section("news")
+        desk, other = make_author("Desk"), make_author("Other")
+        unrelated = make_article("Unrelated", authors=[other.slug], section="news")
+        sibling = make_article("By the desk", authors=[desk.slug], section="news")
+        editor = auth_headers("editor")
+        pages = {
+            "unrelated": f"/v1/articles/{unrelated.slug}",
+            "sibling": f"/v1/articles/{sibling.slug}",  # its byline counts the desk's articles
+            "list": "/v1/articles",
+            "section list": "/v1/articles?section=news",
+            "front": "/v1/front",
+            "search": "/v1/search?q=budget",
+            "author": f"/v1/authors/{desk.slug}",
+            "authors": "/v1/authors",
+            "section": "/v1/sections/news",
+        }
+        for c in (client, second_client):  # two processes' caches, filled
+            for url in pages.values():
+                assert c.get(url).status_code == 200, url
+                assert c.get(url).headers["x-cache"] == "HIT", url
+        quietly_retitle(session, unrelated, "Changed behind the cache's back")
+
+        draft = client.post("/v1/editorial/articles", headers=editor, json={
+            "title": "Budget passes", "authors": [desk.slug], "section": "news"})
+        assert draft.status_code == 201, draft.text
+        published = client.post(f"/v1/editorial/articles/{draft.json()['id']}/publish",
+                                headers={**editor, "If-Match": draft.headers["etag"]})
+        assert published.status_code == 200, published.text
+
+        for c in (second_client, client):  # the other process learns it from the database
+            answers = {name: c.get(url) for name, url in pages.items()}
+            verdicts = {name: a.headers["x-cache"] for name, a in answers.items()}
+            assert verdicts == {**dict.fromkeys(pages, "MISS"), "unrelated": "HIT"}
+            assert answers["unrelated"].json()["title"] == "Unrelated"  # the stored render
+            assert titles(answers["list"])[0] == "Budget passes"
+            assert titles(answers["section list"])[0] == "Budget passes"
+            assert [h["title"] for h in answers["search"].json()["data"]] == ["Budget passes"]
+            assert answers["author"].json()["article_count"] == 2
+            assert [a["article_count"] for a in answers["sibling"].json()["authors"]] == [2]
+            assert c.get(pages["sibling"]).headers["x-cache"] == "HIT"
+
+    def test_an_edit_refreshes_its_detail_and_lists_but_not_other_details(
+            self, client: TestClient, make_article: MakeArticle, session: Session) -> None:
+        edited, other = make_article("Before"), make_article("Other")
+        urls = [f"/v1/articles/{edited.slug}", f"/v1/articles/{other.slug}", "/v1/articles"]
+        for url in urls:
+            client.get(url)
+        articles_service.update_article(session, edited, ArticleUpdate(title="After"),
+                                        expected_revision=edited.revision, by=None,
+                                        now=datetime.now(UTC))
+        answers = [client.get(url) for url in urls]
+        assert [a.headers["x-cache"] for a in answers] == ["MISS", "HIT", "MISS"]
+        assert answers[0].json()["title"] == "After"
+        assert titles(answers[2]) == ["Other", "After"]
+
+    def test_publishing_a_translation_refreshes_the_original(
+            self, client: TestClient, make_article: MakeArticle) -> None:
+        original = make_article("Budget passes")
+        url = f"/v1/articles/{original.slug}"
+        assert client.get(url).json()["translations"] == []
+        assert client.get(url).headers["x-cache"] == "HIT"
+        translation = make_article("बजेट पारित", language="ne", translation_of=original.id)
+        fresh = client.get(url)
+        assert fresh.headers["x-cache"] == "MISS"
+        assert [t["slug"] for t in fresh.json()["translations"]] == [translation.slug]
+
+    def test_a_version_move_without_keys_drops_everything(
+            self, client: TestClient, make_article: MakeArticle, session: Session) -> None:
+        """A move the cache cannot explain (no `stale_key` rows: pruned, or written by hand)
+        is treated as a change to everything."""
+        article = make_article("Kept")
+        url = f"/v1/articles/{article.slug}"
+        client.get(url)
+        quietly_retitle(session, article, "Changed")
+        session.execute(text("UPDATE counter SET value = value + 1 WHERE name = 'content_version'"))
+        session.commit()
+        fresh = client.get(url)
+        assert (fresh.headers["x-cache"], fresh.json()["title"]) == ("MISS", "Changed")
+
+
 class TestXCacheHeader:
     """`X-Cache` says whether an answer came from a stored entry (HIT) or a render (MISS): what
     `python -m bench.newsroom_day` counts for its hit ratio."""
@@ -226,7 +314,7 @@ class TestScope:
                         "headers": [(b"etag", b'"abc"'), (b"content-type", b"application/json")]})
             await send({"type": "http.response.body", "body": b"{}"})
 
-        wrapped = ResponseCacheMiddleware(downstream, entries=8, engine=lambda: engine)
+        wrapped = ResponseCacheMiddleware(downstream, max_bytes=1 << 20, engine=lambda: engine)
         return TestClient(wrapped), calls
 
     @pytest.mark.parametrize("path", ["/v1/editorial/articles", "/v1/auth/token",
@@ -254,7 +342,7 @@ class TestScope:
                         "headers": [(b"etag", b'"one"'), (b"content-type", b"application/json")]})
             await send({"type": "http.response.body", "body": b'{"rendered": 1}'})
 
-        wrapped = ResponseCacheMiddleware(slow, entries=8, engine=lambda: engine)
+        wrapped = ResponseCacheMiddleware(slow, max_bytes=1 << 20, engine=lambda: engine)
 
         async def readers() -> list[httpx.Response]:
             transport = httpx.ASGITransport(app=wrapped)
@@ -269,17 +357,27 @@ class TestScope:
         assert all(a.content == b'{"rendered": 1}' for a in answers[:10])
 
     @pytest.mark.usefixtures("engine")
-    def test_the_lru_keeps_its_bound(self) -> None:
-        async def downstream(_scope: Scope, _receive: Receive, send: Send) -> None:
+    def test_the_lru_keeps_its_bound_in_bytes(self) -> None:
+        bodies = {"/v1/articles/small": b"{}", "/v1/articles/big": b"x" * 40_000}
+
+        async def downstream(scope: Scope, _receive: Receive, send: Send) -> None:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"etag", b'"x"')]})
-            await send({"type": "http.response.body", "body": b"{}"})
+            await send({"type": "http.response.body",
+                        "body": bodies.get(scope["path"], b"y" * 1000)})
 
-        wrapped = ResponseCacheMiddleware(downstream, entries=3)
+        wrapped = ResponseCacheMiddleware(downstream, max_bytes=10_000)
         c = TestClient(wrapped)
-        for i in range(10):
+        for i in range(20):
             c.get(f"/v1/articles/a{i}")
-        assert len(wrapped.entries) == 3
+        # Entries of about 1.7 KB each (body, headers and overhead): the newest five fit.
+        assert 4 <= len(wrapped.entries) <= 6
+        assert wrapped.entries.bytes <= 10_000
+        assert c.get("/v1/articles/a19").headers["x-cache"] == "HIT"
+        assert c.get("/v1/articles/a0").headers["x-cache"] == "MISS"
+        c.get("/v1/articles/big")  # larger than the whole cache: answered, never stored
+        assert c.get("/v1/articles/big").headers["x-cache"] == "MISS"
+        assert c.get("/v1/articles/a19").headers["x-cache"] == "HIT"
 
     def test_writes_are_passed_through(self, counting: tuple[TestClient, list[str]]) -> None:
         client, calls = counting
