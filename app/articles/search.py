@@ -7,15 +7,21 @@ the filters, ranked by field-weighted relevance (title over excerpt over body). 
 searchers want recent stories first among equally good hits, and a query precise enough to
 match fewer than `CANDIDATES` articles is ranked over all of them, exactly as before.
 
-One pass finds the candidates and the count (`meta.total`): it walks the matches newest first
-and stops at `TOTAL_CAP + 1` (or `CANDIDATES`, the larger); past `TOTAL_CAP` the total is
-`gte`. The contract (API 1.1) counts to 10,000: for a common word that walk is most of a
-search's cost (at 100k articles, 10,000 rows checked against the visibility rule, 20-30 ms on
-SQLite and 25-100 ms on PostgreSQL); a rarer word stops early.
+The count (`meta.total`) is exact up to `TOTAL_CAP` (10,000, API 1.1), then `gte`. Fewer
+than `CANDIDATES` candidates are every match, and their number is the count; otherwise it is
+counted apart (`total`). Walking 10,000 matches and reading the visibility rule from each
+article cost 35-50 ms at 100k articles on SQLite (article rows are wide: the rule's columns come
+after the bodies). SQLite therefore counts from its full-text index alone: the matches less
+the articles the rule leaves out, which are listed from indexes (`visibility.not_shown`: those
+never public, in a partial index, and those not published yet) and few (1-2 ms for 10,000
+matches). PostgreSQL has no such count: its GIN index gives row addresses, and whether each
+row is visible (MVCC) is read from the table, so it counts visible matches row by row up to
+`TOTAL_CAP + 1`, the plan its planner picks (25-70 ms for a common word at 100k articles).
 
 - SQLite: the FTS5 table is walked in rowid order, newest first (rowids follow insertion, and a
   newsroom inserts as it publishes), each match checked against `article` by rowid; `bm25()` is
-  computed only for the rows the walk returns.
+  computed only for the rows the walk returns. A last word longer than the longest prefix
+  index (`LONGEST_PREFIX_INDEX`) is asked as the terms it begins (`_long_prefixes`).
 - PostgreSQL: first a walk of `ix_article_published_at_id` over at most the `RECENT` newest
   articles, checking `search_vector @@ query` row by row, which stops when it has enough
   matches; a rarer query (fewer matches there) then takes the GIN index, whose cost follows the
@@ -42,7 +48,6 @@ from sqlalchemy import (
     Double,
     Engine,
     Float,
-    case,
     cast,
     column,
     func,
@@ -50,22 +55,30 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 from sqlmodel import Session
 
 from app.articles import public_reads, search_text
 from app.articles.models import Article
-from app.articles.queries import ArticleFilters, filtered, sort_key
+from app.articles.queries import ArticleFilters, filtered, only_language, sort_key
 from app.articles.search_text import Query
+from app.articles.visibility import not_shown
 from app.core.errors import InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 
 CANDIDATES = 500
 TOTAL_CAP = 10_000  # the contract: `meta.total` exact up to 10,000, then `gte`
+LONGEST_PREFIX_INDEX = 10  # SQLite: FTS5 prefix indexes of 1 to 10 characters (revision 0013)
+MAX_EXPANSION = 64  # SQLite: terms a long last word may stand for; past that, a prefix query
 RECENT = 20 * CANDIDATES  # PostgreSQL: how many newest articles the first pass reads at most
 RELEVANCE = "-relevance"
 ARTICLE = Article.__table__.c  # type: ignore[attr-defined]
 FTS = table("article_fts", column("rowid"))
+FTS_VOCAB = table("article_fts_vocab", column("term"))
+# A unary `+` keeps FTS5 from taking the rowid test as its own (one lookup per listed rowid):
+# it filters the matches instead, each looked up in the list SQLite built once.
+FTS_ROWID_FILTER = literal_column("+article_fts.rowid")
 ARTICLE_ROWID = literal_column("article.rowid")
 VECTOR = literal_column("article.search_vector")
 # Column weights: article_id (unindexed), title, excerpt, body_text.
@@ -122,9 +135,36 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _fts_match(terms: Query) -> Any:
+def _fts_match(session: Session, terms: Query) -> Any:
     # Each lexeme quoted: FTS5 operators (NEAR, AND, -, column filters, *) are words here.
-    return text("article_fts MATCH :match").bindparams(match=terms.fts_match())
+    key = ("fts_match", terms)
+    if key not in session.info:  # once a request: the long prefixes are looked up
+        session.info[key] = terms.fts_match(_long_prefixes(session, terms))
+    return text("article_fts MATCH :match").bindparams(match=session.info[key])
+
+
+def _long_prefixes(session: Session, terms: Query) -> dict[str, list[str]]:
+    """The indexed terms each last word longer than `LONGEST_PREFIX_INDEX` begins. FTS5 has no
+    prefix index for it and answers such a prefix by merging every matching term's doclist
+    into one (twice: the match, then `bm25()`), at a cost that follows all their matches (a
+    13-character Nepali word in a fifth of 100k articles: +15 ms); asked as the terms
+    themselves, OR-ed, it is read like any word. The same articles match: the terms are read
+    in the same transaction. Past `MAX_EXPANSION` terms the prefix is asked as it is."""
+    out: dict[str, list[str]] = {}
+    for prefix in terms.prefixes():
+        if len(prefix) <= LONGEST_PREFIX_INDEX:
+            continue
+        # FTS5 orders terms by their UTF-8 bytes, which is code point order: the terms that
+        # begin `prefix` are those from it up to its last character's successor.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        found = session.execute(
+            select(FTS_VOCAB.c.term)
+            .where(FTS_VOCAB.c.term >= prefix, FTS_VOCAB.c.term < after)
+            .limit(MAX_EXPANSION + 1)).scalars().all()
+        found = [t for t in found if t.startswith(prefix)]
+        if 0 < len(found) <= MAX_EXPANSION:
+            out[prefix] = found
+    return out
 
 
 def _tsquery(terms: Query, operator: str = "&") -> Any:
@@ -143,7 +183,8 @@ def _matching(session: Session, terms: Query, filters: ArticleFilters, now: date
     """The public articles that match, filtered: a select of `article` to narrow further."""
     stmt = filtered(filters, now)
     if _is_sqlite(session):
-        return stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(_fts_match(terms))))
+        return stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(
+            _fts_match(session, terms))))
     return stmt.where(VECTOR.op("@@")(_tsquery(terms)))
 
 
@@ -153,39 +194,50 @@ def _total(found: int) -> tuple[int, str]:
 
 def total(session: Session, terms: Query, filters: ArticleFilters,
           now: datetime) -> tuple[int, str]:
-    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it. The
-    relevance pass counts as it goes; this is for the date-ordered sorts."""
+    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it."""
     if not terms:
         return 0, "eq"
-    stmt = _matching(session, terms, filters, now).with_only_columns(ARTICLE.id)
+    if _is_sqlite(session) and only_language(filters):
+        stmt = _index_matches(session, terms, filters, now)
+    else:
+        stmt = _matching(session, terms, filters, now).with_only_columns(ARTICLE.id)
     count = session.execute(select(func.count()).select_from(
         stmt.limit(TOTAL_CAP + 1).subquery())).scalar_one()
     return _total(count)
 
 
-def _walk_size() -> int:
-    # Enough matches for the candidates, and one past the cap to tell "eq" from "gte".
-    return max(CANDIDATES, TOTAL_CAP + 1)
+def _index_matches(session: Session, terms: Query, filters: ArticleFilters,
+                   now: datetime) -> Any:
+    """SQLite: the public matches, from the FTS5 index and never from `article`'s rows: every
+    match, less the rowids `visibility.not_shown` lists from indexes (and, for `language=`,
+    among that language's rowids, read from `ix_article_language_published_at_id`). The same
+    set as `_matching`; other filters take that one."""
+    left_out = union_all(*(select(ARTICLE_ROWID).select_from(Article).where(part)
+                           for part in not_shown(now, early=filters.early)))
+    stmt = (select(literal_column("1")).select_from(FTS).where(_fts_match(session, terms))
+            .where(FTS_ROWID_FILTER.not_in(left_out)))
+    if filters.language:
+        stmt = stmt.where(FTS_ROWID_FILTER.in_(select(ARTICLE_ROWID).select_from(Article)
+                                               .where(ARTICLE.language == filters.language)))
+    return stmt
 
 
 def candidates(session: Session, terms: Query, filters: ArticleFilters,
-               now: datetime) -> tuple[list[tuple[str, float]], int]:
+               now: datetime) -> list[tuple[str, float]]:
     """(id, rank) of the newest `CANDIDATES` public matches, newest first (lower rank is
-    better), and how many matches the pass saw: all of them, or more than `TOTAL_CAP`."""
-    wanted = _walk_size()
+    better): fewer are all the matches."""
     if _is_sqlite(session):
         stmt = (filtered(filters, now).with_only_columns(ARTICLE.id, BM25)
                 .join_from(Article, FTS, FTS.c.rowid == ARTICLE_ROWID)
-                .where(_fts_match(terms))
-                .order_by(FTS.c.rowid.desc()).limit(wanted))
-        rows = session.execute(stmt).all()
-        return [(aid, float(rank)) for aid, rank in rows[:CANDIDATES]], len(rows)
-    found = session.execute(_recent_matches(terms, filters, now, wanted)).all()
-    if len(found) < wanted:
+                .where(_fts_match(session, terms))
+                .order_by(FTS.c.rowid.desc()).limit(CANDIDATES))
+        return [(aid, float(rank)) for aid, rank in session.execute(stmt).all()]
+    found = session.execute(_recent_matches(terms, filters, now, CANDIDATES)).all()
+    if len(found) < CANDIDATES:
         # Too few matches among the newest RECENT articles: a rarer query, for which the GIN
         # index finds every match at a cost that follows their number.
-        found = session.execute(_all_matches(terms, filters, now, wanted)).all()
-    return [(aid, rank) for aid, rank in found if rank is not None], len(found)
+        found = session.execute(_all_matches(terms, filters, now, CANDIDATES)).all()
+    return [(aid, rank) for aid, rank in found]
 
 
 # Relevance is how often and where (title, excerpt, body) the words occur: `ts_rank` of the
@@ -198,13 +250,10 @@ def _rank(vector: Any, terms: Query) -> Any:
     return cast(-func.ts_rank(vector, _tsquery(terms, "|"), 32), Double)
 
 
-def _ranked_first(walk: Any, terms: Query) -> Any:
-    """(id, rank) of each row of `walk` (newest first), ranked for the first `CANDIDATES`
-    only (NULL after): the rows past them are counted, not ranked."""
-    newest_first = (walk.c.published_at.desc(), walk.c.id.desc())
-    position = func.row_number().over(order_by=newest_first)
-    return (select(walk.c.id, case((position <= CANDIDATES, _rank(walk.c.vector, terms))))
-            .order_by(*newest_first))
+def _ranked(walk: Any, terms: Query) -> Any:
+    """(id, rank) of each row of `walk`, newest first."""
+    return (select(walk.c.id, _rank(walk.c.vector, terms))
+            .order_by(walk.c.published_at.desc(), walk.c.id.desc()))
 
 
 def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
@@ -222,7 +271,7 @@ def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted
             .where(recent.c.vector.op("@@")(query))
             .order_by(recent.c.published_at.desc(), recent.c.id.desc())
             .limit(wanted).subquery("walk"))
-    return _ranked_first(walk, terms)
+    return _ranked(walk, terms)
 
 
 def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
@@ -232,13 +281,13 @@ def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: i
             .where(VECTOR.op("@@")(query))
             .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc())
             .limit(wanted).subquery("walk"))
-    return _ranked_first(walk, terms)
+    return _ranked(walk, terms)
 
 
 def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
                     now: datetime, limit: int, cursor: str | None) -> Results:
     after = _relevance_cursor(cursor) if cursor else None
-    found, seen = candidates(session, terms, filters, now)
+    found = candidates(session, terms, filters, now)
     # At most CANDIDATES rows: ranked and paged here rather than by one more query.
     ranked = sorted(found, key=lambda c: (c[1], c[0]))
     if after is not None:
@@ -248,7 +297,9 @@ def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
     if len(ranked) > limit:
         last_id, last_rank = page[-1]
         next_cursor = encode_cursor(RELEVANCE, [repr(last_rank), last_id])
-    return Results([aid for aid, _ in page], next_cursor, *_total(seen))
+    counted = (_total(len(found)) if len(found) < CANDIDATES
+               else total(session, terms, filters, now))
+    return Results([aid for aid, _ in page], next_cursor, *counted)
 
 
 def _relevance_cursor(cursor: str) -> tuple[float, str]:

@@ -22,6 +22,7 @@ import html
 import re
 import sys
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -123,14 +124,24 @@ class Query:
                 kept = [k for k in kept if not _implies(variant[1], k[1])] + [variant]
         return tuple(kept)
 
-    def fts_match(self) -> str:
-        """An FTS5 MATCH expression: every lexeme quoted, so no operator can be injected."""
+    def fts_match(self, terms_of: Mapping[str, Sequence[str]] | None = None) -> str:
+        """An FTS5 MATCH expression: every lexeme quoted, so no operator can be injected. A
+        last lexeme found in `terms_of` (a prefix -> the indexed terms it begins) is asked as
+        those terms, OR-ed, rather than as a prefix."""
         alternatives = []
         for _config, lexemes in self.matching():
-            quoted = ['"' + lex.replace('"', '""') + '"' for lex in lexemes]
-            quoted[-1] += "*"
+            quoted = [_fts_quoted(lex) for lex in lexemes]
+            expanded = (terms_of or {}).get(lexemes[-1])
+            if expanded:
+                quoted[-1] = "(" + " OR ".join(_fts_quoted(t) for t in expanded) + ")"
+            else:
+                quoted[-1] += "*"
             alternatives.append("(" + " ".join(quoted) + ")")
         return " OR ".join(alternatives)
+
+    def prefixes(self) -> tuple[str, ...]:
+        """The last lexeme of each variant asked (each is also a prefix)."""
+        return tuple(dict.fromkeys(lexemes[-1] for _config, lexemes in self.matching()))
 
     def tsquery_text(self, operator: str = "&") -> str:
         """The `to_tsquery` input of every configuration: quoted words, `&`, `:*` on the last.
@@ -138,6 +149,10 @@ class Query:
         quoted = ["'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in self.terms]
         quoted[-1] += ":*"
         return f" {operator} ".join(quoted)
+
+
+def _fts_quoted(lexeme: str) -> str:
+    return '"' + lexeme.replace('"', '""') + '"'
 
 
 def _implies(general: tuple[str, ...], particular: tuple[str, ...]) -> bool:
