@@ -7,9 +7,9 @@ the filters, ranked by field-weighted relevance (title over excerpt over body). 
 searchers want recent stories first among equally good hits, and a query precise enough to
 match fewer than `CANDIDATES` articles is ranked over all of them, exactly as before.
 
-The count (`meta.total`) is exact up to `TOTAL_CAP` (10,000, API 1.1), then `gte`. Fewer
-than `CANDIDATES` candidates are every match, and their number is the count; otherwise it is
-counted apart (`total`). Walking 10,000 matches and reading the visibility rule from each
+The count (`meta.total`) is exact up to `TOTAL_CAP` (10,000, API 1.1), then `gte`. On SQLite,
+fewer than `CANDIDATES` candidates are every match, and their number is the count; otherwise,
+and always on PostgreSQL (first: see `candidates`), it is counted apart (`total`). Walking 10,000 matches and reading the visibility rule from each
 article cost 35-50 ms at 100k articles on SQLite (article rows are wide: the rule's columns come
 after the bodies; on PostgreSQL 25-110 ms). So both count the full-text matches less the
 articles the rule leaves out, which are few and listed from indexes alone
@@ -17,16 +17,18 @@ articles the rule leaves out, which are few and listed from indexes alone
 SQLite from its FTS5 index (1-3 ms for 10,000 matches). PostgreSQL reads each match's row
 whatever the index (MVCC: whether the row is visible), and an article's row fills a page or a
 quarter of one: it counts in `article_lexemes`, each article's lexemes without positions or
-weights, twenty to a page, with a GIN index of its own (revision 0014; 12-28 ms).
+weights, twenty to a page, with a GIN index of its own (revision 0014; 12-28 ms). Filters
+other than `language` (on SQLite any filter) count the matching rows as before.
 
 - SQLite: the FTS5 table is walked in rowid order, newest first (rowids follow insertion, and a
   newsroom inserts as it publishes), each match checked against `article` by rowid; `bm25()` is
   computed only for the rows the walk returns. A last word longer than the longest prefix
   index (`LONGEST_PREFIX_INDEX`) is asked as the terms it begins (`_long_prefixes`).
-- PostgreSQL: first a walk of `ix_article_published_at_id` over at most the `RECENT` newest
-  articles, checking `search_vector @@ query` row by row, which stops when it has enough
-  matches; a rarer query (fewer matches there) then takes the GIN index, whose cost follows the
-  number of matches. `ts_rank` runs on the candidates only (see `_rank`).
+- PostgreSQL: a query with more than `RECENT / 2` matches (the count, taken first) walks
+  `ix_article_published_at_id` over at most the `RECENT` newest articles, checking
+  `search_vector @@ query` row by row, and stops when it has enough matches; a rarer query (or
+  too few matches there) takes the GIN index, whose cost follows the number of matches.
+  `ts_rank` runs on the candidates only (see `_rank`).
 
 The candidates (at most `CANDIDATES` ids and ranks) are ranked and paged in Python: a cursor is
 the (rank, id) of the last item shown. Only the page's articles are then read, in one statement
@@ -41,7 +43,7 @@ What matches (stems, both languages, the last word as a prefix) is app/articles/
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -128,6 +130,7 @@ def search_page(session: Session, q: str | Query, filters: ArticleFilters, *, no
     terms = search_text.parse(q) if isinstance(q, str) else q
     if not terms:
         return Results([], None, 0, "eq")
+    terms = with_long_prefixes(session, terms)
     if sort == RELEVANCE:
         return _relevance_page(session, terms, filters, now=now, limit=limit, cursor=cursor)
     return _date_page(session, terms, filters, now=now, sort=sort, limit=limit, cursor=cursor)
@@ -137,12 +140,18 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _fts_match(session: Session, terms: Query) -> Any:
+def _fts_match(terms: Query) -> Any:
     # Each lexeme quoted: FTS5 operators (NEAR, AND, -, column filters, *) are words here.
-    key = ("fts_match", terms)
-    if key not in session.info:  # once a request: the long prefixes are looked up
-        session.info[key] = terms.fts_match(_long_prefixes(session, terms))
-    return text("article_fts MATCH :match").bindparams(match=session.info[key])
+    return text("article_fts MATCH :match").bindparams(match=terms.fts_match())
+
+
+def with_long_prefixes(session: Session, terms: Query) -> Query:
+    """SQLite: `terms` with the expansions of its long last words (`_long_prefixes`), looked
+    up once for all the statements of a search, in its transaction."""
+    if not _is_sqlite(session) or not terms:
+        return terms
+    found = _long_prefixes(session, terms)
+    return replace(terms, expansions=tuple((p, tuple(t)) for p, t in found.items()))
 
 
 def _long_prefixes(session: Session, terms: Query) -> dict[str, list[str]]:
@@ -186,7 +195,7 @@ def _matching(session: Session, terms: Query, filters: ArticleFilters, now: date
     stmt = filtered(filters, now)
     if _is_sqlite(session):
         return stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(
-            _fts_match(session, terms))))
+            _fts_match(terms))))
     return stmt.where(VECTOR.op("@@")(_tsquery(terms)))
 
 
@@ -220,7 +229,7 @@ def _index_matches(session: Session, terms: Query, filters: ArticleFilters,
     if _is_sqlite(session):
         left_out = union_all(*(select(ARTICLE_ROWID).select_from(Article).where(part)
                                for part in parts))
-        return (select(literal_column("1")).select_from(FTS).where(_fts_match(session, terms))
+        return (select(literal_column("1")).select_from(FTS).where(_fts_match(terms))
                 .where(FTS_ROWID_FILTER.not_in(left_out)))
     # A NOT IN that PostgreSQL answers by hashing the few ids left out, once.
     left_out = union_all(*(select(ARTICLE.id).where(part) for part in parts))
@@ -233,21 +242,30 @@ def _index_matches(session: Session, terms: Query, filters: ArticleFilters,
 
 
 def candidates(session: Session, terms: Query, filters: ArticleFilters,
-               now: datetime) -> list[tuple[str, float]]:
+               now: datetime) -> tuple[list[tuple[str, float]], tuple[int, str]]:
     """(id, rank) of the newest `CANDIDATES` public matches, newest first (lower rank is
-    better): fewer are all the matches."""
+    better): fewer are all the matches; and `meta.total`."""
     if _is_sqlite(session):
         stmt = (filtered(filters, now).with_only_columns(ARTICLE.id, BM25)
                 .join_from(Article, FTS, FTS.c.rowid == ARTICLE_ROWID)
-                .where(_fts_match(session, terms))
+                .where(_fts_match(terms))
                 .order_by(FTS.c.rowid.desc()).limit(CANDIDATES))
-        return [(aid, float(rank)) for aid, rank in session.execute(stmt).all()]
-    found = session.execute(_recent_matches(terms, filters, now, CANDIDATES)).all()
+        found = [(aid, float(rank)) for aid, rank in session.execute(stmt).all()]
+        return found, (_total(len(found)) if len(found) < CANDIDATES
+                       else total(session, terms, filters, now))
+    # The count first: it comes from the index, and tells which way to the candidates is
+    # shorter. The walk of the newest articles reads about CANDIDATES / (the matches' share)
+    # rows, up to RECENT, and a query with few matches reads all RECENT in vain (40 ms at 100k
+    # articles, for a word in one of them); the GIN index reads every match.
+    counted = total(session, terms, filters, now)
+    found = []
+    if counted[1] == "gte" or counted[0] > RECENT // 2:
+        found = session.execute(_recent_matches(terms, filters, now, CANDIDATES)).all()
     if len(found) < CANDIDATES:
-        # Too few matches among the newest RECENT articles: a rarer query, for which the GIN
-        # index finds every match at a cost that follows their number.
+        # Few matches, or too few among the newest RECENT articles: the GIN index finds every
+        # match at a cost that follows their number.
         found = session.execute(_all_matches(terms, filters, now, CANDIDATES)).all()
-    return [(aid, rank) for aid, rank in found]
+    return [(aid, rank) for aid, rank in found], counted
 
 
 # Relevance is how often and where (title, excerpt, body) the words occur: `ts_rank` of the
@@ -297,7 +315,7 @@ def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: i
 def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
                     now: datetime, limit: int, cursor: str | None) -> Results:
     after = _relevance_cursor(cursor) if cursor else None
-    found = candidates(session, terms, filters, now)
+    found, counted = candidates(session, terms, filters, now)
     # At most CANDIDATES rows: ranked and paged here rather than by one more query.
     ranked = sorted(found, key=lambda c: (c[1], c[0]))
     if after is not None:
@@ -307,8 +325,6 @@ def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
     if len(ranked) > limit:
         last_id, last_rank = page[-1]
         next_cursor = encode_cursor(RELEVANCE, [repr(last_rank), last_id])
-    counted = (_total(len(found)) if len(found) < CANDIDATES
-               else total(session, terms, filters, now))
     return Results([aid for aid, _ in page], next_cursor, *counted)
 
 

@@ -22,7 +22,6 @@ import html
 import re
 import sys
 import unicodedata
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -109,6 +108,9 @@ class Query:
 
     terms: tuple[str, ...]
     variants: tuple[tuple[str, tuple[str, ...]], ...]  # (config, lexemes), distinct, non-empty
+    # SQLite: (prefix, the indexed terms it begins), for a last word past the longest prefix
+    # index, looked up by app/articles/search.py (`with_long_prefixes`).
+    expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.variants)
@@ -124,14 +126,14 @@ class Query:
                 kept = [k for k in kept if not _implies(variant[1], k[1])] + [variant]
         return tuple(kept)
 
-    def fts_match(self, terms_of: Mapping[str, Sequence[str]] | None = None) -> str:
+    def fts_match(self) -> str:
         """An FTS5 MATCH expression: every lexeme quoted, so no operator can be injected. A
-        last lexeme found in `terms_of` (a prefix -> the indexed terms it begins) is asked as
-        those terms, OR-ed, rather than as a prefix."""
+        last lexeme in `expansions` is asked as the terms it begins, OR-ed, not as a prefix."""
         alternatives = []
+        terms_of = dict(self.expansions)
         for _config, lexemes in self.matching():
             quoted = [_fts_quoted(lex) for lex in lexemes]
-            expanded = (terms_of or {}).get(lexemes[-1])
+            expanded = terms_of.get(lexemes[-1])
             if expanded:
                 quoted[-1] = "(" + " OR ".join(_fts_quoted(t) for t in expanded) + ")"
             else:

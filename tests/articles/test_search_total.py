@@ -142,7 +142,8 @@ def test_a_long_last_word_finds_what_its_prefix_finds(
         # Asked as the terms it begins, not as a prefix...
         assert sorted(search._long_prefixes(session, terms)[prefix]) == sorted(
             {search_text.stem("english", w) for w in LONG})
+        assert "*" not in search.with_long_prefixes(session, terms).fts_match()
         # ... and as a prefix when they are too many: the same articles.
         monkeypatch.setattr(search, "MAX_EXPANSION", 1)
-        assert search._long_prefixes(session, terms) == {}
+        assert search.with_long_prefixes(session, terms).fts_match().endswith('*)')
         assert found() == (ids, 3, "eq")
