@@ -138,7 +138,8 @@ class Query:
                 quoted[-1] = "(" + " OR ".join(_fts_quoted(t) for t in expanded) + ")"
             else:
                 quoted[-1] += "*"
-            alternatives.append("(" + " ".join(quoted) + ")")
+            # An explicit AND: FTS5 reads `"a" "b"` as both, but not `"a" ("b" OR "c")`.
+            alternatives.append("(" + " AND ".join(quoted) + ")")
         return " OR ".join(alternatives)
 
     def prefixes(self) -> tuple[str, ...]:

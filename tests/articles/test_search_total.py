@@ -133,6 +133,10 @@ def test_a_long_last_word_finds_what_its_prefix_finds(
         return set(page.ids), page.total, page.total_relation
 
     assert found() == (ids, 3, "eq")
+    # After other words too.
+    page = search.search_page(session, f"spoke {LONG[0]}", ArticleFilters(), now=utcnow(),
+                              sort="-relevance", limit=10, cursor=None)
+    assert (set(page.ids), page.total) == (ids, 3)
     monkeypatch.setattr(search, "CANDIDATES", 1)  # the newest ranked, all counted apart
     page, *counted = found()
     assert page < ids
