@@ -151,3 +151,30 @@ def test_a_long_last_word_finds_what_its_prefix_finds(
         monkeypatch.setattr(search, "MAX_EXPANSION", 1)
         assert search.with_long_prefixes(session, terms).fts_match().endswith('*)')
         assert found() == (ids, 3, "eq")
+
+
+@pytest.mark.usefixtures("archive")
+def test_the_count_reads_no_article_row(session: Session) -> None:
+    """The articles left out come from indexes, on a database nobody analyzed (SQLite) and
+    with sequential scans off (PostgreSQL), as tests/articles/test_query_plans.py asks."""
+    from sqlalchemy import func
+    from sqlalchemy import select as core_select
+
+    from tests.articles.test_query_plans import nodes, postgres_plan, sqlite_plan
+
+    engine = session.get_bind()
+    stmt = search._index_matches(session, search_text.parse(WORD), ArticleFilters(), utcnow())
+    sql = str(core_select(func.count()).select_from(stmt.subquery()).compile(
+        dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    if engine.dialect.name == "sqlite":
+        plan = sqlite_plan(engine, sql, [])
+        reads = [step for step in plan if "article " in f"{step} " and "article_fts" not in step]
+        assert reads, plan
+        assert all(" INDEX " in step for step in reads), plan
+        assert any("ix_article_never_public" in step for step in reads), plan
+        return
+    plan = postgres_plan(engine, sql, {})
+    scans = [n for n in nodes(plan) if n.get("Relation Name") == "article"]
+    assert scans, plan
+    assert all("Index" in n["Node Type"] for n in scans), plan
+    assert any(n.get("Index Name") == "ix_article_never_public" for n in scans), plan
