@@ -11,7 +11,15 @@ search index rebuilt with REINDEX). Then `khabar serve` (one worker, response ca
 one client, one request at a time, in rounds: each round asks the baseline
 (`/v1/articles?limit=20`) and every query once, in a shuffled order, so whatever else the
 machine is doing weighs on both alike. Reported: p50/p95 of one-word queries and of three-word
-queries whose last word is a prefix, in Nepali and English, and their ratio to the baseline's.
+queries whose last word is a prefix, in Nepali and English, and their ratio to the baseline's;
+one-word queries also by kind: common words (in 10,000 articles or more: `meta.total` counts to
+its cap), rarer ones (1 to 4,000 articles) and long ones (longer than SQLite's longest prefix
+index, 10 characters).
+
+The demo vocabulary has no common word of more than 10 characters, and Nepali news has many
+(प्रधानमन्त्री, 13): after loading, the harness appends one to the titles of some articles
+(`LONG_WORDS`), the same ones in every corpus (chosen by the length of their body, which the
+seeded loader fixes).
 
 `--compare PATH` serves a second source tree (e.g. `git archive main | tar -x -C var/base`) in
 the same rounds, from a corpus that tree builds itself (its own migrations and loader: the same
@@ -42,10 +50,23 @@ import httpx
 from bench.run import DEFAULT_PG, RESULTS, base_env, cpu_model, git_commit, percentile
 from bench.servers import ROOT, Server, khabar, khabar_server
 
-# Words of the demo vocabulary (app/demo/generate.py): common ones, as a reader types them.
-ONE_WORD = {"en": ["budget", "health", "kathmandu"], "ne": ["सरकार", "बजेट", "पर्यटन"]}
-THREE_WORDS = {"en": ["school health minis", "government budget pol", "council water proj"],
-               "ne": ["सरकार बजेट विका", "जनता नीति निर्वा", "संसद अर्थतन्त्र पर्य"]}
+# Words of the demo vocabulary (app/demo/generate.py), as a reader types them: common ones
+# (80% of the English articles, every Nepali one), rarer ones (one article for the English,
+# 4,000 for the Nepali: a title's word), and the long words the harness adds (`LONG_WORDS`).
+ONE_WORD_KINDS = {
+    "common": {"en": ["budget", "health", "kathmandu"], "ne": ["सरकार", "बजेट", "पर्यटन"]},
+    "rare": {"en": ["relationship", "interlocutor"], "ne": ["पोखरा", "जलविद्युत"]},
+    "long": {"en": ["infrastructure"], "ne": ["प्रधानमन्त्री"]},
+}
+ONE_WORD = {lang: [q for kind in ONE_WORD_KINDS.values() for q in kind[lang]]
+            for lang in ("en", "ne")}
+THREE_WORDS = {"en": ["school health minis", "government budget pol", "council water proj",
+                      "government budget infrastruct"],
+               "ne": ["सरकार बजेट विका", "जनता नीति निर्वा", "संसद अर्थतन्त्र पर्य",
+                      "सरकार बजेट प्रधानमन्त्र"]}
+# Appended to the titles of the articles in `language` whose body's length is a multiple of
+# `every`: a third of the Nepali ones, a sixth of the English ones.
+LONG_WORDS = [("ne", "प्रधानमन्त्री", 3), ("en", "infrastructure", 6)]
 BASELINE = "/v1/articles?limit=20"
 SEARCH_LIMIT = 20
 
@@ -64,6 +85,7 @@ class ServerReport:
     baseline: Figures | None = None
     one_word: Figures | None = None
     three_words: Figures | None = None
+    one_word_kinds: dict[str, Figures | None] = field(default_factory=dict)
     per_query_p50_ms: dict[str, float] = field(default_factory=dict)
     totals: dict[str, list[Any]] = field(default_factory=dict)  # q -> [total, relation]
     first_page: dict[str, list[str]] = field(default_factory=dict)
@@ -168,6 +190,32 @@ def build(env: dict[str, str], articles: int, db: str, url: str) -> float:
     return seconds
 
 
+def lengthen(db: str, url: str) -> None:
+    """`LONG_WORDS` in some titles, once per corpus (the triggers update the search index)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    if db == "sqlite":
+        from sqlalchemy import event
+
+        from app.core.db import _sqlite_search_function
+
+        event.listen(engine, "connect", _sqlite_search_function)
+    with engine.connect() as conn:
+        language, word, _ = LONG_WORDS[0]
+        if conn.execute(text("SELECT 1 FROM article WHERE language = :l AND title LIKE :w"),
+                        {"l": language, "w": f"% {word}"}).first() is None:
+            started = time.perf_counter()
+            for language, word, every in LONG_WORDS:
+                conn.execute(text("UPDATE article SET title = title || ' ' || :w "
+                                  "WHERE language = :l AND length(body_text) % :n = 0"),
+                             {"w": word, "l": language, "n": every})
+            if db == "postgres":
+                conn.execute(text("VACUUM ANALYZE"))
+            print(f"  long words added in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    engine.dispose()
+
+
 def index_figures(db: str, url: str) -> dict[str, Any]:
     """The search index built again from the articles: seconds and bytes."""
     return _sqlite_index(url) if db == "sqlite" else _postgres_index(url)
@@ -234,13 +282,38 @@ def _postgres_index(url: str) -> dict[str, Any]:
             built[name] = {"build_seconds": round(time.perf_counter() - started, 2),
                            "bytes": conn.execute(text("SELECT pg_relation_size(:n)"),
                                                  {"n": name}).scalar_one()}
+        # Revision 0014's lexemes table (the count's), where the tree has it: filled again
+        # in a scratch table as the migration fills it, its GIN index built there.
+        lexemes: dict[str, Any] = {}
+        if conn.execute(text("SELECT to_regclass('article_lexemes')")).scalar() is not None:
+            conn.execute(text("DROP TABLE IF EXISTS bench_lexemes"))
+            started = time.perf_counter()
+            conn.execute(text("CREATE TABLE bench_lexemes AS "
+                              "SELECT id, language, strip(search_vector) AS lexemes FROM article"))
+            filled = time.perf_counter() - started
+            started = time.perf_counter()
+            conn.execute(text("CREATE INDEX bench_lexemes_gin ON bench_lexemes "
+                              "USING gin (lexemes)"))
+            indexed = time.perf_counter() - started
+            lexemes = {"fill_seconds": round(filled, 2), "index_seconds": round(indexed, 2),
+                       "table_bytes": conn.execute(text(
+                           "SELECT pg_total_relation_size('bench_lexemes')")).scalar_one(),
+                       "index_bytes": conn.execute(text(
+                           "SELECT pg_relation_size('bench_lexemes_gin')")).scalar_one(),
+                       "live_bytes": conn.execute(text(
+                           "SELECT pg_total_relation_size('article_lexemes')")).scalar_one()}
+            conn.execute(text("DROP TABLE bench_lexemes"))
     engine.dispose()
-    return {"build_seconds": round(vectors + sum(b["build_seconds"] for b in built.values()), 2),
-            "bytes": int(vector_bytes) + sum(b["bytes"] for b in built.values()),
+    extra_seconds = lexemes.get("fill_seconds", 0) + lexemes.get("index_seconds", 0)
+    extra_bytes = lexemes.get("table_bytes", 0)  # with its index
+    return {"build_seconds": round(vectors + sum(b["build_seconds"] for b in built.values())
+                                   + extra_seconds, 2),
+            "bytes": int(vector_bytes) + sum(b["bytes"] for b in built.values()) + extra_bytes,
             "vectors_seconds": round(vectors, 2), "vectors_bytes": int(vector_bytes),
-            "indexes": built,
+            "indexes": built, "lexemes": lexemes,
             "note": "tsvectors computed again (the generated column's expression) plus REINDEX "
-                    "of each search index"}
+                    "of each search index, plus article_lexemes (revision 0014) filled and "
+                    "indexed again in a scratch table where the tree has it"}
 
 
 def _figures(values: list[float]) -> Figures | None:
@@ -251,6 +324,8 @@ def _figures(values: list[float]) -> Figures | None:
 
 
 def measure(servers: list[Server], rounds: int, seed: int) -> list[ServerReport]:
+    kind_of = {q: kind for kind, by_lang in ONE_WORD_KINDS.items()
+               for qs in by_lang.values() for q in qs}
     queries = [(q, "one") for qs in ONE_WORD.values() for q in qs]
     queries += [(q, "three") for qs in THREE_WORDS.values() for q in qs]
     reports = [ServerReport(s.name) for s in servers]
@@ -287,6 +362,10 @@ def measure(servers: list[Server], rounds: int, seed: int) -> list[ServerReport]
         report.one_word = _figures([t for q, k in queries if k == "one" for t in timings[(i, q)]])
         report.three_words = _figures([t for q, k in queries if k == "three"
                                        for t in timings[(i, q)]])
+        report.one_word_kinds = {kind: _figures([t for q, k in queries
+                                                 if k == "one" and kind_of[q] == kind
+                                                 for t in timings[(i, q)]])
+                                 for kind in ONE_WORD_KINDS}
         report.per_query_p50_ms = {q: round(percentile(timings[(i, q)], 50), 2)
                                    for q, _ in queries}
     return reports
@@ -318,6 +397,7 @@ def run_engine(args: argparse.Namespace, db: str) -> EngineReport:
                       file=sys.stderr)
                 seconds = round(build(env, args.articles, db, url), 1)
                 report.load_seconds = report.load_seconds or seconds
+            lengthen(db, url)
             figures = index_figures(db, url)
             print(f"  index: {figures['build_seconds']} s, {figures['bytes'] / 2**20:.1f} MiB",
                   file=sys.stderr)
@@ -355,24 +435,29 @@ def print_report(reports: list[EngineReport], args: argparse.Namespace) -> None:
               + (f" (compared tree: {r.compare_index['build_seconds']} s, "
                  f"{r.compare_index['bytes'] / 2**20:.1f} MiB)" if r.compare_index else "")
               + (f"; corpus loaded in {r.load_seconds} s" if r.load_seconds else ""))
-        print(f"| {'server':<28} | {'kind':<22} | {'p50 ms':>7} | {'p95 ms':>7} "
+        print(f"| {'server':<28} | {'kind':<24} | {'p50 ms':>7} | {'p95 ms':>7} "
               f"| {'p50 x base':>10} | {'p95 x base':>10} |")
-        print("|" + "-" * 30 + "|" + "-" * 24 + ("|" + "-" * 9) * 2 + ("|" + "-" * 12) * 2 + "|")
+        print("|" + "-" * 30 + "|" + "-" * 26 + ("|" + "-" * 9) * 2 + ("|" + "-" * 12) * 2 + "|")
         for s in r.servers:
             base = s.baseline
-            for kind, f in (("baseline: list, 20", base), ("search, one word", s.one_word),
-                            ("search, 3 words, prefix", s.three_words)):
+            kinds = [("baseline: list, 20", base), ("search, one word", s.one_word)]
+            kinds += [(f"  one word, {k}", f) for k, f in s.one_word_kinds.items()]
+            kinds += [("search, 3 words, prefix", s.three_words)]
+            for kind, f in kinds:
                 if f is None or base is None:
                     continue
-                print(f"| {s.name[:28]:<28} | {kind:<22} | {f.p50_ms:7.1f} | {f.p95_ms:7.1f} "
+                print(f"| {s.name[:28]:<28} | {kind:<24} | {f.p50_ms:7.1f} | {f.p95_ms:7.1f} "
                       f"| {_ratio(f.p50_ms, base.p50_ms):>10} "
                       f"| {_ratio(f.p95_ms, base.p95_ms):>10} |")
         if len(r.servers) == 2:
             ours, theirs = r.servers
-            for kind in ("one_word", "three_words"):
-                a, b = getattr(ours, kind), getattr(theirs, kind)
+            pairs = [("one word", ours.one_word, theirs.one_word)]
+            pairs += [(f"one word, {k}", f, theirs.one_word_kinds.get(k))
+                      for k, f in ours.one_word_kinds.items()]
+            pairs += [("three words", ours.three_words, theirs.three_words)]
+            for kind, a, b in pairs:
                 if a and b:
-                    print(f"  {kind.replace('_', ' ')}: this tree / compared: "
+                    print(f"  {kind}: this tree / compared: "
                           f"p50 {_ratio(a.p50_ms, b.p50_ms).strip()}, "
                           f"p95 {_ratio(a.p95_ms, b.p95_ms).strip()}")
             print("  same first pages and totals" if r.same_answers
@@ -391,7 +476,8 @@ def save(reports: list[EngineReport], args: argparse.Namespace) -> Path:
         "commit": commit, "cpu": cpu_model(), "date": datetime.now(UTC).isoformat(),
         "articles": args.articles, "rounds": args.rounds,
         "compare": str(args.compare) if args.compare else None,
-        "queries": {"one_word": ONE_WORD, "three_words": THREE_WORDS, "baseline": BASELINE},
+        "queries": {"one_word": ONE_WORD_KINDS, "three_words": THREE_WORDS, "baseline": BASELINE,
+                    "long_words": LONG_WORDS},
         "engines": [asdict(r) for r in reports]}, indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8")
     return path

@@ -23,15 +23,17 @@ ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("latency.lua")
 # `khabar` from this checkout: the venv's console script imports whichever tree was installed
 # into it (an editable install of another worktree, say), so the harness runs the CLI's `main`
-# with this checkout first on the path, for the command and for the workers it spawns.
-KHABAR = [sys.executable, "-c", "import sys; sys.argv[0] = 'khabar'; "
+# with this checkout on the path, for the command and for the workers it spawns. `-P`: not the
+# working directory first (`-c` puts it there), so that a tree `env` names on PYTHONPATH
+# (bench.search --compare) is the one imported.
+KHABAR = [sys.executable, "-P", "-c", "import sys; sys.argv[0] = 'khabar'; "
           "from app.cli import main; main()"]
 
 
 def checkout_env(env: Mapping[str, str]) -> dict[str, str]:
-    """`env` with this checkout first on PYTHONPATH."""
+    """`env` with this checkout on PYTHONPATH, after any tree `env` names there."""
     path = env.get("PYTHONPATH")
-    return {**env, "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else "")}
+    return {**env, "PYTHONPATH": (path + os.pathsep if path else "") + str(ROOT)}
 
 
 def khabar(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str:

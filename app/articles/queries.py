@@ -91,6 +91,14 @@ def narrowed(stmt: _Stmt, filters: ArticleFilters) -> _Stmt:
     return stmt
 
 
+def only_language(filters: ArticleFilters) -> bool:
+    """Whether `filters` narrow by nothing but the visibility rule and `language`."""
+    return not (_given(filters.section) or filters.tags or _given(filters.author)
+                or filters.extra or filters.featured is not None
+                or filters.published_after is not None or filters.published_before is not None
+                or filters.updated_since is not None)
+
+
 def _given(value: object) -> bool:
     if isinstance(value, str):
         return value != ""  # `?section=` filters nothing

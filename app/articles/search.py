@@ -7,19 +7,29 @@ the filters, ranked by field-weighted relevance (title over excerpt over body). 
 searchers want recent stories first among equally good hits, and a query precise enough to
 match fewer than `CANDIDATES` articles is ranked over all of them, exactly as before.
 
-One pass finds the candidates and the count (`meta.total`): it walks the matches newest first
-and stops at `TOTAL_CAP + 1` (or `CANDIDATES`, the larger); past `TOTAL_CAP` the total is
-`gte`. The contract (API 1.1) counts to 10,000: for a common word that walk is most of a
-search's cost (at 100k articles, 10,000 rows checked against the visibility rule, 20-30 ms on
-SQLite and 25-100 ms on PostgreSQL); a rarer word stops early.
+The count (`meta.total`) is exact up to `TOTAL_CAP` (10,000, API 1.1), then `gte`. On SQLite,
+fewer than `CANDIDATES` candidates are every match, and their number is the count; otherwise,
+and always on PostgreSQL (first: see `candidates`), it is counted apart (`total`). Walking
+10,000 matches and reading the visibility rule from each article cost 35-50 ms at 100k articles
+on SQLite (article rows are wide: the rule's columns come after the bodies; on PostgreSQL
+25-110 ms). So both count the full-text matches less the
+articles the rule leaves out, which are few and listed from indexes alone
+(`visibility.not_shown`: those never public, in a partial index, and those not published yet):
+SQLite from its FTS5 index (1-3 ms for 10,000 matches). PostgreSQL reads each match's row
+whatever the index (MVCC: whether the row is visible), and an article's row fills a page or a
+quarter of one: it counts in `article_lexemes`, each article's lexemes without positions or
+weights, twenty to a page, with a GIN index of its own (revision 0015; 12-28 ms). Filters
+other than `language` (on SQLite any filter) count the matching rows as before.
 
 - SQLite: the FTS5 table is walked in rowid order, newest first (rowids follow insertion, and a
   newsroom inserts as it publishes), each match checked against `article` by rowid; `bm25()` is
-  computed only for the rows the walk returns.
-- PostgreSQL: first a walk of `ix_article_published_at_id` over at most the `RECENT` newest
-  articles, checking `search_vector @@ query` row by row, which stops when it has enough
-  matches; a rarer query (fewer matches there) then takes the GIN index, whose cost follows the
-  number of matches. `ts_rank` runs on the candidates only (see `_rank`).
+  computed only for the rows the walk returns. A last word longer than the longest prefix
+  index (`LONGEST_PREFIX_INDEX`) is asked as the terms it begins (`_long_prefixes`).
+- PostgreSQL: a query with more than `RECENT / 2` matches (the count, taken first) walks
+  `ix_article_published_at_id` over at most the `RECENT` newest articles, checking
+  `search_vector @@ query` row by row, and stops when it has enough matches; a rarer query (or
+  too few matches there) takes the GIN index, whose cost follows the number of matches.
+  `ts_rank` runs on the candidates only (see `_rank`).
 
 The candidates (at most `CANDIDATES` ids and ranks) are ranked and paged in Python: a cursor is
 the (rank, id) of the last item shown. Only the page's articles are then read, in one statement
@@ -34,7 +44,7 @@ What matches (stems, both languages, the last word as a prefix) is app/articles/
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,30 +54,40 @@ from sqlalchemy import (
     Double,
     Engine,
     Float,
-    case,
+    Select,
     cast,
     column,
+    exists,
     func,
     literal_column,
     select,
     table,
     text,
+    union_all,
 )
 from sqlmodel import Session
 
 from app.articles import public_reads, search_text
 from app.articles.models import Article
-from app.articles.queries import ArticleFilters, filtered, sort_key
+from app.articles.queries import ArticleFilters, filtered, only_language, sort_key
 from app.articles.search_text import Query
+from app.articles.visibility import not_shown
 from app.core.errors import InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 
 CANDIDATES = 500
 TOTAL_CAP = 10_000  # the contract: `meta.total` exact up to 10,000, then `gte`
+LONGEST_PREFIX_INDEX = 10  # SQLite: FTS5 prefix indexes of 1 to 10 characters (revision 0013)
+MAX_EXPANSION = 64  # SQLite: terms a long last word may stand for; past that, a prefix query
 RECENT = 20 * CANDIDATES  # PostgreSQL: how many newest articles the first pass reads at most
 RELEVANCE = "-relevance"
 ARTICLE = Article.__table__.c
 FTS = table("article_fts", column("rowid"))
+FTS_VOCAB = table("article_fts_vocab", column("term"))
+LEXEMES = table("article_lexemes", column("article_id"), column("language"), column("lexemes"))
+# A unary `+` keeps FTS5 from taking the rowid test as its own (one lookup per listed rowid):
+# it filters the matches instead, each looked up in the list SQLite built once.
+FTS_ROWID_FILTER: ColumnClause[Any] = literal_column("+article_fts.rowid")
 ARTICLE_ROWID: ColumnClause[int] = literal_column("article.rowid")
 VECTOR: ColumnClause[Any] = literal_column("article.search_vector")
 # Column weights: article_id (unindexed), title, excerpt, body_text.
@@ -115,6 +135,7 @@ def search_page(session: Session, q: str | Query, filters: ArticleFilters, *, no
     terms = search_text.parse(q) if isinstance(q, str) else q
     if not terms:
         return Results([], None, 0, "eq")
+    terms = with_long_prefixes(session, terms)
     if sort == RELEVANCE:
         return _relevance_page(session, terms, filters, now=now, limit=limit, cursor=cursor)
     return _date_page(session, terms, filters, now=now, sort=sort, limit=limit, cursor=cursor)
@@ -127,6 +148,39 @@ def _is_sqlite(session: Session) -> bool:
 def _fts_match(terms: Query) -> Any:
     # Each lexeme quoted: FTS5 operators (NEAR, AND, -, column filters, *) are words here.
     return text("article_fts MATCH :match").bindparams(match=terms.fts_match())
+
+
+def with_long_prefixes(session: Session, terms: Query) -> Query:
+    """SQLite: `terms` with the expansions of its long last words (`_long_prefixes`), looked
+    up once for all the statements of a search, in its transaction."""
+    if not _is_sqlite(session) or not terms:
+        return terms
+    found = _long_prefixes(session, terms)
+    return replace(terms, expansions=tuple((p, tuple(t)) for p, t in found.items()))
+
+
+def _long_prefixes(session: Session, terms: Query) -> dict[str, list[str]]:
+    """The indexed terms each last word longer than `LONGEST_PREFIX_INDEX` begins. FTS5 has no
+    prefix index for it and answers such a prefix by merging every matching term's doclist
+    into one (twice: the match, then `bm25()`), at a cost that follows all their matches (a
+    13-character Nepali word in a fifth of 100k articles: +15 ms); asked as the terms
+    themselves, OR-ed, it is read like any word. The same articles match: the terms are read
+    in the same transaction. Past `MAX_EXPANSION` terms the prefix is asked as it is."""
+    out: dict[str, list[str]] = {}
+    for prefix in terms.prefixes():
+        if len(prefix) <= LONGEST_PREFIX_INDEX:
+            continue
+        # FTS5 orders terms by their UTF-8 bytes, which is code point order: the terms that
+        # begin `prefix` are those from it up to its last character's successor.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        found = session.execute(
+            select(FTS_VOCAB.c.term)
+            .where(FTS_VOCAB.c.term >= prefix, FTS_VOCAB.c.term < after)
+            .limit(MAX_EXPANSION + 1)).scalars().all()
+        found = [t for t in found if t.startswith(prefix)]
+        if 0 < len(found) <= MAX_EXPANSION:
+            out[prefix] = found
+    return out
 
 
 def _tsquery(terms: Query, operator: str = "&") -> Any:
@@ -145,7 +199,8 @@ def _matching(session: Session, terms: Query, filters: ArticleFilters, now: date
     """The public articles that match, filtered: a select of `article` to narrow further."""
     stmt = filtered(filters, now)
     if _is_sqlite(session):
-        return stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(_fts_match(terms))))
+        return stmt.where(ARTICLE_ROWID.in_(select(FTS.c.rowid).where(
+            _fts_match(terms))))
     return stmt.where(VECTOR.op("@@")(_tsquery(terms)))
 
 
@@ -155,39 +210,69 @@ def _total(found: int) -> tuple[int, str]:
 
 def total(session: Session, terms: Query, filters: ArticleFilters,
           now: datetime) -> tuple[int, str]:
-    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it. The
-    relevance pass counts as it goes; this is for the date-ordered sorts."""
+    """How many public articles match: (count, "eq"), or (TOTAL_CAP, "gte") past it."""
     if not terms:
         return 0, "eq"
-    stmt = _matching(session, terms, filters, now).with_only_columns(ARTICLE.id)
+    if only_language(filters) and not (_is_sqlite(session) and filters.language):
+        stmt = _index_matches(session, terms, filters, now)
+    else:
+        stmt = _matching(session, terms, filters, now).with_only_columns(ARTICLE.id)
     count = session.execute(select(func.count()).select_from(
         stmt.limit(TOTAL_CAP + 1).subquery())).scalar_one()
     return _total(count)
 
 
-def _walk_size() -> int:
-    # Enough matches for the candidates, and one past the cap to tell "eq" from "gte".
-    return max(CANDIDATES, TOTAL_CAP + 1)
+def _index_matches(session: Session, terms: Query, filters: ArticleFilters,
+                   now: datetime) -> Any:
+    """The public matches, never read from `article`'s rows: every match of the full-text
+    index (SQLite: FTS5; PostgreSQL: `article_lexemes`), less the articles
+    `visibility.not_shown` lists from indexes; on PostgreSQL in `language=` if asked. The same
+    set as `_matching`, which other filters take. (SQLite's index has no language, and the
+    list of a language's rowids, from `ix_article_language_published_at_id`, cost 30 ms for
+    20,000 and 120 ms for 80,000: more than reading the matches' rows.)"""
+    parts = not_shown(now, early=filters.early)
+    if _is_sqlite(session):
+        rowids = union_all(*(select(ARTICLE_ROWID).select_from(Article).where(part)
+                               for part in parts))
+        return (select(literal_column("1")).select_from(FTS).where(_fts_match(terms))
+                .where(FTS_ROWID_FILTER.not_in(rowids)))
+    # An anti-join, which PostgreSQL answers by hashing the ids left out once (a NOT IN would
+    # too, but would turn into a scan of them per match past `work_mem`).
+    left_out = union_all(*(select(ARTICLE.id).where(part) for part in parts)).subquery()
+    stmt: Select[Any] = (select(literal_column("1")).select_from(LEXEMES)
+            .where(LEXEMES.c.lexemes.op("@@")(_tsquery(terms)))
+            .where(~exists(select(literal_column("1")).select_from(left_out)
+                           .where(left_out.c.id == LEXEMES.c.article_id))))
+    if filters.language:
+        stmt = stmt.where(LEXEMES.c.language == filters.language)
+    return stmt
 
 
 def candidates(session: Session, terms: Query, filters: ArticleFilters,
-               now: datetime) -> tuple[list[tuple[str, float]], int]:
+               now: datetime) -> tuple[list[tuple[str, float]], tuple[int, str]]:
     """(id, rank) of the newest `CANDIDATES` public matches, newest first (lower rank is
-    better), and how many matches the pass saw: all of them, or more than `TOTAL_CAP`."""
-    wanted = _walk_size()
+    better): fewer are all the matches; and `meta.total`."""
     if _is_sqlite(session):
         stmt = (filtered(filters, now).with_only_columns(ARTICLE.id, BM25)
                 .join_from(Article, FTS, FTS.c.rowid == ARTICLE_ROWID)
                 .where(_fts_match(terms))
-                .order_by(FTS.c.rowid.desc()).limit(wanted))
-        rows = session.execute(stmt).all()
-        return [(aid, float(rank)) for aid, rank in rows[:CANDIDATES]], len(rows)
-    found = session.execute(_recent_matches(terms, filters, now, wanted)).all()
-    if len(found) < wanted:
-        # Too few matches among the newest RECENT articles: a rarer query, for which the GIN
-        # index finds every match at a cost that follows their number.
-        found = session.execute(_all_matches(terms, filters, now, wanted)).all()
-    return [(aid, rank) for aid, rank in found if rank is not None], len(found)
+                .order_by(FTS.c.rowid.desc()).limit(CANDIDATES))
+        found = [(aid, float(rank)) for aid, rank in session.execute(stmt).all()]
+        return found, (_total(len(found)) if len(found) < CANDIDATES
+                       else total(session, terms, filters, now))
+    # The count first: it comes from the index, and tells which way to the candidates is
+    # shorter. The walk of the newest articles reads about CANDIDATES / (the matches' share)
+    # rows, up to RECENT, and a query with few matches reads all RECENT in vain (40 ms at 100k
+    # articles, for a word in one of them); the GIN index reads every match.
+    counted = total(session, terms, filters, now)
+    matches: Any = []
+    if counted[1] == "gte" or counted[0] > RECENT // 2:
+        matches = session.execute(_recent_matches(terms, filters, now, CANDIDATES)).all()
+    if len(matches) < CANDIDATES:
+        # Few matches, or too few among the newest RECENT articles: the GIN index finds every
+        # match at a cost that follows their number.
+        matches = session.execute(_all_matches(terms, filters, now, CANDIDATES)).all()
+    return [(aid, rank) for aid, rank in matches], counted
 
 
 # Relevance is how often and where (title, excerpt, body) the words occur: `ts_rank` of the
@@ -200,13 +285,10 @@ def _rank(vector: Any, terms: Query) -> Any:
     return cast(-func.ts_rank(vector, _tsquery(terms, "|"), 32), Double)
 
 
-def _ranked_first(walk: Any, terms: Query) -> Any:
-    """(id, rank) of each row of `walk` (newest first), ranked for the first `CANDIDATES`
-    only (NULL after): the rows past them are counted, not ranked."""
-    newest_first = (walk.c.published_at.desc(), walk.c.id.desc())
-    position = func.row_number().over(order_by=newest_first)
-    return (select(walk.c.id, case((position <= CANDIDATES, _rank(walk.c.vector, terms))))
-            .order_by(*newest_first))
+def _ranked(walk: Any, terms: Query) -> Any:
+    """(id, rank) of each row of `walk`, newest first."""
+    return (select(walk.c.id, _rank(walk.c.vector, terms))
+            .order_by(walk.c.published_at.desc(), walk.c.id.desc()))
 
 
 def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
@@ -224,7 +306,7 @@ def _recent_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted
             .where(recent.c.vector.op("@@")(query))
             .order_by(recent.c.published_at.desc(), recent.c.id.desc())
             .limit(wanted).subquery("walk"))
-    return _ranked_first(walk, terms)
+    return _ranked(walk, terms)
 
 
 def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: int) -> Any:
@@ -234,13 +316,13 @@ def _all_matches(terms: Query, filters: ArticleFilters, now: datetime, wanted: i
             .where(VECTOR.op("@@")(query))
             .order_by(ARTICLE.published_at.desc(), ARTICLE.id.desc())
             .limit(wanted).subquery("walk"))
-    return _ranked_first(walk, terms)
+    return _ranked(walk, terms)
 
 
 def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
                     now: datetime, limit: int, cursor: str | None) -> Results:
     after = _relevance_cursor(cursor) if cursor else None
-    found, seen = candidates(session, terms, filters, now)
+    found, counted = candidates(session, terms, filters, now)
     # At most CANDIDATES rows: ranked and paged here rather than by one more query.
     ranked = sorted(found, key=lambda c: (c[1], c[0]))
     if after is not None:
@@ -250,7 +332,7 @@ def _relevance_page(session: Session, terms: Query, filters: ArticleFilters, *,
     if len(ranked) > limit:
         last_id, last_rank = page[-1]
         next_cursor = encode_cursor(RELEVANCE, [repr(last_rank), last_id])
-    return Results([aid for aid, _ in page], next_cursor, *_total(seen))
+    return Results([aid for aid, _ in page], next_cursor, *counted)
 
 
 def _relevance_cursor(cursor: str) -> tuple[float, str]:

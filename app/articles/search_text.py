@@ -109,6 +109,9 @@ class Query:
 
     terms: tuple[str, ...]
     variants: tuple[tuple[str, tuple[str, ...]], ...]  # (config, lexemes), distinct, non-empty
+    # SQLite: (prefix, the indexed terms it begins), for a last word past the longest prefix
+    # index, looked up by app/articles/search.py (`with_long_prefixes`).
+    expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.variants)
@@ -125,13 +128,24 @@ class Query:
         return tuple(kept)
 
     def fts_match(self) -> str:
-        """An FTS5 MATCH expression: every lexeme quoted, so no operator can be injected."""
+        """An FTS5 MATCH expression: every lexeme quoted, so no operator can be injected. A
+        last lexeme in `expansions` is asked as the terms it begins, OR-ed, not as a prefix."""
         alternatives = []
+        terms_of = dict(self.expansions)
         for _config, lexemes in self.matching():
-            quoted = ['"' + lex.replace('"', '""') + '"' for lex in lexemes]
-            quoted[-1] += "*"
-            alternatives.append("(" + " ".join(quoted) + ")")
+            quoted = [_fts_quoted(lex) for lex in lexemes]
+            expanded = terms_of.get(lexemes[-1])
+            if expanded:
+                quoted[-1] = "(" + " OR ".join(_fts_quoted(t) for t in expanded) + ")"
+            else:
+                quoted[-1] += "*"
+            # An explicit AND: FTS5 reads `"a" "b"` as both, but not `"a" ("b" OR "c")`.
+            alternatives.append("(" + " AND ".join(quoted) + ")")
         return " OR ".join(alternatives)
+
+    def prefixes(self) -> tuple[str, ...]:
+        """The last lexeme of each variant asked (each is also a prefix)."""
+        return tuple(dict.fromkeys(lexemes[-1] for _config, lexemes in self.matching()))
 
     def tsquery_text(self, operator: str = "&") -> str:
         """The `to_tsquery` input of every configuration: quoted words, `&`, `:*` on the last.
@@ -139,6 +153,10 @@ class Query:
         quoted = ["'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in self.terms]
         quoted[-1] += ":*"
         return f" {operator} ".join(quoted)
+
+
+def _fts_quoted(lexeme: str) -> str:
+    return '"' + lexeme.replace('"', '""') + '"'
 
 
 def _implies(general: tuple[str, ...], particular: tuple[str, ...]) -> bool:

@@ -45,6 +45,28 @@ def is_shown(now: datetime, *, early: bool) -> ColumnElement[bool]:
     return or_(is_public(now), is_embargoed(now)) if early else is_public(now)
 
 
+def never_public() -> ColumnElement[bool]:
+    """Articles no passing time makes public: not live, or deleted. A newsroom has few (drafts,
+    killed and deleted articles), and the partial index `ix_article_never_public` (revision
+    0015) lists them; a query must write this clause exactly as the index does to use it."""
+    article = Article.__table__.c
+    return or_(article.status.not_in([literal_column(f"'{s}'") for s in LIVE_STATUSES]),
+               article.deleted_at.is_not(None))
+
+
+def not_shown(now: datetime, *, early: bool) -> list[ColumnElement[bool]]:
+    """The complement of `is_shown`, as clauses whose union it is, each answered by an index
+    (`ix_article_never_public`, `ix_article_published_at_id`): the few articles a search
+    count leaves out, listed without reading any article (app/articles/search.py)."""
+    article = Article.__table__.c
+    # `status` is NOT NULL; a NULL `published_at` is never shown (`<= now` and `> now` are
+    # both unknown), hence its own clause.
+    parts = [never_public(), article.published_at.is_(None)]
+    if not early:  # embargoed articles are shown to partners with early access
+        parts.append(article.published_at > now)
+    return parts
+
+
 def is_due(now: datetime, *, dialect: str = "postgresql") -> ColumnElement[bool]:
     """The one rule "a scheduled article is due": scheduled, its time has come, not deleted.
     Reads treat it as published at once; the change log's sweep then records it as a change."""

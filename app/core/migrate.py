@@ -7,8 +7,9 @@ from alembic.config import Config
 
 from app.core.config import REPO_ROOT, get_settings
 
-# Search structures made by hand in the initial migration, per dialect; autogenerate ignores them.
-SEARCH_OBJECTS = {"article_fts", "search_vector", "ix_article_search_vector"}
+# Search structures made by hand in migrations (0001, 0015), per dialect; autogenerate ignores them.
+SEARCH_OBJECTS = {"article_fts", "search_vector", "ix_article_search_vector", "article_lexemes",
+                  "ix_article_lexemes"}
 
 
 # Alembic calls the filter with these five arguments; only the name matters here.

@@ -19,9 +19,10 @@ from app.articles.models import Article
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 
 
-# PostgreSQL's first pass reads the RECENT newest articles: 2 of them hold too few matches, so
-# the second pass (the GIN index) must give the same answer.
-@pytest.fixture(params=[100, 2], ids=["first-pass", "second-pass"])
+# PostgreSQL walks the RECENT newest articles when the matches are more than RECENT / 2 (6:
+# they are 5, the walk finds them all), else takes the GIN index at once (100); when the walk
+# finds too few (2 articles hold 1 match), the GIN index too: each way gives the same answer.
+@pytest.fixture(params=[6, 100, 2], ids=["first-pass", "gin-first", "second-pass"])
 def five_matches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
                  make_article: Callable[..., Article]) -> list[Article]:
     monkeypatch.setattr(search, "CANDIDATES", 3)
