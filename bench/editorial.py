@@ -98,6 +98,13 @@ class Timings:
     publish: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     ids: dict[int, str] = field(default_factory=dict)
+    done_at: list[float] = field(default_factory=list)  # when each article was published
+
+    def rate(self, first: float, last: float) -> float:
+        """Articles/s between two fractions of the run (does the rate fall as the table grows?)"""
+        times = sorted(self.done_at)
+        a, b = int(first * (len(times) - 1)), int(last * (len(times) - 1))
+        return (b - a) / (times[b] - times[a]) if b > a and times[b] > times[a] else 0.0
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -137,6 +144,7 @@ async def load(client: httpx.AsyncClient, payloads: list[dict[str, Any]],
                 continue
             timings.publish.append(seconds)
             timings.ids[n] = article_id
+            timings.done_at.append(time.perf_counter())
 
     started = time.perf_counter()
     await asyncio.gather(*(one_client() for _ in range(clients)))
@@ -211,6 +219,8 @@ async def drive(base: str, password: str, args: argparse.Namespace) -> dict[str,
     return {
         "articles": done, "seconds": round(seconds, 2),
         "articles_per_s": round(done / seconds, 1), "mean_body_kb": round(body_kb, 2),
+        "articles_per_s_first_fifth": round(timings.rate(0.0, 0.2), 1),
+        "articles_per_s_last_fifth": round(timings.rate(0.8, 1.0), 1),
         "create": {"p50_ms": round(percentile(timings.create, 0.5) * 1000, 1),
                    "p95_ms": round(percentile(timings.create, 0.95) * 1000, 1)},
         "publish": {"p50_ms": round(percentile(timings.publish, 0.5) * 1000, 1),
@@ -286,7 +296,9 @@ def report(result: dict[str, Any]) -> None:
     size = result["size"]
     print(f"\n== {result['db']}: {result['articles']} articles (bodies {result['mean_body_kb']} KB "
           f"on average) in {result['seconds']} s")
-    print(f"articles/s        {result['articles_per_s']}")
+    print(f"articles/s        {result['articles_per_s']} (first fifth "
+          f"{result['articles_per_s_first_fifth']}, last fifth "
+          f"{result['articles_per_s_last_fifth']})")
     for op in ("create", "publish"):
         print(f"{op:<17} p50 {result[op]['p50_ms']} ms, p95 {result[op]['p95_ms']} ms")
     b = result["baseline_get"]
