@@ -44,9 +44,6 @@ class Article(SQLModel, table=True):
         Index("ix_article_updated_at_id", "updated_at", "id"),
         Index("ix_article_section_id_published_at_id", "section_id", "published_at", "id"),
         Index("ix_article_language_published_at_id", "language", "published_at", "id"),
-        # The visibility rule's columns by id: an author's public articles are counted
-        # without reading any article's row (SQLite: ~20 KB, the columns after the body).
-        Index("ix_article_id_visibility", "id", "status", "published_at", "deleted_at"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
