@@ -97,12 +97,16 @@ revision: dev
 # bench.run --help`: --db postgres, --articles 100000, --only search,changes, ...), webhook and
 # change delivery, and a newsroom day: Zipf reads while drafts are saved and articles published
 # (`python -m bench.newsroom_day --help`: response-cache hit ratio and read latency).
+# Then the Editorial API load: 10,000 articles created and published by 4 clients on SQLite
+# and PostgreSQL, against an authenticated GET in the same run, and the database's size per
+# table and index (`python -m bench.editorial --help`: --articles, --clients, --db).
 BENCH_ARGS ?= --workers 1,2,4
 bench: dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.changes $(BENCH_CHANGES_ARGS)
 	$(BIN)/python -m bench.newsroom_day $(BENCH_DAY_ARGS)
+	$(BIN)/python -m bench.editorial $(BENCH_EDITORIAL_ARGS)
 
 # Search latency at 100,000 articles on SQLite and PostgreSQL, next to a list request in the same
 # rounds, and the index's build time and size (`python -m bench.search --help`: --reuse keeps

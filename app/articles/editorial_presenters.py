@@ -46,5 +46,6 @@ def revision_summary(revision: ArticleRevision) -> RevisionSummary:
                            title=str(revision.snapshot.get("title", "")))
 
 
-def revision_detail(revision: ArticleRevision) -> RevisionDetail:
-    return RevisionDetail(**dict(revision_summary(revision)), snapshot=revision.snapshot)
+def revision_detail(revision: ArticleRevision, snapshot: dict[str, Any]) -> RevisionDetail:
+    """`snapshot`: the revision's full state (`editorial_queries.revision_snapshot`)."""
+    return RevisionDetail(**dict(revision_summary(revision)), snapshot=snapshot)

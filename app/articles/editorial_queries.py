@@ -88,3 +88,21 @@ def list_revisions(session: Session, article_id: str, *, limit: int,
 def get_revision(session: Session, article_id: str, revision: int) -> ArticleRevision | None:
     return session.exec(select(ArticleRevision).where(
         ArticleRevision.article_id == article_id, ArticleRevision.revision == revision)).first()
+
+
+def revision_snapshot(session: Session, revision: ArticleRevision) -> dict[str, Any]:
+    """The full state stored for `revision`. A snapshot without `body` was taken by a change
+    that left the body as it was (`service._apply`): its body is that of the next revision that
+    has one, or else the article's own. Every change of a body stores the body it replaces, so
+    the first one found is the body this revision had."""
+    snap = revision.snapshot
+    if "body" in snap:
+        return snap
+    later = session.exec(select(ArticleRevision.snapshot).where(
+        ArticleRevision.article_id == revision.article_id,
+        col(ArticleRevision.revision) > revision.revision,
+    ).order_by(col(ArticleRevision.revision)))
+    body = next((s["body"] for s in later if "body" in s), None)
+    if body is None:
+        body = session.exec(select(Article.body).where(Article.id == revision.article_id)).one()
+    return {**snap, "body": body}

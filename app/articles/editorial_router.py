@@ -283,10 +283,10 @@ def list_revisions(article: ReadableArticle, request: Request, response: Respons
 @router.get("/articles/{article_id}/revisions/{n}", response_model=RevisionDetail,
             operation_id="getArticleRevision", summary="Get one stored revision",
             responses=problem_responses(*AUTH, 404, 422))
-def read_revision(revision: RevisionDep) -> RevisionDetail:
+def read_revision(revision: RevisionDep, session: SessionDep) -> RevisionDetail:
     """The full stored state of revision `n`: text, body blocks, section, authors, tags, rights,
     status and slug as they were."""
-    return revision_detail(revision)
+    return revision_detail(revision, editorial_queries.revision_snapshot(session, revision))
 
 
 @router.post("/articles/{article_id}/revisions/{n}/restore", response_model=ArticleEditorial,

@@ -195,7 +195,7 @@ def full(session: Session, article: Article, formats: Iterable[str] = ("blocks",
     from app.i18n.translations import translations_of  # it renders URLs with this module
 
     public.translations = [TranslationRef(**t)
-                           for t in translations_of(session, article.id, utcnow())]
+                           for t in translations_of(session, article, utcnow())]
     return public
 
 

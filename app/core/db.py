@@ -8,10 +8,11 @@ failing with "database is locked" when a reader upgrades to a writer half-way.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -123,6 +124,12 @@ def _sqlite_search_function(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.create_function("khabar_search_text", 2, index_text, deterministic=True)
 
 
+# JSON columns (bodies, revision snapshots) as UTF-8: the default escapes every non-ASCII
+# character as `\uXXXX`, six bytes for each Devanagari letter that UTF-8 stores in three, which
+# doubled a Nepali body on disk. Both spellings read back the same, so old rows stay valid.
+JSON_SERIALIZER = partial(json.dumps, ensure_ascii=False)
+
+
 def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
                  pool_timeout: float = 5.0) -> Engine:
     if url.startswith("sqlite"):
@@ -139,6 +146,7 @@ def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
                                          "pool_use_lifo": True})
         engine = create_engine(
             url,
+            json_serializer=JSON_SERIALIZER,
             connect_args={"check_same_thread": False, "timeout": 15},
             **pooling,
         )
@@ -148,6 +156,7 @@ def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
         return engine
     return create_engine(
         url,
+        json_serializer=JSON_SERIALIZER,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,

@@ -307,6 +307,43 @@ class TestRevisions:
         assert revisions[0]["title"] == "Edited title"
         assert revisions[0]["created_by_id"] == newsroom.writer.id
 
+    def test_revisions_keep_each_body_when_only_changes_store_it(
+            self, client: TestClient, newsroom: Newsroom, session: Session) -> None:
+        """A change that keeps the body stores none (it is the next revision's); every
+        revision still reads back, and restores, with the body it had."""
+        h = newsroom.headers["editor"]
+        etag = client.post(BASE, headers=h, json={"title": "Chain",
+                                                 "body_text": "First words."}).headers["etag"]
+        article_id = etag.strip('"').split(".")[0]
+        url = f"{BASE}/{article_id}"
+        steps: list[tuple[str, dict[str, Any] | None]] = [
+            ("/publish", None),  # revision 1: keeps "First words."
+            ("", {"title": "Chain, retitled"}),  # 2: keeps it
+            ("", {"body_text": "Second words."}),  # 3: changes it
+            ("/unpublish", None),  # 4: keeps "Second words."
+            ("", {"body_text": "Second words."}),  # 5: the same body sent again
+        ]
+        for path, patch in steps:
+            send = client.patch if patch is not None else client.post
+            answer = send(f"{url}{path}", headers={**h, "If-Match": etag},
+                          **({"json": patch} if patch is not None else {}))
+            assert answer.status_code == 200, answer.text
+            etag = answer.headers["etag"]
+        stored = dict(session.exec(select(ArticleRevision.revision, ArticleRevision.snapshot)
+                                   .where(ArticleRevision.article_id == article_id)).all())
+        assert sorted(n for n, snap in stored.items() if "body" in snap) == [3]
+        expected = {1: "First words.", 2: "First words.", 3: "First words.",
+                    4: "Second words.", 5: "Second words."}
+        for n, text in expected.items():
+            detail = client.get(f"{url}/revisions/{n}", headers=h).json()["snapshot"]
+            assert [b["text"] for b in detail["body"]] == [text], n
+        restored = client.post(f"{url}/revisions/2/restore", headers={**h, "If-Match": etag})
+        assert restored.status_code == 200, restored.text
+        assert [b["text"] for b in restored.json()["body"]] == ["First words."]
+        # The restore changed the body: the state it replaced is stored in full.
+        latest = client.get(f"{url}/revisions/6", headers=h).json()["snapshot"]
+        assert [b["text"] for b in latest["body"]] == ["Second words."]
+
     def test_revision_list_pages(self, client: TestClient, newsroom: Newsroom) -> None:
         h = newsroom.headers["editor"]
         created = client.post(BASE, json={"title": "v1"}, headers=h)

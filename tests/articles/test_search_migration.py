@@ -97,3 +97,58 @@ def test_upgrade_rebuilds_the_index_and_downgrade_restores_it(scratch_url: str) 
             assert conn.execute(text("SELECT count(*) FROM article_tag")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_0016_keeps_the_index_without_its_copy_and_downgrade_makes_it_again(
+        scratch_url: str) -> None:
+    """Revision 0016 (SQLite: a contentless FTS5 table) on a database with articles: the same
+    matches before and after, edits keep the index right, and downgrade stores the stems again
+    as 0015 did. PostgreSQL: nothing changes, and the same searches answer."""
+    upgrade("0015", scratch_url)
+    engine = create_engine(scratch_url)
+    sqlite = engine.dialect.name == "sqlite"
+
+    def fts_tables() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE name LIKE 'article_fts%'")).scalars())
+
+    try:
+        with engine.begin() as conn:
+            _insert(conn)
+        before = {q: _found(engine, q) for q in ("नेपाल", "minister", "चुनाव", "monday")}
+        assert before["नेपाल"] == ["a1"]
+        assert before["monday"] == ["a2"]
+        if sqlite:
+            assert "article_fts_content" in fts_tables()
+
+        upgrade("0016", scratch_url)
+        engine.dispose()
+        assert {q: _found(engine, q) for q in before} == before
+        if sqlite:
+            assert "article_fts_content" not in fts_tables()
+        with engine.begin() as conn:  # the update trigger takes the old stems out
+            conn.execute(text("UPDATE article SET body_text = 'They met on Tuesday.' "
+                              "WHERE id = 'a2'"))
+            conn.execute(text("DELETE FROM article_tag WHERE article_id = 'a1'"))
+            conn.execute(text("DELETE FROM article WHERE id = 'a1'"))
+        assert _found(engine, "monday") == []
+        assert _found(engine, "tuesday") == ["a2"]
+        assert _found(engine, "नेपाल") == []
+
+        downgrade("0015", scratch_url)
+        engine.dispose()
+        if sqlite:
+            assert "article_fts_content" in fts_tables()
+            with engine.connect() as conn:
+                assert conn.execute(text(
+                    "SELECT body_text FROM article_fts WHERE article_id = 'a2'")).scalar_one() \
+                    == search_text.index_text("en", "They met on Tuesday.")
+        assert _found(engine, "tuesday") == ["a2"]
+        assert _found(engine, "minister") == ["a2"]
+        assert _found(engine, "चुनाव") == ["a3"]
+        with engine.begin() as conn:  # 0015's triggers are back and work
+            conn.execute(text("UPDATE article SET title = 'Ministers adjourn' WHERE id = 'a2'"))
+        assert _found(engine, "adjourn") == ["a2"]
+    finally:
+        engine.dispose()
