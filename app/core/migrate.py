@@ -10,16 +10,13 @@ from app.core.config import REPO_ROOT, get_settings
 # Search structures made by hand in migrations (0001, 0015), per dialect; autogenerate ignores them.
 SEARCH_OBJECTS = {"article_fts", "search_vector", "ix_article_search_vector", "article_lexemes",
                   "ix_article_lexemes"}
-# Indexes one dialect has and the models do not declare (revision 0017: SQLite only).
-DIALECT_INDEXES = {"ix_article_id_visibility"}
 
 
 # Alembic calls the filter with these five arguments; only the name matters here.
 def include_object(obj: object, name: str | None, type_: str, reflected: bool,  # noqa: ARG001
                    compare_to: object) -> bool:  # noqa: ARG001
     """Alembic's filter: leave the per-dialect objects out of comparisons."""
-    return not (name in SEARCH_OBJECTS or name in DIALECT_INDEXES
-                or (name or "").startswith("article_fts"))
+    return not (name in SEARCH_OBJECTS or (name or "").startswith("article_fts"))
 
 
 def alembic_config(url: str | None = None) -> Config:
