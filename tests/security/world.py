@@ -400,7 +400,9 @@ class World:
         with self.session() as s:
             for name, (model, ids) in groups.items():
                 rows = s.exec(select(model).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
-                # A partner's `last_used_at` moves with every use of its key, by design.
-                dumps = [r.model_dump(exclude={"last_used_at"}) for r in rows]
+                # A partner's `last_used_at` moves with every use of its key, by design, and an
+                # author's stored `live_articles` with the allowed writes that publish fresh
+                # articles under that byline (a count derived from other rows).
+                dumps = [r.model_dump(exclude={"last_used_at", "live_articles"}) for r in rows]
                 out[name] = sorted(dumps, key=lambda r: str(r["id"]))
         return out
