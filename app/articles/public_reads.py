@@ -135,10 +135,13 @@ def _last_change() -> list[Any]:
 LAST_CHANGE = Prepared(select(*_last_change()))
 
 
-def _select(columns: list[Any]) -> Select[Any]:
+def _unfiltered(columns: list[Any]) -> Select[Any]:
     return select(*columns).select_from(
-        Article.__table__.outerjoin(Section.__table__, S.id == A.section_id)).where(
-        is_public(VISIBLE_AT))
+        Article.__table__.outerjoin(Section.__table__, S.id == A.section_id))
+
+
+def _select(columns: list[Any]) -> Select[Any]:
+    return _unfiltered(columns).where(is_public(VISIBLE_AT))
 
 
 @dataclass(frozen=True)
@@ -341,12 +344,9 @@ def _full(dialect: str, row: tuple[Any, ...], formats: tuple[str, ...],
 def _syndicated_statement(dialect: str) -> Select[Any]:
     # No visibility rule here: the caller chose the ids by its own (a partner's entitlement,
     # which may include embargoed articles).
-    return select(*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
-                  *DETAIL_COLUMNS,
-                  *_body_columns(FORMAT_ORDER), _corrections(dialect), A.revision, A.status,
-                  A.deleted_at).select_from(
-        Article.__table__.outerjoin(Section.__table__, S.id == A.section_id)).where(
-        A.id.in_(bindparam("ids", expanding=True)))
+    return _unfiltered([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
+                        *DETAIL_COLUMNS, *_body_columns(FORMAT_ORDER), _corrections(dialect),
+                        A.revision, A.status, A.deleted_at]).where(_by_ids())
 
 
 def syndicated_by_id(connection: Connection, now: datetime,
@@ -514,7 +514,7 @@ def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
                                                      for a in _ordered(dialect, row[12], 0)])
                 for row in connection.execute(_public_cards_statement(dialect), params)}
     rows = connection.execute(_public_full_statement(dialect), params).all()
-    groups = _translation_groups(connection, now, {row[-1] for row in rows if row[-1]})
+    groups = translations.public_members(connection, now, {row[-1] for row in rows if row[-1]})
     out = {}
     for row in rows:
         item, authors, corrections = _full(dialect, tuple(row), DETAIL_FORMATS)
@@ -524,18 +524,3 @@ def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
         out[item["id"]] = item
     return out
 
-
-def _translation_groups(connection: Connection, now: datetime,
-                        groups: set[str]) -> dict[str, list[dict[str, str]]]:
-    """The public members of each translation group, as `translations` lists them (by
-    language, then id)."""
-    if not groups:
-        return {}
-    out: dict[str, list[dict[str, str]]] = {}
-    for group, language, id_, slug in connection.execute(
-            select(A.translation_group, A.language, A.id, A.slug)
-            .where(A.translation_group.in_(sorted(groups)), is_public(now))
-            .order_by(A.language, A.id)):
-        out.setdefault(group, []).append({"language": language, "id": id_, "slug": slug,
-                                          "url": presenters.site_article_url(slug)})
-    return out

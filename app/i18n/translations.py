@@ -77,6 +77,21 @@ async def public_translations(engine: Any, article_id: str, now: datetime) -> li
     return _refs(await TRANSLATIONS.fetch(engine, {"id": article_id, "now": now}))
 
 
+def public_members(connection: Any, now: datetime,
+                   groups: set[str]) -> dict[str, list[dict[str, str]]]:
+    """The public members of each of these groups, in `translations` order, for pages of many
+    articles (the sync): one statement. Each article lists its group's others."""
+    if not groups:
+        return {}
+    out: dict[str, list[dict[str, str]]] = {}
+    rows = connection.execute(select(A.translation_group, A.language, A.id, A.slug)
+                              .where(A.translation_group.in_(sorted(groups)), is_public(now))
+                              .order_by(A.language, A.id)).all()
+    for group, *ref in rows:
+        out.setdefault(group, []).extend(_refs([ref]))
+    return out
+
+
 def translations_of(session: Session, article: Article, now: datetime) -> list[dict[str, str]]:
     """The same, in a session (the model presenters). An article in no group has none: no
     query (building and running it was a tenth of an editorial write's time)."""
