@@ -12,6 +12,7 @@ from app.audit.models import AuditEntry, AuditEntryPublic
 from app.core.db import SessionDep
 from app.core.editorial import PageParamsDep, envelope
 from app.core.errors import problem_responses
+from app.core.ids import row_id
 from app.core.listing import utc
 from app.core.pagination import Page, SortKey, decode_cursor, encode_cursor
 from app.users.dependencies import CurrentAdmin, no_store
@@ -44,8 +45,8 @@ def list_audit_entries(
     updates, which fields changed. Newest first, keyset-paginated. Admins only."""
     stmt = select(AuditEntry)
     if actor:
-        if actor.isdigit() and len(actor) < 10:
-            stmt = stmt.where(AuditEntry.actor_id == int(actor))
+        if (actor_id := row_id(actor)) is not None:
+            stmt = stmt.where(AuditEntry.actor_id == actor_id)
         else:
             stmt = stmt.where(AuditEntry.actor_email == actor.strip().lower())
     if action:

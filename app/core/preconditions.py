@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Header
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
+from app.core.ids import row_id
 
 
 def revision_etag(entity_id: str | int, revision: int) -> str:
@@ -23,9 +24,10 @@ def expected_revision(if_match: str | None, entity_id: str | int) -> int:
         tag = tag[2:]
     tag = tag.strip('"')
     prefix, _, revision = tag.rpartition(".")
-    if prefix != str(entity_id) or not revision.isdigit():
+    number = row_id(revision)
+    if prefix != str(entity_id) or number is None:
         raise PreconditionFailed("If-Match does not match the current ETag of this resource")
-    return int(revision)
+    return number
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description=(

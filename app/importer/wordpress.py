@@ -50,7 +50,7 @@ from app.authors.models import ArticleAuthor, Author
 from app.changelog import record as changes
 from app.core.config import get_settings
 from app.core.db import DEFERRED
-from app.core.ids import new_id
+from app.core.ids import ascii_int, new_id
 from app.core.slugs import slugify, unique_slug
 from app.importer import wp_content, wp_images, wxr
 from app.importer.models import WordpressPost
@@ -189,8 +189,8 @@ class Mapper:
         galleries = _GALLERY_IDS.findall(item.content) if "ids=" in item.content else ()
         shown = [item.meta.get("_thumbnail_id", ""), *self.survey.children.get(item.wp_id, ()),
                  *(i for ids in galleries for i in re.split(r"[,\s]+", ids))]
-        used = {i: attachments[int(i)] for i in map(str, shown)
-                if i.isdigit() and int(i) in attachments}
+        used = {i: attachments[n] for i in map(str, shown)
+                if (n := ascii_int(i)) is not None and n in attachments}
         # With --media-dir: the files the images come from (and what only media objects keep).
         files = [self.images.signature([*(a.url for a in used.values()),
                                         *wp_content.image_sources(item.content)]),
@@ -270,7 +270,8 @@ class Mapper:
 
     def _featured(self, item: WxrItem, tally: wp_images.Tally) -> dict[str, Any] | None:
         raw = item.meta.get("_thumbnail_id", "")
-        attachment = self.survey.attachments.get(int(raw)) if raw.isdigit() else None
+        wp_id = ascii_int(raw)
+        attachment = self.survey.attachments.get(wp_id) if wp_id is not None else None
         if attachment is None:
             return None
         return self.images.featured(attachment, tally)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urljoin
 
+from app.core.ids import ascii_int
 from app.importer.wxr import Attachment
 
 ALL_BLOCKS = (r"(?:table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|"
@@ -108,7 +109,7 @@ def _figure(img: str, caption: str) -> str:
 def _gallery(attrs: Mapping[str, str], attachments: Mapping[int, Attachment],
              children: Sequence[int]) -> str:
     """The gallery's images: those of `ids`, else (as WordPress does) the post's own."""
-    ids = [int(raw) for raw in attrs.get("ids", "").split(",") if raw.strip().isdigit()]
+    ids = [i for raw in attrs.get("ids", "").split(",") if (i := ascii_int(raw)) is not None]
     parts = []
     for wp_id in ids or children:
         found = attachments.get(wp_id)

@@ -24,6 +24,8 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from app.core.ids import ascii_int
+
 SUPPORTED_VERSIONS = ("1.1", "1.2")
 # WordPress.org writes http://wordpress.org/export/1.2/, WordPress.com https://.
 _WP_NS = re.compile(r"^https?://wordpress\.org/export/(1\.\d+)/$")
@@ -250,8 +252,8 @@ def _attachment(found: Survey, element: Any, wp: str) -> None:
     found.attachments[wp_id] = Attachment(url=url, alt=alt, caption=_excerpt_text(element),
                                           credit=credit)
     parent = (element.findtext(f"{{{wp}}}post_parent") or "").strip()
-    if parent.isdigit() and int(parent):
-        found.children.setdefault(int(parent), []).append(wp_id)
+    if parent_id := ascii_int(parent):
+        found.children.setdefault(parent_id, []).append(wp_id)
 
 
 def php_string(serialized: str, key: str) -> str:
@@ -312,7 +314,8 @@ def items(path: Path, progress: Callable[[int], None] | None = None
 
 def _item(element: Any, wp: str) -> WxrItem:
     raw_id = (element.findtext(f"{{{wp}}}post_id") or "").strip()
-    if not raw_id.isdigit() or int(raw_id) == 0:
+    wp_id = ascii_int(raw_id)
+    if not wp_id:
         title = (element.findtext("title") or "").strip()[:60]
         raise MalformedItem(f"item {raw_id or '(no post_id)'} ({title!r}): no valid "
                             "<wp:post_id>")
@@ -325,7 +328,7 @@ def _item(element: Any, wp: str) -> WxrItem:
                   name=(c.text or "").strip())
              for c in element.iterfind("category")]
     return WxrItem(
-        wp_id=int(raw_id),
+        wp_id=wp_id,
         title=element.findtext("title") or "",
         link=(element.findtext("link") or "").strip(),
         creator=(element.findtext(f"{{{DC_NS}}}creator") or "").strip(),

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.articles.models import Article
 from app.articles.visibility import is_public
+from app.core.ids import ascii_int
 from app.redirects.models import Redirect
 
 
@@ -20,8 +21,8 @@ def normalize_path(value: str) -> str:
     parts = urlsplit(value.strip())
     path = unicodedata.normalize("NFC", unquote(parts.path or "/"))
     path = "/" + path.strip("/") if path.strip("/") else "/"
-    post = next((v for k, v in parse_qsl(parts.query) if k == "p" and v.isdigit()), None)
-    return f"{path.rstrip('/') or ''}/?p={post}" if post else path
+    post = next((ascii_int(v) for k, v in parse_qsl(parts.query) if k == "p"), None)
+    return f"{path.rstrip('/') or ''}/?p={post}" if post is not None else path
 
 
 def target(session: Session, path: str, now: datetime) -> tuple[str, str] | None:

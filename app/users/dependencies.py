@@ -14,6 +14,7 @@ from app.core.config import get_settings
 from app.core.db import LookupSessionDep, SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import PRIVATE_CACHE_CONTROL
+from app.core.ids import row_id
 from app.core.middleware import client_ip
 from app.core.security import decode_token
 from app.users.models import Role, User
@@ -53,9 +54,9 @@ def current_user(
 
 
 def _user(session: Session, claims: dict[str, Any] | None) -> User | None:
-    if not claims or not str(claims.get("sub", "")).isdigit():
+    if not claims or (user_id := row_id(str(claims.get("sub", "")))) is None:
         return None
-    user = session.get(User, int(claims["sub"]))
+    user = session.get(User, user_id)
     if user is None or user.disabled_at is not None:
         return None
     # `iat` has whole seconds: a token from the second of the change still counts as after it,

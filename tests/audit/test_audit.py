@@ -179,6 +179,9 @@ class TestReading:
         assert seen == sorted(seen, reverse=True)
         assert len(entries(client, newsroom, action="createArticle")) == 5
         assert len(entries(client, newsroom, actor=str(newsroom.writer.id))) == 5
+        # Digits `int` refuses (a superscript) or past the id range name no user: an email.
+        assert entries(client, newsroom, actor="\u00b3") == []
+        assert entries(client, newsroom, actor="9" * 40) == []
         future = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
         assert entries(client, newsroom, since=future) == []
         assert len(entries(client, newsroom, since="2020-01-01T00:00:00")) == 6

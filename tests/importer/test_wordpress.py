@@ -467,6 +467,7 @@ def test_cli_imports_and_prints_one_line_of_counts(engine: Engine, database_url:
     ("/2012/01/04/x", "/2012/01/04/x"),
     ("/?p=1168", "/?p=1168"),
     ("https://old.example.com/?p=1168&utm=1", "/?p=1168"),
+    ("/?p=%C2%B3", "/"),  # a superscript digit is no post id
     ("/%E0%A4%A8%E0%A5%87%E0%A4%AA%E0%A4%BE%E0%A4%B2/", "/नेपाल"),
     ("/", "/"),
 ])
