@@ -494,27 +494,6 @@ class ResponseCache:
         return Entry(lookup.state, list(headers), body, tag, last_modified, route, expires, keys)
 
 
-class ResponseCacheMiddleware:
-    """The cache as a plain ASGI middleware, for an app without `EdgeMiddleware`."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int,
-                 engine: Callable[[], Engine] = content_engine,
-                 overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
-        self.app = app
-        self.cache = ResponseCache(max_bytes=max_bytes, engine=engine, overrides=overrides)
-        self.entries = self.cache.entries
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.cache.handles(scope):
-            await self.app(scope, receive, send)
-            return
-        lookup = await self.cache.lookup(scope)
-        if lookup.entry is not None:
-            await self.cache.answer(scope, lookup.entry, send)
-        else:
-            await self.cache.fill(self.app, scope, receive, send, lookup)
-
-
 def _storable(headers: list[tuple[bytes, bytes]]) -> bool:
     """Only public representations with a validator (what `respond()` makes) are stored."""
     has_etag = False

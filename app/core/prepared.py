@@ -46,7 +46,9 @@ class Prepared:
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("a prepared statement cannot have expanding parameters")
         binders: dict[str, Callable[[Any], Any]] = {}
-        for name, bind in compiled.binds.items():
+        defaults: dict[str, Any] = {}
+        for bind, name in compiled.bind_names.items():
+            defaults[name] = bind.effective_value  # None for a parameter the caller must give
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 binders[name] = process
@@ -55,8 +57,7 @@ class Prepared:
             if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
             is not None)
         names = tuple(compiled.positiontup or ()) if compiled.positional else None
-        prepared = _Compiled(compiled.string, names, compiled.construct_params(_check=False),
-                             binders, readers)
+        prepared = _Compiled(compiled.string, names, defaults, binders, readers)
         self._by_dialect[dialect.name] = prepared
         return prepared
 

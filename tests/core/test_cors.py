@@ -100,3 +100,25 @@ class TestAllowedPreflights:
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == CMS
         assert "access-control-allow-credentials" not in response.headers
+
+
+def test_the_starlette_calls_the_edge_relies_on() -> None:
+    """The edge applies Starlette's CORS policy through methods its docs do not cover
+    (`is_allowed_origin`, `preflight_response`, `send` and the policy's attributes; see
+    `edge.surface_cors`): a Starlette upgrade that renames or reshapes them fails here, by
+    name, before the behaviour tests above fail in stranger ways."""
+    import inspect
+
+    from starlette.middleware.cors import CORSMiddleware
+
+    def parameters(method: Callable[..., object]) -> list[str]:
+        return list(inspect.signature(method).parameters)
+
+    assert parameters(CORSMiddleware.send) == ["self", "message", "send", "request_headers"]
+    assert parameters(CORSMiddleware.preflight_response) == ["self", "request_headers"]
+    assert parameters(CORSMiddleware.is_allowed_origin) == ["self", "origin"]
+    policy = CORSMiddleware(None,  # type: ignore[arg-type]  # never called as an app
+                            allow_methods=["GET"], allow_headers=["X-Request-ID"])
+    assert policy.allow_methods == ["GET"]
+    assert "x-request-id" in policy.allow_headers
+    assert policy.allow_all_headers is False
