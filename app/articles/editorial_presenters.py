@@ -1,4 +1,5 @@
-"""The newsroom's view of articles: the public shapes plus status, revision and bookkeeping."""
+"""The newsroom's view of articles: the public shapes plus status, revision and bookkeeping
+(rendered from rows by `public_reads.editorial_by_id`), and revisions."""
 
 from __future__ import annotations
 
@@ -8,36 +9,22 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.articles import presenters
-from app.articles.models import (
-    Article,
-    ArticleEditorial,
-    ArticleEditorialCard,
-    ArticleRevision,
-    RevisionDetail,
-    RevisionSummary,
-)
-from app.articles.visibility import effective_status
+from app.articles import public_reads
+from app.articles.models import Article, ArticleRevision, RevisionDetail, RevisionSummary
 
 
-def _bookkeeping(article: Article, now: datetime) -> dict[str, Any]:
-    return {"status": effective_status(article, now), "revision": article.revision,
-            "created_at": article.created_at, "deleted_at": article.deleted_at,
-            "created_by_id": article.created_by_id, "featured": article.featured}
-
-
-def editorial(session: Session, article: Article, now: datetime) -> ArticleEditorial:
-    public = presenters.full(session, article, ("blocks", "html"), with_structured_data=False)
-    return ArticleEditorial(**public.model_dump(exclude_unset=True),
-                            **_bookkeeping(article, now))
+def editorial(session: Session, article: Article, now: datetime) -> dict[str, Any]:
+    """`ArticleEditorial` of an article the request has loaded (and may just have written)."""
+    return public_reads.editorial_by_id(session.connection(), now, [article.id],
+                                        full=True)[article.id]
 
 
 def editorial_cards(session: Session, articles: Sequence[Article],
-                    now: datetime) -> list[ArticleEditorialCard]:
-    cards = presenters.cards(session, articles)
-    return [ArticleEditorialCard(**card.model_dump(exclude_unset=True),
-                                 **_bookkeeping(article, now))
-            for card, article in zip(cards, articles, strict=True)]
+                    now: datetime) -> list[dict[str, Any]]:
+    """`ArticleEditorialCard`s, in the order of `articles`."""
+    found = public_reads.editorial_by_id(session.connection(), now, [a.id for a in articles],
+                                         full=False)
+    return [found[a.id] for a in articles]
 
 
 def revision_summary(revision: ArticleRevision) -> RevisionSummary:

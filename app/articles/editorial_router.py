@@ -81,7 +81,7 @@ class ImportRequest(BaseModel):
         "Publish at once (editors and admins only); otherwise a draft"))
 
 
-def _with_etag(response: Response, article: Article, view: ArticleEditorial) -> ArticleEditorial:
+def _with_etag(response: Response, article: Article, view: dict[str, Any]) -> dict[str, Any]:
     response.headers["ETag"] = revision_etag(article.id, article.revision)
     return view
 
@@ -142,7 +142,7 @@ def list_articles(
              operation_id="createArticle", summary="Create a draft article",
              response_model_exclude_unset=True, responses=problem_responses(*AUTH, 409, 422))
 def create_article(data: ArticleCreate, request: Request, response: Response, session: SessionDep,
-                   user: CurrentWriter, now: NowDep) -> ArticleEditorial:
+                   user: CurrentWriter, now: NowDep) -> dict[str, Any]:
     """A new draft. Only `title` is required. Name related things by slug (`section`, `tags`,
     `authors`); unknown tags are created, and with no `authors` the byline is the caller's own
     author profile. Give the body as `body` (blocks), `body_html` (sanitized, then turned into
@@ -157,7 +157,7 @@ def create_article(data: ArticleCreate, request: Request, response: Response, se
             summary="Get an article by id", response_model_exclude_unset=True,
             responses=problem_responses(*AUTH, 404, 422))
 def get_article(article: ReadableArticle, response: Response, session: SessionDep,
-                now: NowDep) -> ArticleEditorial:
+                now: NowDep) -> dict[str, Any]:
     """The article in any status, deleted ones included (for editors). Keep the `ETag`: every
     change must send it back in `If-Match`."""
     return _with_etag(response, article, editorial(session, article, now))
@@ -168,7 +168,7 @@ def get_article(article: ReadableArticle, response: Response, session: SessionDe
               response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def update_article(article: EditableArticle, data: ArticleUpdate, response: Response,
                    session: SessionDep, user: CurrentUser, now: NowDep,
-                   if_match: IfMatch = None) -> ArticleEditorial:
+                   if_match: IfMatch = None) -> dict[str, Any]:
     """Send only the fields to change, with `If-Match`. Nested objects (`rights`, `source`,
     `image`) merge as JSON Merge Patch (RFC 7396): fields left out keep their values and a field
     set to `null` is removed. The state before the change is kept as a
@@ -185,7 +185,7 @@ def update_article(article: EditableArticle, data: ArticleUpdate, response: Resp
                operation_id="deleteArticle", summary="Delete an article (restorable)",
                response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def delete_article(article: ManagedArticle, response: Response, session: SessionDep,
-                   user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> ArticleEditorial:
+                   user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> dict[str, Any]:
     """A soft delete: the article leaves every public surface at once and partners get a
     `delete` tombstone, but an admin can restore it. Answers the deleted article with its new
     `ETag`. Editors and admins."""
@@ -198,7 +198,7 @@ def delete_article(article: ManagedArticle, response: Response, session: Session
              operation_id="restoreArticle", summary="Restore a deleted or killed article",
              response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def restore_article(article: RestorableArticle, response: Response, session: SessionDep,
-                    user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> ArticleEditorial:
+                    user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> dict[str, Any]:
     """Undo a delete (the article comes back in the status it had) or a kill (it comes back
     as a draft). Admins only."""
     article = service.restore_article(session, article, by=user, now=now,
@@ -212,7 +212,7 @@ def restore_article(article: RestorableArticle, response: Response, session: Ses
 def publish_article(article: ManagedArticle, response: Response,
                     session: SessionDep, user: CurrentUser, now: NowDep,
                     body: Annotated[PublishRequest | None, Body()] = None,
-                    if_match: IfMatch = None) -> ArticleEditorial:
+                    if_match: IfMatch = None) -> dict[str, Any]:
     """With no body (or no `publish_at`, or one in the past) the article is published now. A
     future `publish_at` schedules it: it appears on every public surface at that time, with no
     further call. Republishing a published article keeps its `published_at`. Admins may give
@@ -233,7 +233,7 @@ def publish_article(article: ManagedArticle, response: Response,
              operation_id="unpublishArticle", summary="Take an article back to draft",
              response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def unpublish_article(article: ManagedArticle, response: Response, session: SessionDep,
-                      user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> ArticleEditorial:
+                      user: CurrentUser, now: NowDep, if_match: IfMatch = None) -> dict[str, Any]:
     """A published or scheduled article becomes a draft again and leaves every public surface;
     partners get a `delete` tombstone. Editors and admins."""
     article = service.unpublish_article(session, article, by=user, now=now,
@@ -253,7 +253,7 @@ class KillRequest(BaseModel):
              response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def kill_article(article: ManagedArticle, body: KillRequest, response: Response,
                  session: SessionDep, user: CurrentUser, now: NowDep,
-                 if_match: IfMatch = None) -> ArticleEditorial:
+                 if_match: IfMatch = None) -> dict[str, Any]:
     """For legal or ethical reasons: the article leaves every public and partner surface at
     once; syncs and feeds carry a `delete` tombstone with reason `killed` (ninjs `pubStatus`
     `canceled`, where an unpublish is `withheld`). It cannot be published again; only an admin
@@ -294,7 +294,7 @@ def read_revision(revision: RevisionDep, session: SessionDep) -> RevisionDetail:
              response_model_exclude_unset=True, responses=problem_responses(*WRITE))
 def restore_revision(article: EditableArticle, revision: RevisionDep, response: Response,
                      session: SessionDep, user: CurrentUser, now: NowDep,
-                     if_match: IfMatch = None) -> ArticleEditorial:
+                     if_match: IfMatch = None) -> dict[str, Any]:
     """Replace the article's content (text, body, slug, section, authors, tags, rights) with
     that of revision `n`, as a new revision: nothing is lost, and the state it replaces is
     stored too. Status and deletion stay as they are."""
@@ -307,7 +307,7 @@ def restore_revision(article: EditableArticle, revision: RevisionDep, response: 
              operation_id="importPage", summary="Import a raw news page as an article",
              response_model_exclude_unset=True, responses=problem_responses(*AUTH, 409, 422))
 def import_article(data: ImportRequest, request: Request, response: Response, session: SessionDep,
-                   user: CurrentWriter, now: NowDep) -> ArticleEditorial:
+                   user: CurrentWriter, now: NowDep) -> dict[str, Any]:
     """Turn a page like the seed document (title, body, the author's bio line in parentheses,
     `Copyright:`, `Publish Date :`, "Today's news in a nutshell") into one article with its
     author, source and rights, plus the page's briefs. Repeated pull quotes become `pullquote`

@@ -1,22 +1,27 @@
-"""The Content API's article list and detail, rendered straight from rows.
+"""Every article the API answers, rendered straight from rows: the Content API's list,
+detail, search and sync, the partners' articles and change feed, the newsroom's articles and
+previews.
 
-These are the hottest uncached reads, so they skip what the general presenters pay for:
+The public reads are the hottest uncached ones, so nothing here pays for what general-purpose
+presenters would:
 
 - one statement per request: only the columns a card shows (bodies only when asked for), the
   section joined in, bylines and tags as JSON arrays built by the database in correlated
   subqueries, and (for lists) the two halves of `queries.last_change`;
 - statements built once per shape (which filters, which sort, whether a cursor) and dialect,
   with bind parameters for the values: building a select costs more than running it;
-- plain dicts for orjson instead of models validated and dumped again.
+- plain dicts for orjson instead of models validated and dumped again;
+- columns read by their labels (`row["authors"]`), never by position.
 
 The shapes are `ArticleCard` and `ArticlePublic` exactly, field for field and in their order
-(tests/articles/test_public_reads.py compares the bytes with the model-based presenters); those
-models stay the OpenAPI contract. Stored bodies are emitted as stored: they are validated and
-sanitized when written (`service.body_columns`), as `body_html` always was.
+(tests/articles/test_public_reads.py checks them against the models); those models stay the
+OpenAPI contract. Stored bodies are emitted as stored: they are validated and sanitized when
+written (`service.body_columns`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -45,7 +50,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from app.articles import presenters
 from app.articles.models import Article, CorrectionPublic, SlugHistory
 from app.articles.queries import ArticleFilters, narrowed, sort_key
-from app.articles.visibility import is_embargoed_now, is_public
+from app.articles.visibility import effective_status, is_embargoed_now, is_public
 from app.authors import counts
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
@@ -66,11 +71,16 @@ AU = Author.__table__.c
 AT = ArticleTag.__table__.c
 TG = Tag.__table__.c
 CR = ArticleCorrection.__table__.c
-CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug,
-                localized_name(S.names, A.language, S.name), A.language,
+Row = Mapping[Any, Any]  # a row by column label (an SQLAlchemy `RowMapping` or a dict)
+CARD_COLUMNS = (A.id, A.slug, A.title, A.subtitle, A.excerpt, S.slug.label("section_slug"),
+                localized_name(S.names, A.language, S.name).label("section_name"), A.language,
                 A.published_at, A.updated_at, A.reading_time_minutes, A.image)
 DETAIL_COLUMNS = (A.word_count, A.source_name, A.source_url, A.copyright_holder, A.syndication,
                   A.usage_terms, A.canonical_url)
+# What only the newsroom sees (and partners' `revision` and embargo).
+BOOKKEEPING_COLUMNS = (A.status, A.revision, A.created_at, A.deleted_at, A.created_by_id,
+                       A.featured)
+BODY_FIELDS = {"blocks": "body", "html": "body_html", "text": "body_text"}
 FORMAT_ORDER = ("blocks", "html", "text")
 NOW = bindparam("now", type_=UTCDateTime())
 # The visibility rule's clock, a parameter of its own (see `card_page`).
@@ -83,8 +93,15 @@ UPDATED_SINCE = bindparam("updated_since", type_=UTCDateTime())
 def _body_columns(formats: tuple[str, ...]) -> list[Any]:
     # Blocks as the stored JSON text, parsed by orjson rather than the JSON column type (and
     # on PostgreSQL not by the driver either).
-    columns = {"blocks": cast(A.body, Text), "html": A.body_html, "text": A.body_text}
+    columns = {"blocks": cast(A.body, Text).label("body"), "html": A.body_html,
+               "text": A.body_text}
     return [columns[f] for f in FORMAT_ORDER if f in formats]
+
+
+def _named(prepared: Prepared, rows: list[tuple[Any, ...]]) -> list[Row]:
+    """A prepared statement's rows (plain tuples, for speed) by column label."""
+    keys = list(prepared.stmt.selected_columns.keys())
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _json_list(dialect: str, items: list[Any], order_by: Any) -> Any:
@@ -105,7 +122,7 @@ def _bylines(dialect: str, *, full: bool) -> ColumnElement[Any]:
         fields += [AU.bio, AU.title, AU.avatar_url, links, _published_count(), avatar]
     return (select(_json_list(dialect, fields, AA.position))
             .select_from(ArticleAuthor.__table__.join(Author.__table__, AU.id == AA.author_id))
-            .where(AA.article_id == A.id).scalar_subquery())
+            .where(AA.article_id == A.id).scalar_subquery().label("authors"))
 
 
 def _published_count() -> ColumnElement[Any]:
@@ -118,7 +135,7 @@ def _tags(dialect: str) -> ColumnElement[Any]:
     return (select(_json_list(dialect, [TG.slug, localized_name(TG.names, A.language, TG.name)],
                               TG.slug))
             .select_from(ArticleTag.__table__.join(Tag.__table__, TG.id == AT.tag_id))
-            .where(AT.article_id == A.id).scalar_subquery())
+            .where(AT.article_id == A.id).scalar_subquery().label("tags"))
 
 
 def _last_change() -> list[Any]:
@@ -129,7 +146,8 @@ def _last_change() -> list[Any]:
     edited = latest_public_change()
     published = select(func.max(other.c.published_at)).where(
         other.c.published_at <= NOW).scalar_subquery()
-    return [type_coerce(edited, String), type_coerce(published, String)]
+    return [type_coerce(edited, String).label("last_edited"),
+            type_coerce(published, String).label("last_published")]
 
 
 LAST_CHANGE = Prepared(select(*_last_change()))
@@ -210,7 +228,7 @@ async def redirect_target(engine: Engine, old_slug: str,
 
 def _corrections(dialect: str) -> ColumnElement[Any]:
     return (select(_json_list(dialect, [CR.id, CR.kind, CR.text, CR.created_at], CR.id))
-            .where(CR.article_id == A.id).scalar_subquery())
+            .where(CR.article_id == A.id).scalar_subquery().label("corrections"))
 
 
 @lru_cache(maxsize=16)
@@ -220,9 +238,6 @@ def _detail_statement(dialect: str, formats: tuple[str, ...]) -> Prepared:
                              *DETAIL_COLUMNS, *_body_columns(formats),
                              _corrections(dialect)]).where(
         A.slug == bindparam("slug")))
-
-
-POSITION = {"id": 0, "published_at": 8, "updated_at": 9}  # of the sort keys, in a row
 
 
 @dataclass
@@ -264,23 +279,25 @@ async def card_page(engine: Engine, filters: ArticleFilters, *, now: datetime, s
         language is not None, filters.published_after is not None,
         filters.published_before is not None, filters.updated_since is not None, formats,
         featured=filters.featured))
-    rows = await stmt.fetch(engine, params)
-    if rows:
-        last_change = _latest(rows[0][14], rows[0][15])
-    else:  # no row carries the two values: they are asked for alone
-        last_change = _latest(*(await LAST_CHANGE.fetch(engine, {"now": now}))[0])
+    rows = _named(stmt, await stmt.fetch(engine, params))
+    last_change = await _last_change_of(engine, now, rows)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(key.name, [last[POSITION[c.key]] for c, _ in key.columns])
+        next_cursor = encode_cursor(key.name, [rows[-1][c.key] for c, _ in key.columns])
     cards = []
     for row in rows:
-        card = _card(dialect, row, [{"id": a[1], "slug": a[2], "name": a[3]}
-                                    for a in _ordered(dialect, row[12], 0)])
-        _add_bodies(card, row, 16, formats)
+        card = _card(dialect, row, _author_refs(dialect, row))
+        _add_bodies(card, row, formats)
         cards.append(card)
     return Page(cards, next_cursor, last_change)
+
+
+async def _last_change_of(engine: Engine, now: datetime, rows: list[Row]) -> datetime | None:
+    if rows:
+        return _latest(rows[0]["last_edited"], rows[0]["last_published"])
+    # No row carries the two values: they are asked for alone.
+    return _latest(*(await LAST_CHANGE.fetch(engine, {"now": now}))[0])
 
 
 async def public_article(engine: Engine, slug: str, now: datetime,
@@ -288,8 +305,8 @@ async def public_article(engine: Engine, slug: str, now: datetime,
     """`ArticlePublic` as a plain dict in field order and its authors' ids, or None."""
     dialect = engine.dialect.name
     formats = tuple(f for f in FORMAT_ORDER if f in formats)
-    rows = await _detail_statement(dialect, formats).fetch(
-        engine, {"visible_at": now, "slug": slug})
+    stmt = _detail_statement(dialect, formats)
+    rows = _named(stmt, await stmt.fetch(engine, {"visible_at": now, "slug": slug}))
     if not rows:
         return None
     item, authors, corrections = _full(dialect, rows[0], formats)
@@ -315,91 +332,80 @@ def _structured_data(item: dict[str, Any], authors: list[list[Any]],
         corrections=corrections)
 
 
-def _full(dialect: str, row: tuple[Any, ...], formats: tuple[str, ...],
+def _full(dialect: str, row: Row, formats: tuple[str, ...],
           ) -> tuple[dict[str, Any], list[list[Any]], list[CorrectionPublic]]:
-    """A row of `_detail_statement` (or `_syndicated_statement`) as `ArticlePublic`'s fields
-    up to `canonical_url`, in their order; its bylines and corrections, which each surface
-    places itself (after its own fields)."""
-    authors = _ordered(dialect, row[12], 0)
+    """A row of `_detail_statement` (or `_by_id_statement` with `full`) as `ArticlePublic`'s
+    fields up to `canonical_url`, in their order; its bylines and corrections, which each
+    surface places itself (after its own fields)."""
+    authors = _ordered(dialect, row["authors"], 0)
     # `presenters.author_public()` dumped: `AuthorPublic` field order.
     item = _card(dialect, row, [
         {"name": a[3], "bio": a[4], "title": a[5], "avatar_url": a[6], "id": a[1], "slug": a[2],
          "links": a[7] or {}, "article_count": a[8], "avatar": author_avatar(a[9], a[6])}
         for a in authors])
-    _add_bodies(item, row, 21, formats)
-    (word_count, source_name, source_url, copyright_holder, syndication, usage_terms,
-     canonical_url) = row[14:21]
-    item["word_count"] = word_count
-    item["source"] = {"name": source_name, "url": source_url} if source_name else None
-    item["rights"] = {"copyright_holder": copyright_holder, "syndication": syndication,
-                      "usage_terms": usage_terms}
-    item["canonical_url"] = canonical_url or presenters.site_article_url(item["slug"])
+    _add_bodies(item, row, formats)
+    item["word_count"] = row["word_count"]
+    item["source"] = ({"name": row["source_name"], "url": row["source_url"]}
+                      if row["source_name"] else None)
+    item["rights"] = {"copyright_holder": row["copyright_holder"],
+                      "syndication": row["syndication"], "usage_terms": row["usage_terms"]}
+    item["canonical_url"] = row["canonical_url"] or presenters.site_article_url(item["slug"])
     # Stored naive UTC: SQLite's text and PostgreSQL's JSON both read with fromisoformat.
     corrections = [CorrectionPublic(kind=c[1], text=c[2], at=datetime.fromisoformat(
-        c[3]).replace(tzinfo=UTC)) for c in _ordered(dialect, row[21 + len(formats)], 0)]
+        c[3]).replace(tzinfo=UTC)) for c in _ordered(dialect, row["corrections"], 0)]
     return item, authors, corrections
-
-
-@lru_cache(maxsize=4)
-def _syndicated_statement(dialect: str) -> Select[Any]:
-    # No visibility rule here: the caller chose the ids by its own (a partner's entitlement,
-    # which may include embargoed articles).
-    return _unfiltered([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
-                        *DETAIL_COLUMNS, *_body_columns(FORMAT_ORDER), _corrections(dialect),
-                        A.revision, A.status, A.deleted_at]).where(_by_ids())
 
 
 def syndicated_by_id(connection: Connection, now: datetime,
                      ids: list[str]) -> dict[str, dict[str, Any]]:
     """`SyndicatedArticle`s (plain dicts, every body format) of these articles by id, as
     partners receive them: `ArticlePublic` without structured data and translations, plus
-    `revision`, and `embargoed_until` for one not yet public at `now` (only partners with
-    embargo access are given such ids). Bylines count published articles at `now`."""
-    if not ids:
-        return {}
-    dialect = connection.dialect.name
-    rows = connection.execute(_syndicated_statement(dialect),
-                              {"ids": ids, "visible_at": now}).all()
+    `revision`, and `embargoed_until` for one not yet public at `now`. No visibility rule: the
+    caller chose the ids by its own (a partner's entitlement, which may include embargoed
+    articles). Bylines count published articles at `now`."""
     out = {}
-    for row in rows:
-        item, _authors, corrections = _full(dialect, tuple(row), FORMAT_ORDER)
-        revision, status, deleted_at = row[-3:]
+    for row in _rows_by_id(connection, now, ids, public=False, full=True, formats=FORMAT_ORDER):
+        item, _authors, corrections = _full(connection.dialect.name, row, FORMAT_ORDER)
         item["corrections"] = [c.model_dump() for c in corrections]
-        item["revision"] = revision
-        if is_embargoed_now(status, item["published_at"], deleted_at, now):
+        item["revision"] = row["revision"]
+        if is_embargoed_now(row["status"], item["published_at"], row["deleted_at"], now):
             item["embargoed_until"] = item["published_at"]
         out[item["id"]] = item
     return out
 
 
-def _card(dialect: str, row: tuple[Any, ...], authors: list[dict[str, Any]]) -> dict[str, Any]:
+def _card(dialect: str, row: Row, authors: list[dict[str, Any]]) -> dict[str, Any]:
     """An `ArticleCard` dumped: its fields in order (bodies are added after)."""
-    (id_, slug, title, subtitle, excerpt, section_slug, section_name, language, published_at,
-     updated_at, reading_time, image) = row[:12]
+    published_at = row["published_at"]
     return {
-        "id": id_,
-        "slug": slug,
-        "title": title,
-        "subtitle": subtitle,
-        "excerpt": excerpt,
-        "section": {"slug": section_slug, "name": section_name} if section_slug else None,
+        "id": row["id"],
+        "slug": row["slug"],
+        "title": row["title"],
+        "subtitle": row["subtitle"],
+        "excerpt": row["excerpt"],
+        "section": ({"slug": row["section_slug"], "name": row["section_name"]}
+                    if row["section_slug"] else None),
         "authors": authors,
-        "tags": [{"slug": t[0], "name": t[1]} for t in _ordered(dialect, row[13], None)],
-        "language": language,
+        "tags": [{"slug": t[0], "name": t[1]} for t in _ordered(dialect, row["tags"], None)],
+        "language": row["language"],
         "published_at": published_at,
-        "updated_at": updated_at,
-        "reading_time_minutes": reading_time,
-        "image": image_object(image),
+        "updated_at": row["updated_at"],
+        "reading_time_minutes": row["reading_time_minutes"],
+        "image": image_object(row["image"]),
         "published_date_bs": bikram_sambat.from_instant(published_at, get_settings().tz),
     }
 
 
-def _add_bodies(card: dict[str, Any], row: tuple[Any, ...], start: int,
-                formats: tuple[str, ...]) -> None:
-    names = {"blocks": "body", "html": "body_html", "text": "body_text"}
-    for offset, fmt in enumerate(formats):
-        value = row[start + offset]
-        card[names[fmt]] = orjson.loads(value) if fmt == "blocks" else value
+def _author_refs(dialect: str, row: Row) -> list[dict[str, Any]]:
+    """A card's bylines (`AuthorRef`)."""
+    return [{"id": a[1], "slug": a[2], "name": a[3]}
+            for a in _ordered(dialect, row["authors"], 0)]
+
+
+def _add_bodies(card: dict[str, Any], row: Row, formats: tuple[str, ...]) -> None:
+    for fmt in formats:
+        field = BODY_FIELDS[fmt]
+        card[field] = orjson.loads(row[field]) if fmt == "blocks" else row[field]
 
 
 _BY_FIRST = itemgetter(0)
@@ -432,10 +438,8 @@ def cards_where(connection: Connection, now: datetime, *clauses: Any, order_by: 
     stmt = stmt.order_by(*order_by)
     if limit is not None:
         stmt = stmt.limit(limit)
-    rows = connection.execute(stmt, {"visible_at": now}).all()
-    return [_card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
-                                        for a in _ordered(dialect, row[12], 0)])
-            for row in rows]
+    rows = connection.execute(stmt, {"visible_at": now}).mappings().all()
+    return [_card(dialect, row, _author_refs(dialect, row)) for row in rows]
 
 
 @lru_cache(maxsize=4)
@@ -447,7 +451,7 @@ def _hits_statement(dialect: str) -> Prepared:
     else:
         wanted = A.id.in_(select(column("value")).select_from(func.json_each(bindparam("ids"))))
     return Prepared(_select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect),
-                             *_last_change(), A.body_text]).where(wanted))
+                             *_last_change(), *_body_columns(("text",))]).where(wanted))
 
 
 @dataclass
@@ -461,43 +465,65 @@ def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
     """The public cards of these articles in this order (a search's page), their bodies' text
     and when the set of public articles last changed: one statement, as `card_page`."""
     dialect = engine.dialect.name
-    if not ids:
-        rows: list[tuple[Any, ...]] = []
-    else:
-        rows = _hits_statement(dialect).rows(engine, {
-            "visible_at": now, "now": now,
-            "ids": ids if dialect == "postgresql" else orjson.dumps(ids).decode()})
+    stmt = _hits_statement(dialect)
+    rows = _named(stmt, stmt.rows(engine, {
+        "visible_at": now, "now": now,
+        "ids": ids if dialect == "postgresql" else orjson.dumps(ids).decode()})) if ids else []
     if rows:
-        last_change = _latest(rows[0][14], rows[0][15])
+        last_change = _latest(rows[0]["last_edited"], rows[0]["last_published"])
     else:
         last_change = _latest(*LAST_CHANGE.rows(engine, {"now": now})[0])
-    found = {row[0]: row for row in rows}
+    found = {row["id"]: row for row in rows}
     ordered = [found[i] for i in ids if i in found]
-    cards = [_card(dialect, row, [{"id": a[1], "slug": a[2], "name": a[3]}
-                                  for a in _ordered(dialect, row[12], 0)]) for row in ordered]
-    return HitCards(cards, {row[0]: row[16] for row in ordered}, last_change)
+    cards = [_card(dialect, row, _author_refs(dialect, row)) for row in ordered]
+    return HitCards(cards, {row["id"]: row["body_text"] for row in ordered}, last_change)
 
 
-def _by_ids() -> ColumnElement[bool]:
-    wanted: ColumnElement[bool] = A.id.in_(bindparam("ids", expanding=True))
-    return wanted
+@lru_cache(maxsize=32)
+def _by_id_statement(dialect: str, *, public: bool, full: bool,
+                     formats: tuple[str, ...]) -> Select[Any]:
+    """Articles by id: `public` ones only (the visibility rule at `visible_at`) or any, with
+    the bookkeeping columns; cards, or with `full` the detail's columns and `formats`."""
+    columns = [*CARD_COLUMNS, _bylines(dialect, full=full), _tags(dialect)]
+    if full:
+        columns += [*DETAIL_COLUMNS, *_body_columns(formats), _corrections(dialect),
+                    A.translation_group]
+    if public:
+        return _select(columns).where(A.id.in_(bindparam("ids", expanding=True)))
+    return _unfiltered([*columns, *BOOKKEEPING_COLUMNS]).where(
+        A.id.in_(bindparam("ids", expanding=True)))
 
 
-@lru_cache(maxsize=4)
-def _public_cards_statement(dialect: str) -> Select[Any]:
-    return _select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect)]).where(
-        _by_ids())
-
-
-@lru_cache(maxsize=4)
-def _public_full_statement(dialect: str) -> Select[Any]:
-    # `_detail_statement`'s columns with the default formats, then the translation group.
-    return _select([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
-                    *DETAIL_COLUMNS, *_body_columns(DETAIL_FORMATS), _corrections(dialect),
-                    A.translation_group]).where(_by_ids())
+def _rows_by_id(connection: Connection, now: datetime, ids: Iterable[str], *, public: bool,
+                full: bool, formats: tuple[str, ...] = ()) -> list[Row]:
+    ids = list(ids)
+    if not ids:
+        return []
+    stmt = _by_id_statement(connection.dialect.name, public=public, full=full, formats=formats)
+    return list(connection.execute(stmt, {"ids": ids, "visible_at": now}).mappings())
 
 
 DETAIL_FORMATS = ("blocks", "html")  # the detail's default `formats`
+
+
+def _details(connection: Connection, now: datetime, rows: list[Row], *,
+             structured_data: bool) -> dict[str, dict[str, Any]]:
+    """`ArticlePublic`s of full rows (blocks and HTML) by id, as the detail shows them; without
+    `structured_data`, as the newsroom reads them (no JSON-LD)."""
+    dialect = connection.dialect.name
+    groups = translations.public_members(connection, now, {row["translation_group"]
+                                                           for row in rows
+                                                           if row["translation_group"]})
+    out = {}
+    for row in rows:
+        item, authors, corrections = _full(dialect, row, DETAIL_FORMATS)
+        if structured_data:
+            item["structured_data"] = _structured_data(item, authors, corrections)
+        item["translations"] = [ref for ref in groups.get(row["translation_group"], [])
+                                if ref["id"] != row["id"]]
+        item["corrections"] = [c.model_dump() for c in corrections]
+        out[item["id"]] = item
+    return out
 
 
 def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
@@ -505,22 +531,35 @@ def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
     """The public articles among `ids` by id, as the Content API shows them at `now`: cards,
     or with `full` the detail (`ArticlePublic` with blocks and HTML), for pages of many
     articles (the public sync): a fixed number of statements, whatever the page size."""
-    if not ids:
-        return {}
+    rows = _rows_by_id(connection, now, ids, public=True, full=full, formats=DETAIL_FORMATS)
+    if full:
+        return _details(connection, now, rows, structured_data=True)
     dialect = connection.dialect.name
-    params = {"ids": ids, "visible_at": now}
-    if not full:
-        return {row[0]: _card(dialect, tuple(row), [{"id": a[1], "slug": a[2], "name": a[3]}
-                                                     for a in _ordered(dialect, row[12], 0)])
-                for row in connection.execute(_public_cards_statement(dialect), params)}
-    rows = connection.execute(_public_full_statement(dialect), params).all()
-    groups = translations.public_members(connection, now, {row[-1] for row in rows if row[-1]})
-    out = {}
-    for row in rows:
-        item, authors, corrections = _full(dialect, tuple(row), DETAIL_FORMATS)
-        item["structured_data"] = _structured_data(item, authors, corrections)
-        item["translations"] = [ref for ref in groups.get(row[-1], []) if ref["id"] != row[0]]
-        item["corrections"] = [c.model_dump() for c in corrections]
-        out[item["id"]] = item
-    return out
+    return {row["id"]: _card(dialect, row, _author_refs(dialect, row)) for row in rows}
 
+
+def preview(connection: Connection, now: datetime, article_id: str) -> dict[str, Any] | None:
+    """An article in any status exactly as its public detail will show it (a preview link)."""
+    rows = _rows_by_id(connection, now, [article_id], public=False, full=True,
+                       formats=DETAIL_FORMATS)
+    return _details(connection, now, rows, structured_data=True).get(article_id)
+
+
+def editorial_by_id(connection: Connection, now: datetime, ids: Iterable[str], *,
+                    full: bool) -> dict[str, dict[str, Any]]:
+    """`ArticleEditorial`s (with `full`: the detail without JSON-LD) or `ArticleEditorialCard`s
+    of these articles in any status, by id: the public shape plus the newsroom's
+    bookkeeping."""
+    rows = _rows_by_id(connection, now, ids, public=False, full=full, formats=DETAIL_FORMATS)
+    dialect = connection.dialect.name
+    if full:
+        items = _details(connection, now, rows, structured_data=False)
+    else:
+        items = {row["id"]: _card(dialect, row, _author_refs(dialect, row)) for row in rows}
+    for row in rows:
+        items[row["id"]].update(
+            status=effective_status(row["status"], row["published_at"], now),
+            revision=row["revision"], created_at=row["created_at"],
+            deleted_at=row["deleted_at"], created_by_id=row["created_by_id"],
+            featured=row["featured"])
+    return items

@@ -94,10 +94,9 @@ def is_embargoed_now(status: str, published_at: datetime | None, deleted_at: dat
             and published_at > now)
 
 
-def effective_status(article: Article, now: datetime) -> Status:
+def effective_status(status: str, published_at: datetime | None, now: datetime) -> Status:
     """A scheduled article whose time has come reads as published, with no job runner
     (`is_due` for one row in memory, deletion aside)."""
-    if (article.status == Status.scheduled and article.published_at is not None
-            and article.published_at <= now):
+    if status == Status.scheduled and published_at is not None and published_at <= now:
         return Status.published
-    return Status(article.status)
+    return Status(status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Response
 
 from app.articles.dependencies import ManagedArticle
@@ -24,7 +26,7 @@ router = APIRouter(prefix="/v1/editorial", tags=["Editorial"], dependencies=[Dep
              responses=problem_responses(401, 403, 404, 409, 412, 422, 428))
 def add_correction(article: ManagedArticle, data: CorrectionCreate, response: Response,
                    session: SessionDep, user: CurrentUser, now: NowDep,
-                   if_match: IfMatch = None) -> ArticleEditorial:
+                   if_match: IfMatch = None) -> dict[str, Any]:
     """A notice readers see under the article (`corrections` in its details, `correction` in
     its JSON-LD, a correction description in ninjs), with the time it was made. It can never be
     edited or removed. The article must be published (else 409); send `If-Match` as for any

@@ -23,7 +23,7 @@ def add_correction(session: Session, article: Article, data: CorrectionCreate, *
     articles_service.require_revision(article, expected_revision)
     if article.deleted_at is not None:
         raise ArticleStateConflict("A deleted article cannot be corrected; restore it first")
-    if effective_status(article, now) != Status.published:
+    if effective_status(article.status, article.published_at, now) != Status.published:
         raise ArticleStateConflict("Only a published article takes a correction; edit the draft")
     session.add(ArticleCorrection(article_id=article.id, kind=data.kind.value, text=data.text,
                                   created_at=now, created_by_id=by.id if by else None))

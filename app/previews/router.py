@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response as StarletteResponse
 
-from app.articles import presenters
+from app.articles import public_reads
 from app.articles.dependencies import ReadableArticle
 from app.articles.models import ArticlePublic
 from app.core.config import get_settings
@@ -17,7 +18,7 @@ from app.core.db import SessionDep
 from app.core.editorial import PageParamsDep, envelope
 from app.core.errors import problem_responses
 from app.core.http import Representation, respond
-from app.core.listing import NowDep
+from app.core.listing import JSON_OPTIONS, NowDep
 from app.core.pagination import Page
 from app.core.ratelimit import add_headers, parse_limit
 from app.previews import service
@@ -107,8 +108,9 @@ async def get_preview(request: Request, token: Annotated[str, Path(max_length=10
             add_headers(request.scope, decision)
             if not decision.allowed:
                 raise decision.error("Too many requests for this preview link; slow down")
-    public = await run_in_threadpool(presenters.full, session, article, ("blocks", "html"))
-    body = public.model_dump_json(exclude_unset=True).encode()
-    response = respond(request, Representation(body, public=False))
+    public = await run_in_threadpool(
+        lambda: public_reads.preview(session.connection(), now, article.id))
+    response = respond(request, Representation(orjson.dumps(public, option=JSON_OPTIONS),
+                                               public=False))
     response.headers["X-Robots-Tag"] = "noindex"
     return response
