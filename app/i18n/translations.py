@@ -92,14 +92,6 @@ def public_members(connection: Any, now: datetime,
     return out
 
 
-def translations_of(session: Session, article: Article, now: datetime) -> list[dict[str, str]]:
-    """The same, in a session (the model presenters). An article in no group has none: no
-    query (building and running it was a tenth of an editorial write's time)."""
-    if not article.translation_group:
-        return []
-    return _refs(session.execute(TRANSLATIONS.stmt, {"id": article.id, "now": now}).all())
-
-
 def groups(session: Session, articles: Sequence[Article],
            now: datetime) -> dict[str, list[tuple[str, str]]]:
     """(language, canonical URL) of every public article in each given article's group, the

@@ -1,5 +1,7 @@
-"""The row-based list and detail (app/articles/public_reads.py) answer exactly what the
-model-based presenters answer: the same bytes, for every kind of field a card or an article has."""
+"""The row renderer (app/articles/public_reads.py) answers exactly what the model-based
+presenters (tests/articles/reference_presenters.py) answer: the same bytes, for every kind of
+field a card or an article has, on every surface (list, detail, sync, partners, the newsroom,
+previews)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.articles import presenters, public_reads, queries
+from app.articles import public_reads, queries
 from app.articles.models import Article
 from app.core.listing import JSON_OPTIONS, dump
 from app.core.pagination import encode_cursor
+from tests.articles import reference_presenters as presenters
 
 BLOCKS: list[dict[str, Any]] = [
     {"type": "paragraph", "text": "Kathmandu <strong>rises</strong> — काठमाडौं &amp; more"},
@@ -149,3 +152,40 @@ def test_syndicated_articles_are_the_models_bytes(session: Session, varied: list
         if article is early:
             expected["embargoed_until"] = orjson.loads(orjson.dumps(later, option=JSON_OPTIONS))
         assert orjson.dumps(found[article.id], option=JSON_OPTIONS) == orjson.dumps(expected)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_the_newsrooms_articles_are_the_models_with_bookkeeping(
+        session: Session, varied: list[Article], make_article: Callable[..., Article],
+        full: bool) -> None:
+    """`editorial_by_id`: every status, the public shape (the detail without JSON-LD, or the
+    card) plus status, revision and the rest; a scheduled article whose time has come reads as
+    published."""
+    draft = make_article("Draft", status="draft")
+    due = make_article("Due", status="scheduled",
+                       published_at=datetime.now(UTC) - timedelta(minutes=1))
+    articles = [*varied, draft, due]
+    now = datetime.now(UTC)
+    found = public_reads.editorial_by_id(session.connection(), now, [a.id for a in articles],
+                                         full=full)
+    for article in articles:
+        model = (presenters.full(session, article, with_structured_data=False) if full
+                 else presenters.cards(session, [article])[0])
+        expected = {**dump(model), "status": "published" if article is due else article.status,
+                    "revision": article.revision, "created_at": article.created_at,
+                    "deleted_at": None, "created_by_id": article.created_by_id,
+                    "featured": article.featured}
+        assert (orjson.dumps(found[article.id], option=JSON_OPTIONS)
+                == orjson.dumps(expected, option=JSON_OPTIONS))
+
+
+def test_a_preview_is_the_detail_to_come(session: Session, varied: list[Article],
+                                         make_article: Callable[..., Article]) -> None:
+    """`preview`: any status, exactly as the public detail will show it."""
+    draft = make_article("Draft", status="draft", body=BLOCKS)
+    now = datetime.now(UTC)
+    for article in [*varied, draft]:
+        found = public_reads.preview(session.connection(), now, article.id)
+        assert orjson.dumps(found, option=JSON_OPTIONS) == orjson.dumps(
+            dump(presenters.full(session, article)))
+    assert public_reads.preview(session.connection(), now, "0" * 32) is None
