@@ -19,12 +19,10 @@ def editorial(session: Session, article: Article, now: datetime) -> dict[str, An
                                         full=True)[article.id]
 
 
-def editorial_cards(session: Session, articles: Sequence[Article],
-                    now: datetime) -> list[dict[str, Any]]:
-    """`ArticleEditorialCard`s, in the order of `articles`."""
-    found = public_reads.editorial_by_id(session.connection(), now, [a.id for a in articles],
-                                         full=False)
-    return [found[a.id] for a in articles]
+def editorial_cards(session: Session, ids: Sequence[str], now: datetime) -> list[dict[str, Any]]:
+    """`ArticleEditorialCard`s, in the order of `ids`."""
+    found = public_reads.editorial_by_id(session.connection(), now, ids, full=False)
+    return [found[i] for i in ids]
 
 
 def revision_summary(revision: ArticleRevision) -> RevisionSummary:

@@ -3,33 +3,21 @@ here; who may see what is decided by the caller's role) and stored revisions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, ArticleRevision, SlugHistory, Status
-from app.articles.queries import BODY_COLUMNS, SORTS
+from app.articles.queries import SORTS
 from app.authors.models import ArticleAuthor, Author
-from app.core.pagination import SortKey, decode_cursor, encode_cursor
+from app.core.pagination import SortKey, fetch_page
 from app.taxonomy.models import Section
 
 NEWEST_CHANGE = SORTS["-updated_at"]
 NEWEST_REVISION = SortKey("-revision", [(col(ArticleRevision.revision), True)])
-Row = TypeVar("Row")
-
-
-def _page(rows: Sequence[Row], limit: int, key: SortKey) -> tuple[list[Row], str | None]:
-    """`rows` holds up to `limit + 1` rows; the extra one only says there is a next page."""
-    if len(rows) <= limit:
-        return list(rows), None
-    page = list(rows[:limit])
-    values: list[Any] = [getattr(page[-1], c.key) for c, _ in key.columns]
-    return page, encode_cursor(key.name, values)
 
 
 @dataclass
@@ -42,12 +30,12 @@ class EditorialFilters:
     slug: str | None = None
 
 
-def list_articles(session: Session, filters: EditorialFilters, *, now: datetime, limit: int,
-                  cursor: str | None) -> tuple[list[Article], str | None]:
-    """Newest change first. The sort key can move while a client pages (an edit bumps
-    `updated_at`); an edited article then shows up again at the top, never twice on a page."""
-    # SQLModel types the mapped attributes as their values
-    stmt = select(Article).options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
+def page_ids(session: Session, filters: EditorialFilters, *, now: datetime, limit: int,
+             cursor: str | None) -> tuple[list[str], str | None]:
+    """The ids of one page, newest change first (rendered by `public_reads.editorial_by_id`).
+    The sort key can move while a client pages (an edit bumps `updated_at`); an edited article
+    then shows up again at the top, never twice on a page."""
+    stmt = select(*(c for c, _ in NEWEST_CHANGE.columns))
     if not filters.include_deleted:
         stmt = stmt.where(col(Article.deleted_at).is_(None))
     if filters.created_by_id is not None:
@@ -70,19 +58,16 @@ def list_articles(session: Session, filters: EditorialFilters, *, now: datetime,
         stmt = stmt.where(col(Article.id).in_(
             select(ArticleAuthor.article_id).join(Author, col(Author.id) == ArticleAuthor.author_id)
             .where(Author.slug == filters.author)))
-    if cursor:
-        stmt = stmt.where(NEWEST_CHANGE.after(decode_cursor(cursor, NEWEST_CHANGE.name, 2)))
-    rows = session.exec(stmt.order_by(*NEWEST_CHANGE.order_by()).limit(limit + 1)).all()
-    return _page(rows, limit, NEWEST_CHANGE)
+    rows, next_cursor = fetch_page(session, stmt, NEWEST_CHANGE, limit=limit, cursor=cursor,
+                                   cursor_of=NEWEST_CHANGE.values_of)
+    return [row.id for row in rows], next_cursor
 
 
 def list_revisions(session: Session, article_id: str, *, limit: int,
                    cursor: str | None) -> tuple[list[ArticleRevision], str | None]:
-    stmt = select(ArticleRevision).where(ArticleRevision.article_id == article_id)
-    if cursor:
-        stmt = stmt.where(NEWEST_REVISION.after(decode_cursor(cursor, NEWEST_REVISION.name, 1)))
-    rows = session.exec(stmt.order_by(*NEWEST_REVISION.order_by()).limit(limit + 1)).all()
-    return _page(rows, limit, NEWEST_REVISION)
+    return fetch_page(session, select(ArticleRevision).where(
+        ArticleRevision.article_id == article_id), NEWEST_REVISION, limit=limit, cursor=cursor,
+        cursor_of=NEWEST_REVISION.values_of)
 
 
 def get_revision(session: Session, article_id: str, revision: int) -> ArticleRevision | None:

@@ -132,9 +132,9 @@ def list_articles(
     filters = editorial_queries.EditorialFilters(
         status=status, author=author, section=section, include_deleted=deleted,
         created_by_id=user.id if is_writer(user) else None, slug=slug)
-    articles, next_cursor = editorial_queries.list_articles(
-        session, filters, now=now, limit=limit, cursor=cursor)
-    items = editorial_cards(session, articles, now)
+    ids, next_cursor = editorial_queries.page_ids(session, filters, now=now, limit=limit,
+                                                  cursor=cursor)
+    items = editorial_cards(session, ids, now)
     return _page_of(request, response, EditorialArticleList, items, limit, next_cursor)
 
 

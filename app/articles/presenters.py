@@ -1,58 +1,19 @@
-"""What every article renderer shares: URLs, an author's public JSON, schema.org JSON-LD, and
-bylines and tags of a page of ORM articles (the feeds), one query each per page. The articles
-themselves are rendered from rows by `public_reads`."""
+"""What the article renderer (`public_reads`, which renders every article from rows) shares
+with other domains: article URLs, an author's public JSON and schema.org JSON-LD."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, col, select
-
 from app.articles.models import Article, CorrectionPublic
-from app.authors.models import ArticleAuthor, Author, AuthorPublic
+from app.authors.models import Author, AuthorPublic
 from app.core.config import get_settings
 from app.core.timestamps import modified_at, utc_iso
-from app.i18n.names import localized
 from app.media.images import author_avatar, image_json_ld
-from app.taxonomy.models import ArticleTag, Tag, TagRef
 
 BODY_FORMATS = ("blocks", "html", "text")
-
-
-def bylines(session: Session, article_ids: Sequence[str]) -> dict[str, list[Author]]:
-    out: dict[str, list[Author]] = defaultdict(list)
-    if not article_ids:
-        return out
-    rows = session.exec(
-        select(ArticleAuthor.article_id, Author)
-        .join(Author, col(Author.id) == ArticleAuthor.author_id)
-        .where(col(ArticleAuthor.article_id).in_(article_ids))
-        .order_by(ArticleAuthor.article_id, col(ArticleAuthor.position))
-    ).all()
-    for article_id, author in rows:
-        out[article_id].append(author)
-    return out
-
-
-def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[TagRef]]:
-    out: dict[str, list[TagRef]] = defaultdict(list)
-    if not article_ids:
-        return out
-    rows = session.exec(
-        # sqlmodel's select() is typed for at most four columns
-        select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names,  # type: ignore[call-overload]
-               Article.language)
-        .join(Tag, Tag.id == ArticleTag.tag_id)
-        .join(Article, Article.id == ArticleTag.article_id)
-        .where(col(ArticleTag.article_id).in_(article_ids))
-        .order_by(ArticleTag.article_id, Tag.slug)
-    ).all()
-    for article_id, slug, name, names, language in rows:
-        out[article_id].append(TagRef(slug=slug, name=localized(name, names, language)))
-    return out
 
 
 def author_public(author: Author, article_count: int = 0) -> AuthorPublic:

@@ -480,14 +480,16 @@ def cards_by_id(engine: Engine, now: datetime, ids: list[str]) -> HitCards:
 
 
 @lru_cache(maxsize=32)
-def _by_id_statement(dialect: str, *, public: bool, full: bool,
-                     formats: tuple[str, ...]) -> Select[Any]:
+def _by_id_statement(dialect: str, *, public: bool, full: bool, formats: tuple[str, ...],
+                     extra: tuple[Any, ...] = ()) -> Select[Any]:
     """Articles by id: `public` ones only (the visibility rule at `visible_at`) or any, with
-    the bookkeeping columns; cards, or with `full` the detail's columns and `formats`."""
-    columns = [*CARD_COLUMNS, _bylines(dialect, full=full), _tags(dialect)]
+    the bookkeeping columns; cards, or with `full` the detail's columns; bodies in `formats`;
+    `extra` columns after."""
+    columns = [*CARD_COLUMNS, _bylines(dialect, full=full), _tags(dialect),
+               *_body_columns(formats)]
     if full:
-        columns += [*DETAIL_COLUMNS, *_body_columns(formats), _corrections(dialect),
-                    A.translation_group]
+        columns += [*DETAIL_COLUMNS, _corrections(dialect), A.translation_group]
+    columns += extra
     if public:
         return _select(columns).where(A.id.in_(bindparam("ids", expanding=True)))
     return _unfiltered([*columns, *BOOKKEEPING_COLUMNS]).where(
@@ -495,11 +497,13 @@ def _by_id_statement(dialect: str, *, public: bool, full: bool,
 
 
 def _rows_by_id(connection: Connection, now: datetime, ids: Iterable[str], *, public: bool,
-                full: bool, formats: tuple[str, ...] = ()) -> list[Row]:
+                full: bool, formats: tuple[str, ...] = (), extra: tuple[Any, ...] = (),
+                ) -> list[Row]:
     ids = list(ids)
     if not ids:
         return []
-    stmt = _by_id_statement(connection.dialect.name, public=public, full=full, formats=formats)
+    stmt = _by_id_statement(connection.dialect.name, public=public, full=full, formats=formats,
+                            extra=extra)
     return list(connection.execute(stmt, {"ids": ids, "visible_at": now}).mappings())
 
 
@@ -531,7 +535,8 @@ def public_by_id(connection: Connection, now: datetime, ids: list[str], *,
     """The public articles among `ids` by id, as the Content API shows them at `now`: cards,
     or with `full` the detail (`ArticlePublic` with blocks and HTML), for pages of many
     articles (the public sync): a fixed number of statements, whatever the page size."""
-    rows = _rows_by_id(connection, now, ids, public=True, full=full, formats=DETAIL_FORMATS)
+    rows = _rows_by_id(connection, now, ids, public=True, full=full,
+                       formats=DETAIL_FORMATS if full else ())
     if full:
         return _details(connection, now, rows, structured_data=True)
     dialect = connection.dialect.name
@@ -550,7 +555,8 @@ def editorial_by_id(connection: Connection, now: datetime, ids: Iterable[str], *
     """`ArticleEditorial`s (with `full`: the detail without JSON-LD) or `ArticleEditorialCard`s
     of these articles in any status, by id: the public shape plus the newsroom's
     bookkeeping."""
-    rows = _rows_by_id(connection, now, ids, public=False, full=full, formats=DETAIL_FORMATS)
+    rows = _rows_by_id(connection, now, ids, public=False, full=full,
+                       formats=DETAIL_FORMATS if full else ())
     dialect = connection.dialect.name
     if full:
         items = _details(connection, now, rows, structured_data=False)
@@ -563,3 +569,24 @@ def editorial_by_id(connection: Connection, now: datetime, ids: Iterable[str], *
             deleted_at=row["deleted_at"], created_by_id=row["created_by_id"],
             featured=row["featured"])
     return items
+
+
+def feed_articles(connection: Connection, now: datetime, ids: list[str],
+                  formats: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Cards of these articles, in this order (the caller chose them by its own rule), with
+    bodies in `formats` and what a feed entry needs besides: `created_at` (its permanent id),
+    `canonical_url` and the stored `image` (`stored_image`, for the feed's own rendition)."""
+    dialect = connection.dialect.name
+    formats = tuple(f for f in FORMAT_ORDER if f in formats)
+    rows = _rows_by_id(connection, now, ids, public=False, full=False, formats=formats,
+                       extra=(A.canonical_url,))
+    found = {}
+    for row in rows:
+        card = _card(dialect, row, _author_refs(dialect, row))
+        _add_bodies(card, row, formats)
+        card.update(created_at=row["created_at"], stored_image=row["image"],
+                    canonical_url=row["canonical_url"]
+                    or presenters.site_article_url(row["slug"]))
+        found[row["id"]] = card
+    return [found[i] for i in ids if i in found]
+

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, Select, false, func, true
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -18,7 +17,7 @@ from app.articles.visibility import is_public, is_shown
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
 from app.core.errors import BadRequest
-from app.core.pagination import SortKey, decode_cursor, encode_cursor
+from app.core.pagination import SortKey, fetch_page
 from app.taxonomy.models import ArticleTag, Section, Tag
 
 SORTS = {
@@ -29,7 +28,6 @@ SORTS = {
     "-updated_at": SortKey("-updated_at", [(col(Article.updated_at), True),
                                            (col(Article.id), True)]),
 }
-BODY_COLUMNS = (Article.body, Article.body_html, Article.body_text)
 
 
 class UnknownSort(BadRequest):
@@ -112,26 +110,16 @@ def sort_key(sort: str) -> SortKey:
         raise UnknownSort(f"sort must be one of {', '.join(SORTS)}") from None
 
 
-def list_page(session: Session, filters: ArticleFilters, *, now: datetime, sort: str,
-              limit: int, cursor: str | None, with_body: bool) -> tuple[list[Article], str | None]:
+def page_ids(session: Session, filters: ArticleFilters, *, now: datetime, sort: str,
+             limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+    """The ids of one page of the articles `filters` shows, in `sort` order after `cursor`, and
+    the next cursor. Each surface renders them itself, from rows (`public_reads`)."""
     key = sort_key(sort)
-    stmt = filtered(filters, now)
-    if cursor:
-        stmt = stmt.where(key.after(decode_cursor(cursor, key.name, len(key.columns))))
-    if not with_body:
-        # SQLModel types the mapped attributes as their values
-        stmt = stmt.options(*(defer(c) for c in BODY_COLUMNS))  # type: ignore[arg-type]
-    rows = list(session.exec(stmt.order_by(*key.order_by()).limit(limit + 1)).all())
-    return _page(rows, limit, key)
-
-
-def _page(rows: list[Article], limit: int, key: SortKey) -> tuple[list[Article], str | None]:
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    values = [getattr(last, c.key) for c, _ in key.columns]
-    return rows, encode_cursor(key.name, values)
+    stmt = narrowed(select(*(c for c, _ in key.columns)).where(is_shown(now, early=filters.early)),
+                    filters)
+    rows, next_cursor = fetch_page(session, stmt, key, limit=limit, cursor=cursor,
+                                   cursor_of=key.values_of)
+    return [row.id for row in rows], next_cursor
 
 
 def last_change(session: Session, now: datetime) -> datetime | None:

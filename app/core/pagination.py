@@ -41,6 +41,10 @@ class SortKey:
         self.check(values)
         return self.after_clause(values)
 
+    def values_of(self, row: Any) -> list[Any]:
+        """The key's values in a row (or an object) that has them as attributes: a cursor's."""
+        return [getattr(row, c.key) for c, _ in self.columns]
+
     def check(self, values: Sequence[Any]) -> None:
         if len(values) != len(self.columns) or not all(
                 _fits(value, col) for value, (col, _) in zip(values, self.columns, strict=False)):

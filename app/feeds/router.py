@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from app.articles import presenters, queries
+from app.articles import presenters, public_reads, queries
 from app.articles.models import Article
 from app.articles.router import LanguageQ
 from app.authors.models import Author
@@ -44,19 +44,21 @@ FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def feed_items(session: Session, articles: list[Article], *, full_text: bool) -> list[FeedItem]:
-    authors = presenters.bylines(session, [a.id for a in articles])
-    tags = presenters.tag_refs(session, [a.id for a in articles])
+def feed_items(session: Session, now: datetime, ids: list[str], *,
+               full_text: bool) -> list[FeedItem]:
+    """The entries of these articles (chosen and ordered by the caller), rendered from rows
+    as every other surface renders articles; `full_text` adds the HTML body (partners)."""
+    formats = ("text", "html") if full_text else ("text",)
     return [
         FeedItem(
-            id=item_id(a.id, a.created_at), url=presenters.canonical_url(a), title=a.title,
-            summary=summary_of(a.excerpt, a.body_text),
-            published=a.published_at or a.created_at, updated=a.updated_at,
-            authors=[au.name for au in authors[a.id]], tags=[t.name for t in tags[a.id]],
-            language=a.language, content_html=a.body_html if full_text else None,
-            image=feed_image(a.image),
+            id=item_id(a["id"], a["created_at"]), url=a["canonical_url"], title=a["title"],
+            summary=summary_of(a["excerpt"], a["body_text"]),
+            published=a["published_at"] or a["created_at"], updated=a["updated_at"],
+            authors=[au["name"] for au in a["authors"]], tags=[t["name"] for t in a["tags"]],
+            language=a["language"], content_html=a["body_html"] if full_text else None,
+            image=feed_image(a["stored_image"]),
         )
-        for a in articles
+        for a in public_reads.feed_articles(session.connection(), now, ids, formats)
     ]
 
 
@@ -77,12 +79,11 @@ def feed_representation(request: Request, kind: str, title: str, description: st
 
 def _latest(session: Session, now: datetime, section: str | None,
             language: str | None = None,
-            filters: queries.ArticleFilters | None = None) -> list[Article]:
+            filters: queries.ArticleFilters | None = None) -> list[str]:
     filters = filters or queries.ArticleFilters(section=section, language=language)
-    articles, _ = queries.list_page(session, filters, now=now,
-                                    sort="-published_at", limit=FEED_SIZE, cursor=None,
-                                    with_body=True)
-    return articles
+    ids, _ = queries.page_ids(session, filters, now=now, sort="-published_at", limit=FEED_SIZE,
+                              cursor=None)
+    return ids
 
 
 @router.get("/feeds/latest.{kind}", operation_id="getLatestFeed", response_class=Response,
@@ -93,7 +94,7 @@ def latest_feed(request: Request, kind: FeedKind, session: ReadSessionDep, now: 
     """The latest 50 published articles as RSS 2.0, Atom 1.0 or JSON Feed 1.1, with summaries;
     `language` keeps one language, which becomes the feed's own."""
     settings = get_settings()
-    items = feed_items(session, _latest(session, now, None, language), full_text=False)
+    items = feed_items(session, now, _latest(session, now, None, language), full_text=False)
     return respond(request, feed_representation(
         request, kind, settings.publisher_name, f"Latest from {settings.publisher_name}", items,
         ["articles"], now, last_change=queries.last_change(session, now), language=language))
@@ -109,7 +110,7 @@ def section_feed(request: Request, slug: Annotated[str, Path(max_length=100)], k
     if section is None:
         raise NotFound(f"No section with slug {slug!r}")
     settings = get_settings()
-    items = feed_items(session, _latest(session, now, slug, language), full_text=False)
+    items = feed_items(session, now, _latest(session, now, slug, language), full_text=False)
     name = localized(section.name, section.names, language)
     return respond(request, feed_representation(
         request, kind, f"{settings.publisher_name}: {name}",
@@ -132,7 +133,7 @@ def author_feed(request: Request, slug: Annotated[str, Path(max_length=200)], ki
     settings = get_settings()
     return respond(request, feed_representation(
         request, kind, f"{settings.publisher_name}: {author.name}",
-        author.title or author.name, feed_items(session, articles, full_text=False),
+        author.title or author.name, feed_items(session, now, articles, full_text=False),
         ["articles", f"author:{author.id}"], now, last_change=queries.last_change(session, now)))
 
 
@@ -149,7 +150,7 @@ def tag_feed(request: Request, slug: Annotated[str, Path(max_length=100)], kind:
     settings = get_settings()
     return respond(request, feed_representation(
         request, kind, f"{settings.publisher_name}: {tag.name}", tag.name,
-        feed_items(session, articles, full_text=False), ["articles", f"tag:{slug}"], now,
+        feed_items(session, now, articles, full_text=False), ["articles", f"tag:{slug}"], now,
         last_change=queries.last_change(session, now)))
 
 

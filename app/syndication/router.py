@@ -65,7 +65,11 @@ def _answer(request: Request, payload: Any, *, last_modified: datetime | None = 
 
 def _items(session: Session, ids: list[str], fmt: str, version: ninjs.NinjsVersion,
            now: datetime) -> list[dict[str, Any]]:
-    native = present.native(session, ids, now)
+    return _formatted(present.native(session, ids, now), fmt, version)
+
+
+def _formatted(native: list[dict[str, Any]], fmt: str,
+               version: ninjs.NinjsVersion) -> list[dict[str, Any]]:
     if fmt == "ninjs":
         return [ninjs.to_ninjs(a, version) for a in native]
     return native
@@ -91,14 +95,15 @@ def list_articles(
     prefer `GET /v1/syndication/changes`, which also tells you what to take down."""
     filters = queries.ArticleFilters(updated_since=utc(updated_since), extra=[entitled(partner)],
                                      early=partner.embargo_access)
-    articles, next_cursor = queries.list_page(session, filters, now=now, sort=sort, limit=limit,
-                                              cursor=cursor, with_body=False)
+    ids, next_cursor = queries.page_ids(session, filters, now=now, sort=sort, limit=limit,
+                                        cursor=cursor)
+    native = present.native(session, ids, now)
     next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
     return _answer(request, {
-        "data": _items(session, [a.id for a in articles], fmt, ninjs_version, now),
+        "data": _formatted(native, fmt, ninjs_version),
         "meta": {"limit": limit, "next_cursor": next_cursor},
         "links": {"self": str(request.url), "next": next_url},
-    }, last_modified=latest(a.updated_at for a in articles),
+    }, last_modified=latest(a["updated_at"] for a in native),
         headers={"Link": f'<{next_url}>; rel="next"'} if next_url else None)
 
 
@@ -204,9 +209,9 @@ def partner_feed(request: Request, kind: Literal["atom", "json"], partner: Curre
     """Atom 1.0 (`feed.atom`) or JSON Feed 1.1 (`feed.json`) of the 50 latest articles you may
     republish, each with its full HTML body."""
     filters = queries.ArticleFilters(extra=[entitled(partner)])
-    articles, _ = queries.list_page(session, filters, now=now, sort="-published_at",
-                                    limit=FEED_SIZE, cursor=None, with_body=True)
-    items = feed_items(session, articles, full_text=True)
+    ids, _ = queries.page_ids(session, filters, now=now, sort="-published_at", limit=FEED_SIZE,
+                              cursor=None)
+    items = feed_items(session, now, ids, full_text=True)
     settings = get_settings()
     updated = latest(modified_at(i.updated, i.published) for i in items) or now
     meta = FeedMeta(title=f"{settings.publisher_name} for {partner.name}",

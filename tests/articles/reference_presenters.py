@@ -21,15 +21,9 @@ from app.articles.models import (
     Source,
     TranslationRef,
 )
-from app.articles.presenters import (
-    author_public,
-    bylines,
-    canonical_url,
-    structured_data_of,
-    tag_refs,
-)
+from app.articles.presenters import author_public, canonical_url, structured_data_of
 from app.authors import counts
-from app.authors.models import Author, AuthorRef
+from app.authors.models import ArticleAuthor, Author, AuthorRef
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.corrections.models import ArticleCorrection
@@ -37,7 +31,7 @@ from app.i18n import bikram_sambat
 from app.i18n.names import localized
 from app.i18n.translations import TRANSLATIONS, _refs
 from app.media.images import image_object
-from app.taxonomy.models import Section, SectionRef
+from app.taxonomy.models import ArticleTag, Section, SectionRef, Tag, TagRef
 
 
 def section_refs(session: Session, section_ids: Iterable[int | None]) -> dict[int, SectionRef]:
@@ -187,4 +181,37 @@ def corrections_for(session: Session,
     for row in rows:
         out[row.article_id].append(CorrectionPublic(kind=row.kind, text=row.text,
                                                     at=row.created_at))
+    return out
+
+
+def bylines(session: Session, article_ids: Sequence[str]) -> dict[str, list[Author]]:
+    out: dict[str, list[Author]] = defaultdict(list)
+    if not article_ids:
+        return out
+    rows = session.exec(
+        select(ArticleAuthor.article_id, Author)
+        .join(Author, col(Author.id) == ArticleAuthor.author_id)
+        .where(col(ArticleAuthor.article_id).in_(article_ids))
+        .order_by(ArticleAuthor.article_id, col(ArticleAuthor.position))
+    ).all()
+    for article_id, author in rows:
+        out[article_id].append(author)
+    return out
+
+
+def tag_refs(session: Session, article_ids: Sequence[str]) -> dict[str, list[TagRef]]:
+    out: dict[str, list[TagRef]] = defaultdict(list)
+    if not article_ids:
+        return out
+    rows = session.exec(
+        # sqlmodel's select() is typed for at most four columns
+        select(ArticleTag.article_id, Tag.slug, Tag.name, Tag.names,  # type: ignore[call-overload]
+               Article.language)
+        .join(Tag, Tag.id == ArticleTag.tag_id)
+        .join(Article, Article.id == ArticleTag.article_id)
+        .where(col(ArticleTag.article_id).in_(article_ids))
+        .order_by(ArticleTag.article_id, Tag.slug)
+    ).all()
+    for article_id, slug, name, names, language in rows:
+        out[article_id].append(TagRef(slug=slug, name=localized(name, names, language)))
     return out

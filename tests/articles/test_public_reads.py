@@ -60,10 +60,9 @@ def varied(make_article: Callable[..., Article], make_section: Callable[..., Any
 
 def _model_cards(session: Session, formats: tuple[str, ...]) -> bytes:
     now = datetime.now(UTC)
-    articles, cursor = queries.list_page(session, queries.ArticleFilters(), now=now,
-                                         sort="-published_at", limit=2, cursor=None,
-                                         with_body=bool(formats))
-    items = presenters.cards(session, articles, formats)
+    ids, cursor = queries.page_ids(session, queries.ArticleFilters(), now=now,
+                                   sort="-published_at", limit=2, cursor=None)
+    items = presenters.cards(session, [session.get_one(Article, i) for i in ids], formats)
     return orjson.dumps([dump(i) for i in items], option=JSON_OPTIONS) + (cursor or "").encode()
 
 
