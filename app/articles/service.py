@@ -146,13 +146,18 @@ def tag_ids(session: Session, names: Sequence[str]) -> list[int]:
 
 
 def _set_links(session: Session, article_id: str, author_ids: list[int] | None,
-               tag_id_list: list[int] | None) -> None:
+               tag_id_list: list[int] | None, *, new: bool = False) -> None:
+    """Replace the article's bylines and tags (None: keep them); a `new` article has none to
+    delete."""
     if author_ids is not None:
-        session.execute(delete(ArticleAuthor).where(col(ArticleAuthor.article_id) == article_id))
+        if not new:
+            session.execute(delete(ArticleAuthor).where(
+                col(ArticleAuthor.article_id) == article_id))
         session.add_all(ArticleAuthor(article_id=article_id, author_id=a, position=i)
                         for i, a in enumerate(author_ids))
     if tag_id_list is not None:
-        session.execute(delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
+        if not new:
+            session.execute(delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
         session.add_all(ArticleTag(article_id=article_id, tag_id=t) for t in tag_id_list)
     session.flush()
 
@@ -345,7 +350,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     author_ids = _author_ids(session, data.authors, by)
     session.add(article)
     session.flush()
-    _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []))
+    _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []), new=True)
     changes.article_changed(session, [article.id], now=now)
     webhooks.article_written(session, article.id, before=set(), now=now)
     if commit:
