@@ -69,6 +69,9 @@ class ChangeScope(SQLModel, table=True):
     # (`PartnerGrant`), nor after a revocation unless `first_seq` is before it (`PartnerScope`).
     seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     first_seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})  # likewise
+    # The first seq at which it was public (not only embargoed) here: what a partner without
+    # embargo access could first see. None while only ever embargoed in this scope.
+    first_public_seq: int | None = Field(default=None)
     # False for a scope the article was only ever embargoed in: it counts only for partners
     # with embargo access, so nobody else learns the id of a story before its time.
     public: bool = Field(default=True, sa_column_kwargs={"server_default": true()})

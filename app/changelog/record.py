@@ -194,10 +194,13 @@ def _scoped(session: Session, shown: Sequence[tuple[Any, int, bool]]) -> None:
     session.connection().execute(stmt.on_conflict_do_update(
         index_elements=["article_id", "language", "section_id", "syndicated"],
         set_={"seq": stmt.excluded.seq,
-              "public": or_(ChangeScope.__table__.c.public, stmt.excluded.public)}), [
+              "public": or_(ChangeScope.__table__.c.public, stmt.excluded.public),
+              "first_public_seq": func.coalesce(ChangeScope.__table__.c.first_public_seq,
+                                                stmt.excluded.first_public_seq)}), [
         {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
          "syndicated": row.syndication == Syndication.allowed.value, "seq": seq,
-         "first_seq": seq, "public": public} for row, seq, public in shown])
+         "first_seq": seq, "first_public_seq": seq if public else None, "public": public}
+        for row, seq, public in shown])
 
 
 def _insert(session: Session) -> Any:

@@ -91,7 +91,9 @@ def could_see(viewer: Viewer) -> ColumnElement[bool]:
             col(PartnerScope.partner_id) == viewer.partner_id,
             or_(col(PartnerScope.section_id) == ALL_SECTIONS,
                 col(PartnerScope.section_id) == section),
-            col(ChangeScope.first_seq) < PartnerScope.revoked,
+            # Seen before the revocation: embargoed counts only for a partner with access.
+            col(ChangeScope.first_seq if viewer.early else ChangeScope.first_public_seq)
+            < PartnerScope.revoked,
             col(ChangeScope.seq) >= PartnerScope.granted)
         within = or_(within, former)
     clauses = [col(ChangeScope.article_id) == ArticleChange.article_id, within]

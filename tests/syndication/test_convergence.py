@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
@@ -208,6 +208,10 @@ def prop(examples: int) -> settings:
 
 @prop(150)
 @given(ops=partner_operations, allowlist=st.sampled_from(ALLOWLISTS))
+# Found by hypothesis on PostgreSQL: an article scheduled while every section was allowed, then
+# the allowlist narrowed away from its section before it went live.
+@example(ops=[("poll", 1), ("create", "opinion", False), ("schedule", 0),
+              ("allowlist", ["news"]), ("publish", 0)], allowlist=[])
 def test_partner_mirror_converges(engine, session: Session, app, client, ops,  # type: ignore[no-untyped-def]
                                   allowlist) -> None:
     world = start(engine, session, app)

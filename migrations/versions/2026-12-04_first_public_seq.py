@@ -1,0 +1,35 @@
+"""Change scopes: the first seq an article was public in each scope.
+
+`change_scope.first_seq` is the first change recorded in a scope, an embargoed one included,
+which is when a partner with embargo access first saw the article there. A partner without
+that access first saw it only once it was public: `first_public_seq` (null while the article
+was only ever embargoed in the scope). A narrowed allowlist uses it, so an article scheduled
+under the old allowlist and published after the narrowing sends that partner no tombstone.
+
+Existing rows that are public get their `first_seq`, as the rule before.
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-04 04:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("change_scope", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("first_public_seq", sa.Integer(), nullable=True))
+    op.execute(sa.text("UPDATE change_scope SET first_public_seq = first_seq WHERE public"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("change_scope", schema=None) as batch_op:
+        batch_op.drop_column("first_public_seq")
