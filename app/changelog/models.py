@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ScalarSelect, false, literal_column, select, text, true
+from sqlalchemy import ScalarSelect, false, literal_column, select, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -64,17 +64,16 @@ class ChangeScope(SQLModel, table=True):
     language: str = Field(primary_key=True, max_length=35)
     section_id: int = Field(default=0, primary_key=True)  # 0: no section
     syndicated: bool = Field(default=False, primary_key=True)
-    # The latest (and first) change seq at which the article was public in this scope: a
-    # partner granted the section later never saw it unless `seq` is at or after the grant
-    # (`PartnerGrant`), nor after a revocation unless `first_seq` is before it (`PartnerScope`).
+    # The latest (and first) change seq at which the article was shown in this scope, public
+    # or embargoed: a partner granted the section later never saw it unless `seq` is at or
+    # after the grant (`PartnerGrant`), nor after a revocation unless it was first shown before
+    # it (`PartnerScope`).
     seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     first_seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})  # likewise
-    # The first seq at which it was public (not only embargoed) here: what a partner without
-    # embargo access could first see. None while only ever embargoed in this scope.
+    # The first seq at which it was public here, what a partner without embargo access could
+    # first see; None for a scope the article was only ever embargoed in, which counts only
+    # for partners with embargo access, so nobody else learns the id of a story before its time.
     first_public_seq: int | None = Field(default=None)
-    # False for a scope the article was only ever embargoed in: it counts only for partners
-    # with embargo access, so nobody else learns the id of a story before its time.
-    public: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class StaleKey(SQLModel, table=True):

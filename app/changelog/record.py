@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import case, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -194,12 +194,11 @@ def _scoped(session: Session, shown: Sequence[tuple[Any, int, bool]]) -> None:
     session.connection().execute(stmt.on_conflict_do_update(
         index_elements=["article_id", "language", "section_id", "syndicated"],
         set_={"seq": stmt.excluded.seq,
-              "public": or_(ChangeScope.__table__.c.public, stmt.excluded.public),
               "first_public_seq": func.coalesce(ChangeScope.__table__.c.first_public_seq,
                                                 stmt.excluded.first_public_seq)}), [
         {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
          "syndicated": row.syndication == Syndication.allowed.value, "seq": seq,
-         "first_seq": seq, "first_public_seq": seq if public else None, "public": public}
+         "first_seq": seq, "first_public_seq": seq if public else None}
         for row, seq, public in shown])
 
 

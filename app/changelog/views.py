@@ -98,7 +98,7 @@ def could_see(viewer: Viewer) -> ColumnElement[bool]:
         within = or_(within, former)
     clauses = [col(ChangeScope.article_id) == ArticleChange.article_id, within]
     if not viewer.early:  # scopes only ever embargoed are no one else's business
-        clauses.append(col(ChangeScope.public).is_(True))
+        clauses.append(col(ChangeScope.first_public_seq).is_not(None))
     if viewer.language:
         clauses.append(col(ChangeScope.language) == viewer.language)
     if viewer.syndicated:

@@ -126,14 +126,14 @@ def author_feed(request: Request, slug: Annotated[str, Path(max_length=200)], ki
     """The latest feed for one author (bylines that include them). As `/v1/authors/{slug}`,
     an author with no published article is unknown (404)."""
     filters = queries.ArticleFilters(author=slug)
-    articles = _latest(session, now, None, filters=filters)
+    ids = _latest(session, now, None, filters=filters)
     author = session.exec(select(Author).where(Author.slug == slug)).first()
-    if author is None or not articles:
+    if author is None or not ids:
         raise NotFound(f"No author with slug {slug!r}")
     settings = get_settings()
     return respond(request, feed_representation(
         request, kind, f"{settings.publisher_name}: {author.name}",
-        author.title or author.name, feed_items(session, now, articles, full_text=False),
+        author.title or author.name, feed_items(session, now, ids, full_text=False),
         ["articles", f"author:{author.id}"], now, last_change=queries.last_change(session, now)))
 
 
@@ -143,14 +143,14 @@ def author_feed(request: Request, slug: Annotated[str, Path(max_length=200)], ki
 def tag_feed(request: Request, slug: Annotated[str, Path(max_length=100)], kind: FeedKind,
              session: ReadSessionDep, now: NowDep) -> Response:
     """The latest feed for one tag; a tag on no published article is unknown (404)."""
-    articles = _latest(session, now, None, filters=queries.ArticleFilters(tags=[slug]))
+    ids = _latest(session, now, None, filters=queries.ArticleFilters(tags=[slug]))
     tag = session.exec(select(Tag).where(Tag.slug == slug)).first()
-    if tag is None or not articles:
+    if tag is None or not ids:
         raise NotFound(f"No tag with slug {slug!r} on a published article")
     settings = get_settings()
     return respond(request, feed_representation(
         request, kind, f"{settings.publisher_name}: {tag.name}", tag.name,
-        feed_items(session, now, articles, full_text=False), ["articles", f"tag:{slug}"], now,
+        feed_items(session, now, ids, full_text=False), ["articles", f"tag:{slug}"], now,
         last_change=queries.last_change(session, now)))
 
 

@@ -17,6 +17,8 @@ from app.articles.errors import ArticleStateConflict
 from app.articles.models import Article, ArticleRevision, ArticleUpdate
 from app.core import listing
 from app.core.db import get_write_engine
+from app.core.errors import PreconditionFailed
+from app.core.preconditions import expected_revision
 from tests.articles.newsroom import Newsroom, if_match
 
 BASE = "/v1/editorial/articles"
@@ -187,12 +189,18 @@ class TestPreconditions:
         other = newsroom.article("Other")
         assert client.request(method, url, json=body,
                               headers={**h, **if_match(other)}).status_code == 412
-        # A header arrives as Latin-1: b"\xb3" is the superscript `³`, which `int` refuses.
-        for garbage in ("garbage", f'"{article.id}.\u00b3"'.encode("latin-1"),
-                        f'"{article.id}.{"9" * 30}"'):
+        for garbage in ("garbage", f'"{article.id}.{"9" * 30}"'):
             assert client.request(method, url, json=body,
                                   headers={**h, "If-Match": garbage}).status_code == 412
         assert stored(article.id).revision == article.revision
+
+    @pytest.mark.parametrize("revision", ["\u00b3", "\u0663", "9" * 30, "0", "-1", ""])
+    def test_an_etag_naming_no_revision_is_412(self, revision: str) -> None:
+        # `³` and Arabic-Indic `٣` pass `str.isdigit`; `int` refuses the first and reads the
+        # second: neither is a revision this API issued.
+        with pytest.raises(PreconditionFailed):
+            expected_revision(f'"abc.{revision}"', "abc")
+        assert expected_revision('W/"abc.7"', "abc") == 7
 
     def test_restore_needs_if_match(self, client: TestClient, newsroom: Newsroom) -> None:
         article = newsroom.article(state="deleted")
