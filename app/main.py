@@ -16,6 +16,7 @@ from app.authors.router import router as authors_router
 from app.briefs.editorial_router import router as editorial_briefs_router
 from app.briefs.router import router as briefs_router
 from app.changelog.lifespan import changelog_lifespan
+from app.changelog.signal import listener
 from app.core.cache import ResponseCache
 from app.core.config import get_settings
 from app.core.edge import EdgeMiddleware
@@ -110,7 +111,9 @@ def create_app() -> FastAPI:
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.response_cache = (
         ResponseCache(max_bytes=settings.response_cache_mb * 1024 * 1024,
-                      overrides=app.dependency_overrides)
+                      overrides=app.dependency_overrides,
+                      # A replica's state moves when it replays a write, not at the commit.
+                      pushed=None if settings.database_read_url else listener.pushed_generation)
         if settings.response_cache else None)
     # One layer for request ids, security headers, sizes, CORS, rate limits, body limits, the
     # response cache, access logs and metrics (see app/core/edge.py for the order).

@@ -68,3 +68,30 @@ def test_upgrade_seeds_counters_and_downgrade_empties(scratch_url: str) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_0018_makes_postgresql_announce_counter_moves_and_downgrade_stops_it(
+        scratch_url: str) -> None:
+    """With data in place: after 0018 a counter moved by a plain UPDATE is heard by a LISTEN
+    at commit (and not on rollback); after the downgrade nothing is."""
+    if not scratch_url.startswith("postgresql"):
+        pytest.skip("the trigger is PostgreSQL's; SQLite processes read PRAGMA data_version")
+    import psycopg
+
+    upgrade("0018", scratch_url)
+    dsn = scratch_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def heard_after(commit: bool) -> list[str]:
+        with psycopg.connect(dsn, autocommit=True) as listening, psycopg.connect(dsn) as writer:
+            listening.execute("LISTEN khabar_changes")
+            writer.execute("UPDATE counter SET value = value + 5 WHERE name = 'content_version'")
+            writer.commit() if commit else writer.rollback()
+            return [n.payload for n in listening.notifies(timeout=0.5, stop_after=1)]
+
+    assert heard_after(commit=False) == []
+    assert heard_after(commit=True) == ["content_version:5"]
+    downgrade("0017", scratch_url)
+    assert heard_after(commit=True) == []
+    with psycopg.connect(dsn) as conn:  # the data stayed
+        value = conn.execute("SELECT value FROM counter WHERE name = 'content_version'").fetchone()
+    assert value == (10,)

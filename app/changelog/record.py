@@ -92,6 +92,7 @@ def content_changed(session: Session, *stale_keys: str) -> None:
     session.connection().execute(_insert(session)(StaleKey.__table__).on_conflict_do_nothing(),
                                  [{"version": version, "key": key} for key in sorted(keys)])
     mark_stale(session, stale_keys)
+    signal.announce(session)
 
 
 def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: str,

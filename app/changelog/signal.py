@@ -1,8 +1,10 @@
-"""Telling held long-poll requests that a change committed, across processes.
+"""Telling each process that a change committed: its held long-polls and its response cache.
 
-A writing transaction announces its last `seq`; the announcement leaves only on commit:
-- PostgreSQL: `pg_notify` inside the transaction (delivered by the server at commit, never on
-  rollback); each process LISTENs on one dedicated connection outside the pool;
+Every change moves a counter of the change log (`change_seq`, `content_version`) inside the
+writing transaction, and that leaves only on commit:
+- PostgreSQL: a trigger on `counter` sends `pg_notify` (migration 0018), which the server
+  delivers at commit, never on rollback, whoever wrote; each process LISTENs on one dedicated
+  connection outside the pool;
 - Redis (when `REDIS_URL` is set and the database is SQLite): a publish after the commit, each
   process subscribed on one connection;
 - SQLite without Redis: each process polls the head `seq` every 0.2 s on one connection of its
@@ -11,7 +13,9 @@ Commits in this process wake its waiters at once, whatever the backend.
 
 Waiting is async and holds no database connection: a waiter is a future on its event loop,
 resolved by the one listener thread of the process. A wake-up means "something changed"; each
-waiter then checks whether anything it may see did, and waits again if not.
+waiter then checks whether anything it may see did, and waits again if not. The response cache
+reads `pushed_generation`: while a LISTEN is live, a generation that has not moved means no
+commit has been announced since, so the content state it read then still holds.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.core.config import get_settings
@@ -34,12 +38,11 @@ PENDING = "khabar_changelog_signal"  # in Session.info: announced in this transa
 POLL_SECONDS = 0.2
 
 
-def announce(session: Session, seq: int) -> None:
-    """Called by the change log inside the writing transaction."""
-    session.info[PENDING] = seq
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :seq)"),
-                        {"channel": CHANNEL, "seq": str(seq)})
+def announce(session: Session, seq: int = 0) -> None:
+    """Called by the change log inside the writing transaction that moved a counter (`seq`:
+    the last change recorded, if any): this process wakes on commit, and Redis carries it to
+    the others (PostgreSQL's trigger needs no call)."""
+    session.info[PENDING] = max(seq, session.info.get(PENDING, 0))
 
 
 @event.listens_for(Session, "after_commit")
@@ -80,6 +83,7 @@ class Listener:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
         self._thread: threading.Thread | None = None
         self._generation = 0
+        self._listening: str | None = None  # the database a live LISTEN hears every commit of
         self._stop = threading.Event()
 
     def generation(self) -> int:
@@ -88,6 +92,17 @@ class Listener:
         self._start()
         with self._lock:
             return self._generation
+
+    def pushed_generation(self) -> int | None:
+        """The generation while a LISTEN is live on PostgreSQL, else None: then every commit,
+        in any process, moves it as soon as its notification arrives (and a commit in this
+        process before its transaction returns), so a generation that has not moved vouches
+        for a state read after it was taken. A lost connection returns None until the LISTEN
+        is back, which moves the generation."""
+        self._start()
+        with self._lock:
+            listening = self._listening == get_settings().database_url
+            return self._generation if listening else None
 
     async def wait(self, timeout: float, generation: int) -> bool:
         """True when a change committed since `generation` (now, or before `timeout`
@@ -155,10 +170,16 @@ class Listener:
         dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
         with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
-            self.wake()  # a commit before the LISTEN took effect would go unheard
-            while not self._stop.is_set():
-                if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
-                    self.wake()
+            with self._lock:
+                self._listening = url
+            try:
+                self.wake()  # a commit before the LISTEN took effect would go unheard
+                while not self._stop.is_set():
+                    if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
+                        self.wake()
+            finally:
+                with self._lock:
+                    self._listening = None
 
     def _listen_redis(self, url: str) -> None:
         pubsub = _redis(url).pubsub(ignore_subscribe_messages=True)

@@ -16,19 +16,28 @@ articles) and leaves every other article's detail cached; a version move whose k
 known (pruned, or a bulk change recorded as `*`) drops everything, as does a scheduled article's
 time coming (its pages are not listed anywhere the clock can tell).
 
-Every request reads the current state before answering, from the database the responses are
-rendered from (the read engine: the primary, or the replica of `DATABASE_READ_URL`), and the
+Every request answers under the current state, read from the database the responses are
+rendered from (the read engine: the primary, or the replica of `DATABASE_READ_URL`), with the
 stale keys of any versions it had not seen, in the same connection: so every process learns
-each change, and the cache is exactly as fresh as that database: a process serves nothing a write
-replaced once that database has the write, and a scheduled article appears on time with no job
-runner. With a replica, its lag is the only staleness (the Editorial API reads the primary).
-Reading the state on the primary instead would store a page the lagging replica rendered under
-the primary's newer version, and serve it until the next write.
+each change, and a scheduled article appears on time with no job runner. With a replica, its lag
+is the only staleness (the Editorial API reads the primary). Reading the state on the primary
+instead would store a page the lagging replica rendered under the primary's newer version, and
+serve it until the next write.
 
-The state query is tiny, and concurrent requests share one: a request waits for the next query
-that *starts after it arrived* (never one already in flight, which could predate a commit), so
-under load one query per round trip serves every waiting request. On SQLite it runs only after a
-commit: `PRAGMA data_version` tells, in microseconds, whether any connection has committed.
+The state is read again only when something may have committed since the last read:
+- SQLite: `PRAGMA data_version` tells, in microseconds, whether any connection, in any process,
+  has committed. Exact.
+- PostgreSQL (without a replica): every counter move sends a notification at commit (a trigger,
+  migration 0018), which the process's change listener hears (`app/changelog/signal.py`); while
+  its LISTEN is live and its generation has not moved, no commit has happened since. A commit in
+  this process moves it before its request returns; another process's commit, when the
+  notification arrives (well under a millisecond on one host), and the state is read again at
+  least every `PUSHED_MAX_AGE` second whatever happens. So a cache hit costs no round trip, which
+  under load is what the read p99 was made of.
+- Otherwise (a replica, a lost LISTEN) every request reads it. The query is tiny, and concurrent
+  requests share one: a request waits for the next query that *starts after it arrived* (never
+  one already in flight, which could predate a commit), so under load one query per round trip
+  serves every waiting request.
 
 Every answer to a request the cache handles says how it was made, CDN-style: `X-Cache: HIT` when
 it came from a stored entry (a revalidation answered 304 from one included, and a request that
@@ -40,8 +49,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -75,6 +85,8 @@ STATE_SQL = text(
 STALE_SQL = text(
     "SELECT version, key FROM stale_key WHERE version > :after AND version <= :upto")
 EVERYTHING = "*"
+# Seconds a state vouched for by the change listener is trusted without a notification.
+PUSHED_MAX_AGE = 1.0
 ENTRY_OVERHEAD = 600  # bytes an entry costs besides its body and headers (objects, key, dict)
 
 State = tuple[int, datetime | None]
@@ -302,7 +314,8 @@ class ResponseCache:
     hit is answered before routing, dependencies or any other middleware run."""
 
     def __init__(self, *, max_bytes: int, engine: Callable[[], Engine] = content_engine,
-                 overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None) -> None:
+                 overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
+                 pushed: Callable[[], int | None] | None = None) -> None:
         self.entries = LRU(max_bytes)
         self.staleness = Staleness()
         # The clock is the app's `now` dependency, so overriding it moves the cache's time too.
@@ -310,8 +323,10 @@ class ResponseCache:
         self._engine = engine
         self.reader = SharedStateReader(self._fetch_state)
         self._flights: dict[tuple[Any, ...], Flight] = {}
+        self._pushed = pushed  # the change listener's generation, None while it hears nothing
+        self._sqlite: bool | None = None  # whether data_version serves, once known
         self._data_version: DataVersion | None = None
-        self._known: tuple[int, State] | None = None  # (data_version, state read after it)
+        self._known: tuple[Hashable, State] | None = None  # (token, state read after it)
 
     def _now(self) -> datetime:
         # `now` itself is an async dependency; an override (tests) is a plain callable.
@@ -326,24 +341,37 @@ class ResponseCache:
         path: str = scope["path"]
         return scope["method"] == "GET" and is_cacheable(path)
 
-    async def state(self) -> State:
-        """The current content state: read from the database, unless SQLite's data_version
-        shows no commit since the last read and no scheduled publication is due."""
-        if self._data_version is None:
+    def _token(self) -> Hashable | None:
+        """What vouches that nothing committed since the state was read under the same token,
+        if anything here can: SQLite's data_version; on PostgreSQL the change listener's
+        generation while its LISTEN is live, with the current second (a state is trusted for
+        `PUSHED_MAX_AGE` at most: the bound on what a silently dead connection could leave
+        stale); else None: read the state."""
+        if self._data_version is None and self._sqlite is None:
             engine = self._engine()
-            if not DataVersion.usable(engine):
-                return await self.reader.get()
-            self._data_version = DataVersion(engine)
-        version = self._data_version.read()
+            self._sqlite = DataVersion.usable(engine)
+            if self._sqlite:
+                self._data_version = DataVersion(engine)
+        if self._data_version is not None:
+            return self._data_version.read()
+        generation = self._pushed() if self._pushed is not None else None
+        if generation is None:
+            return None
+        return generation, int(time.monotonic() // PUSHED_MAX_AGE)
+
+    async def state(self) -> State:
+        """The current content state: read from the database, unless a token (`_token`) shows
+        no commit since the last read and no scheduled publication is due."""
+        token = self._token()
         known = self._known
-        if version is not None and known is not None and known[0] == version:
+        if token is not None and known is not None and known[0] == token:
             next_at = known[1][1]
             if next_at is None or self._now() < next_at:
                 return known[1]
-        # Read after `version`: a commit in between shows as a new version next time.
+        # Read after the token was taken: a commit in between shows as a new token next time.
         state = await self.reader.get()
-        if version is not None:
-            self._known = (version, state)
+        if token is not None:
+            self._known = (token, state)
         return state
 
     async def lookup(self, scope: Scope) -> Lookup:

@@ -4,6 +4,7 @@ surfaces that are never cached, and two app instances on one database."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleUpdate
+from app.changelog.signal import listener
+from app.core import cache as cache_module
 from app.core.cache import ResponseCache, cache_key, content_engine
 from app.core.config import get_settings
 from app.core.listing import now as clock
@@ -305,6 +308,22 @@ class TestXCacheHeader:
         assert "x-cache" not in client.get("/healthz").headers  # not a cached surface
 
 
+def listening_steadily() -> None:
+    """Until the process's change listener has listened for a second without a wake-up: it
+    connects in the background, and the previous test's app, shutting down, stopped it (that
+    thread ends within a second; the next call starts another, which wakes on connecting)."""
+    deadline = time.monotonic() + 10
+    last, since = None, time.monotonic()
+    while True:
+        generation, now = listener.pushed_generation(), time.monotonic()
+        if generation is None or generation != last:
+            last, since = generation, now
+        elif now - since > 1.2:
+            return
+        assert now < deadline, "the change listener never listened steadily"
+        time.sleep(0.05)
+
+
 class TestStateReads:
     def test_on_sqlite_the_state_is_read_only_after_a_commit(
             self, app: FastAPI, client: TestClient, make_article: MakeArticle,
@@ -322,6 +341,45 @@ class TestStateReads:
         quietly_retitle(session, article, "Committed")  # a commit, if not a content change
         assert titles(client.get("/v1/articles")) == ["Counted"]  # still the cached entry
         assert len(reads) == 2
+
+
+    def test_on_postgresql_the_state_is_read_only_after_a_notification(
+            self, app: FastAPI, client: TestClient, make_article: MakeArticle,
+            session: Session, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A hit costs no round trip while the change listener hears every commit: a commit
+        that moves no counter is not one; a counter moved by hand, on a connection of its own
+        with nothing in Python announcing it (as another process would), is heard through the
+        trigger's notification; and the state is read again after `PUSHED_MAX_AGE` whatever."""
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+        monkeypatch.setattr(cache_module, "PUSHED_MAX_AGE", 3600.0)
+        listening_steadily()
+        cache = app.state.response_cache
+        reads: list[int] = []
+        fetch = cache._fetch_state
+        monkeypatch.setattr(cache.reader, "_fetch", lambda: reads.append(1) or fetch())
+        article = make_article("Counted")  # committed, announced: the next request reads
+        for _ in range(3):
+            assert titles(client.get("/v1/articles")) == ["Counted"]
+        assert len(reads) == 1
+        quietly_retitle(session, article, "Committed")  # a commit, if not a content change
+        assert titles(client.get("/v1/articles")) == ["Counted"]  # still the cached entry
+        assert len(reads) == 1
+
+        with engine.connect() as other:
+            other.execute(text("UPDATE counter SET value = value + 1"
+                               " WHERE name = 'content_version'"))
+            other.commit()
+        deadline = time.monotonic() + 1
+        while titles(client.get("/v1/articles")) != ["Committed"]:
+            assert time.monotonic() < deadline, "the notification was not heard within 1 s"
+            time.sleep(0.01)
+        assert len(reads) == 2
+
+        monkeypatch.setattr(cache_module, "PUSHED_MAX_AGE", 0.05)
+        time.sleep(0.1)
+        client.get("/v1/articles")
+        assert len(reads) == 3
 
 
 class TestScope:
