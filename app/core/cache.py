@@ -75,7 +75,7 @@ HIT = (b"x-cache", b"HIT")
 MISS = (b"x-cache", b"MISS")
 
 # Written as SQL text because `core` imports no domain package; the tables are `counter` and
-# `article` of the initial migration. `ix_article_status` keeps the subquery to scheduled rows.
+# `article` of the initial migration. `ix_article_scheduled` keeps the subquery to scheduled rows.
 STATE_SQL = text(
     "SELECT c.value AS version, (SELECT min(a.published_at) FROM article a "
     " WHERE a.status = 'scheduled' AND a.published_at > :now AND a.deleted_at IS NULL) AS next_at"

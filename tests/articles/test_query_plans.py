@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
+from app.articles.models import Article
 from app.articles.public_reads import PageShape, _detail_statement, _page_statement
+from app.articles.visibility import is_due
+from app.core.cache import STATE_SQL
 from tests.articles.newsroom import Newsroom
 
 NOW = datetime.now(UTC)
@@ -123,3 +126,28 @@ def test_hot_statement_uses_an_ordered_index(engine: Engine, name: str) -> None:
     assert article_scans, plan
     assert all("Index" in n["Node Type"] for n in article_scans), plan
     assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes(plan)), plan
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize("name", ["a scheduled article is due", "the next one due"])
+def test_the_scheduled_checks_read_only_scheduled_articles(engine: Engine, name: str) -> None:
+    """Before every sync and partner feed request, each sweep and the response cache's state
+    read: through `ix_article_scheduled` (a handful of rows), not a walk of every article
+    published before now."""
+    dialect = engine.dialect.name
+    if name == "the next one due":
+        statement: Any = STATE_SQL
+    else:
+        statement = select(Article.id).where(is_due(NOW, dialect=dialect)).limit(1)
+    compiled = statement.compile(dialect=engine.dialect)
+    params = bound(engine, compiled)
+    if dialect == "sqlite":
+        plan = sqlite_plan(engine, str(compiled), [params[k] for k in compiled.positiontup])
+        reads = [step for step in plan if " article " in f"{step} " or " a " in f"{step} "]
+        assert reads, plan
+        assert all("USING INDEX ix_article_scheduled" in s for s in reads), plan
+        return
+    plan = postgres_plan(engine, str(compiled), params)
+    scans = [n for n in nodes(plan) if n.get("Relation Name") == "article"]
+    assert scans, plan
+    assert all(n.get("Index Name") == "ix_article_scheduled" for n in scans), plan
