@@ -18,7 +18,7 @@ from app.briefs.router import router as briefs_router
 from app.changelog.lifespan import changelog_lifespan
 from app.changelog.signal import listener
 from app.core.cache import ResponseCache
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
 from app.core.middleware import GZipExceptImages
@@ -75,6 +75,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
+def pushes_its_commits(settings: Settings) -> bool:
+    """Whether the database the cache reads tells each process of every commit: a PostgreSQL
+    primary (a replica's state moves when it replays a write, not at the commit)."""
+    return settings.database_url.startswith("postgresql") and not settings.database_read_url
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     # Swagger UI and ReDoc assets served by the app itself: /docs works with no CDN reachable.
@@ -112,8 +118,8 @@ def create_app() -> FastAPI:
     app.state.response_cache = (
         ResponseCache(max_bytes=settings.response_cache_mb * 1024 * 1024,
                       overrides=app.dependency_overrides,
-                      # A replica's state moves when it replays a write, not at the commit.
-                      pushed=None if settings.database_read_url else listener.pushed_generation)
+                      pushed=listener.pushed_generation if pushes_its_commits(settings)
+                      else None)
         if settings.response_cache else None)
     # One layer for request ids, security headers, sizes, CORS, rate limits, body limits, the
     # response cache, access logs and metrics (see app/core/edge.py for the order).

@@ -269,7 +269,8 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
            leaving: EventType = EventType.article_unpublished,
            staying: EventType = EventType.article_updated) -> Article:
     _require_revision(article, expected_revision)
-    seen_by = webhooks.viewers(session, article.id, now)
+    unseen = changes.unseen(article.status, values.get("status", article.status))
+    seen_by = set() if unseen else webhooks.viewers(session, article.id, now)
     previous = snapshot(session, article)
     if values.get("body", article.body) == article.body:
         # Most changes (publishing, unpublishing, a new title) keep the body: the revision
@@ -277,7 +278,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         # (`editorial_queries.revision_snapshot`). A full copy per publish was a third of the
         # database.
         del previous["body"]
-    prior = changes.before(session, [article.id])
+    prior = None if unseen else changes.before(session, [article.id])
     new_slug = values.get("slug")
     result = session.exec(
         update(Article)
@@ -294,10 +295,11 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         session.execute(delete(SlugHistory).where(col(SlugHistory.slug) == new_slug))
         session.add(SlugHistory(slug=previous["slug"], article_id=article.id, created_at=now))
     _set_links(session, article.id, author_ids, tag_id_list)
-    changes.article_changed(session, [article.id], prior=prior, now=now, kind=(
-        Kind.corrected if staying == EventType.article_corrected else None))
-    webhooks.article_written(session, article.id, before=seen_by, leaving=leaving,
-                             staying=staying, now=now)
+    if not unseen:
+        changes.article_changed(session, [article.id], prior=prior, now=now, kind=(
+            Kind.corrected if staying == EventType.article_corrected else None))
+        webhooks.article_written(session, article.id, before=seen_by, leaving=leaving,
+                                 staying=staying, now=now)
     session.commit()
     # The row is what the UPDATE wrote: the object takes the same values instead of reading
     # the row (and parsing its body) again.
@@ -351,8 +353,9 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     session.add(article)
     session.flush()
     _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []), new=True)
-    changes.article_changed(session, [article.id], now=now)
-    webhooks.article_written(session, article.id, before=set(), now=now)
+    if not changes.unseen(None, article.status):
+        changes.article_changed(session, [article.id], now=now)
+        webhooks.article_written(session, article.id, before=set(), now=now)
     if commit:
         session.commit()  # every column was given here: nothing to read back
     return article

@@ -95,6 +95,15 @@ def content_changed(session: Session, *stale_keys: str) -> None:
     signal.announce(session)
 
 
+def unseen(status_before: str | None, status_after: str) -> bool:
+    """Whether an article's write is invisible outside the newsroom whatever else it changes: a
+    draft (or a new article) that stays a draft. No reader, partner, feed or webhook has it and
+    its bylines count nothing, so `article_changed` would record nothing: its callers skip the
+    change log's bookkeeping for it (webhook viewers, `before`, the reads `article_changed`
+    makes to find that out), a third of a draft save's cost."""
+    return status_before in (None, Status.draft) and status_after == Status.draft
+
+
 def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: str,
                     kind: Kind | None = None, prior: Before | None = None,
                     now: datetime | None = None, at_publication: bool = False) -> list[Recorded]:

@@ -32,8 +32,8 @@ The state is read again only when something may have committed since the last re
   its LISTEN is live and its generation has not moved, no commit has happened since. A commit in
   this process moves it before its request returns; another process's commit, when the
   notification arrives (well under a millisecond on one host), and the state is read again at
-  least every `PUSHED_MAX_AGE` second whatever happens. So a cache hit costs no round trip, which
-  under load is what the read p99 was made of.
+  least once every `PUSHED_MAX_AGE` seconds whatever happens. So a cache hit costs no round
+  trip, which under load is what the read p99 was made of.
 - Otherwise (a replica, a lost LISTEN) every request reads it. The query is tiny, and concurrent
   requests share one: a request waits for the next query that *starts after it arrived* (never
   one already in flight, which could predate a commit), so under load one query per round trip

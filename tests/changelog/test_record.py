@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.articles import service as articles_service
@@ -47,6 +48,33 @@ class TestInvisibleWrites:
         public = make_article()
         receiver.wait_for(f"article:{public.id}")
         assert f"article:{draft.id}" not in receiver.purged()
+
+    def test_a_draft_and_its_saves_read_and_write_none_of_the_change_log(
+            self, session, make_article, make_author, make_section):
+        """The bookkeeping is skipped, not merely found to be empty: no statement of a draft's
+        creation or save (bylines, section, tags, body) touches the change log, the webhook
+        outbox and viewers, or the authors' counts."""
+        make_section("news")
+        author, other = make_author(), make_author()
+        seen: list[str] = []
+
+        def record(_conn, _cursor, sql, *_) -> None:  # type: ignore[no-untyped-def]
+            seen.append(sql.lower())
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            draft = make_article(status="draft", authors=[author.slug], section="news",
+                                 tags=["budget"])
+            articles_service.update_article(session, draft, ArticleUpdate(
+                title="Saved", body_text="A new paragraph.", authors=[other.slug], tags=[]),
+                **_rev(draft))
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert any("update article " in s for s in seen), seen
+        bookkeeping = ("article_change", "change_scope", "counter", "stale_key", "webhook",
+                       "live_articles")
+        assert [s for s in seen if any(name in s for name in bookkeeping)] == []
 
     def test_a_published_edit_moves_last_modified(self, client, session, make_article):
         article = make_article()
