@@ -105,11 +105,9 @@ def renditions(media_id: str, width: int, height: int, version: str,
                focal: tuple[float, float]) -> list[dict[str, Any]]:
     """The width ladder (never wider than the original; the original width itself when it
     falls between rungs) then the named crops, all WebP."""
-    base = get_settings().public_base_url.rstrip("/")
     kind = FORMATS[RENDITION_FORMAT]
     # `Rendition`'s field order, as the model-based presenters dump it.
-    return [{"width": w, "height": h,
-             "url": f"{base}/media/{media_id}/{name}.{RENDITION_FORMAT}?v={version}",
+    return [{"width": w, "height": h, "url": media_url(media_id, name, RENDITION_FORMAT, version),
              "type": kind} for name, w, h in _sizes(width, height, *focal)]
 
 

@@ -358,7 +358,10 @@ class TestStateReads:
         reads: list[int] = []
         fetch = cache._fetch_state
         monkeypatch.setattr(cache.reader, "_fetch", lambda: reads.append(1) or fetch())
-        article = make_article("Counted")  # committed, announced: the next request reads
+        article = make_article("Counted")
+        # Announced twice: in this process at the commit, and by the trigger's notification
+        # a moment later (either may come first to the next request): let both arrive.
+        listening_steadily()
         for _ in range(3):
             assert titles(client.get("/v1/articles")) == ["Counted"]
         assert len(reads) == 1
