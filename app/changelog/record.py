@@ -190,7 +190,7 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
                             prior)
     if public or keys:
         content_changed(session, *keys)
-    signal.announce(session, last)
+    signal.announce(session)
     return [Recorded(row.id, first + i, what, at or now, row.slug, row.language, row.section_id)
             for i, (what, at, _, _, row) in enumerate(changed)]
 
@@ -309,4 +309,4 @@ def renumber(session: Session, article_ids: Sequence[str]) -> None:
     # Shown now, so shown in its scope at the new seq (after any grant made just now).
     _scoped(session, [(row, first + i, row.public) for i, row in enumerate(rows)
                       if row.public or row.early])
-    signal.announce(session, last)
+    signal.announce(session)

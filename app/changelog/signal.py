@@ -38,23 +38,21 @@ PENDING = "khabar_changelog_signal"  # in Session.info: announced in this transa
 POLL_SECONDS = 0.2
 
 
-def announce(session: Session, seq: int = 0) -> None:
-    """Called by the change log inside the writing transaction that moved a counter (`seq`:
-    the last change recorded, if any): this process wakes on commit, and Redis carries it to
-    the others (PostgreSQL's trigger needs no call)."""
-    session.info[PENDING] = max(seq, session.info.get(PENDING, 0))
+def announce(session: Session) -> None:
+    """Called by the change log inside a writing transaction that moved a counter: this process
+    wakes on commit, and Redis carries it to the others (PostgreSQL's trigger needs no call)."""
+    session.info[PENDING] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    seq = session.info.pop(PENDING, None)
-    if seq is None:
+    if not session.info.pop(PENDING, False):
         return
     listener.wake()
     url = get_settings().redis_url
     if url and session.get_bind().dialect.name != "postgresql":
-        try:
-            _redis(url).publish(CHANNEL, str(seq))
+        try:  # a wake-up only: listeners read nothing from the message
+            _redis(url).publish(CHANNEL, "1")
         except Exception as exc:
             log.warning("Could not publish the change signal: %s", exc)
 

@@ -325,15 +325,20 @@ def listening_steadily() -> None:
 
 
 class TestStateReads:
+    @pytest.fixture
+    def reads(self, app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+        """One item per content-state query the app's cache makes."""
+        cache = app.state.response_cache
+        counted: list[int] = []
+        fetch = cache._fetch_state
+        monkeypatch.setattr(cache.reader, "_fetch", lambda: counted.append(1) or fetch())
+        return counted
+
     def test_on_sqlite_the_state_is_read_only_after_a_commit(
-            self, app: FastAPI, client: TestClient, make_article: MakeArticle,
-            session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+            self, client: TestClient, make_article: MakeArticle, session: Session,
+            reads: list[int]) -> None:
         if session.get_bind().dialect.name != "sqlite":
             pytest.skip("PRAGMA data_version is SQLite's")
-        cache = app.state.response_cache
-        reads: list[int] = []
-        fetch = cache._fetch_state
-        monkeypatch.setattr(cache.reader, "_fetch", lambda: reads.append(1) or fetch())
         article = make_article("Counted")
         for _ in range(3):
             assert titles(client.get("/v1/articles")) == ["Counted"]
@@ -344,8 +349,8 @@ class TestStateReads:
 
 
     def test_on_postgresql_the_state_is_read_only_after_a_notification(
-            self, app: FastAPI, client: TestClient, make_article: MakeArticle,
-            session: Session, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+            self, client: TestClient, make_article: MakeArticle, session: Session,
+            engine: Engine, monkeypatch: pytest.MonkeyPatch, reads: list[int]) -> None:
         """A hit costs no round trip while the change listener hears every commit: a commit
         that moves no counter is not one; a counter moved by hand, on a connection of its own
         with nothing in Python announcing it (as another process would), is heard through the
@@ -353,11 +358,6 @@ class TestStateReads:
         if session.get_bind().dialect.name != "postgresql":
             pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
         monkeypatch.setattr(cache_module, "PUSHED_MAX_AGE", 3600.0)
-        listening_steadily()
-        cache = app.state.response_cache
-        reads: list[int] = []
-        fetch = cache._fetch_state
-        monkeypatch.setattr(cache.reader, "_fetch", lambda: reads.append(1) or fetch())
         article = make_article("Counted")
         # Announced twice: in this process at the commit, and by the trigger's notification
         # a moment later (either may come first to the next request): let both arrive.
