@@ -35,6 +35,7 @@ from app.media.router import router as media_router
 from app.ops.metrics import record_request
 from app.ops.router import router as ops_router
 from app.partners.router import router as partners_router
+from app.partners.usage import UsageMeter, metering
 from app.previews.router import editorial_router as editorial_previews_router
 from app.previews.router import router as previews_router
 from app.redirects.router import router as redirects_router
@@ -70,8 +71,9 @@ TAGS = [
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """What runs beside the requests: the scheduled-publication sweep and long-poll listener
-    (app/changelog), and webhook delivery (app/webhooks)."""
-    async with changelog_lifespan(app), running_sender(app):
+    (app/changelog), webhook delivery (app/webhooks) and partner usage writes
+    (app/partners/usage.py)."""
+    async with changelog_lifespan(app), running_sender(app), metering(app):
         yield
 
 
@@ -115,6 +117,7 @@ def create_app() -> FastAPI:
     # (with its own ETag) and cache hits never reach this layer.
     app.add_middleware(GZipExceptImages, minimum_size=860)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.state.usage_meter = UsageMeter()
     app.state.response_cache = (
         ResponseCache(max_bytes=settings.response_cache_mb * 1024 * 1024,
                       overrides=app.dependency_overrides,

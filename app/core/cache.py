@@ -5,6 +5,11 @@ keyed by the normalized request: host, path, sorted query string and whether gzi
 The cache holds up to `KHABAR_RESPONSE_CACHE_MB` of them per process (bodies and headers, least
 recently used first out): sized in bytes, since a detail weighs ten times a brief.
 
+Private answers are kept too, by the route that made them (`ResponseCache.own`), never by the
+edge: a partner's change-feed page, keyed by the partner's view and the exact URL, after the key
+is checked and counted, and valid only under the exact state it was rendered under (a quarter of
+the budget again holds them).
+
 Each entry records the content state it was rendered under: the `content_version` counter (bumped
 inside every public content write's transaction) and the next scheduled publication time, and
 the Surrogate-Keys its response carries (what it shows: `article:<id>`, `author:<id>`,
@@ -51,11 +56,11 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import anyio.to_thread
@@ -63,7 +68,7 @@ from sqlalchemy import Connection, Engine, Integer, bindparam, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import UTCDateTime, get_read_engine, utcnow
-from app.core.http import is_fresh
+from app.core.http import Representation, is_fresh
 from app.core.listing import now as default_now
 from app.core.surfaces import is_cacheable
 
@@ -78,9 +83,12 @@ MISS = (b"x-cache", b"MISS")
 # `article` of the initial migration. `ix_article_scheduled` keeps the subquery to scheduled rows.
 STATE_SQL = text(
     "SELECT c.value AS version, (SELECT min(a.published_at) FROM article a "
-    " WHERE a.status = 'scheduled' AND a.published_at > :now AND a.deleted_at IS NULL) AS next_at"
+    " WHERE a.status = 'scheduled' AND a.published_at > :now AND a.deleted_at IS NULL) AS next_at,"
+    " coalesce((SELECT value FROM counter WHERE name = 'change_seq'), 0) AS change_seq,"
+    " coalesce((SELECT value FROM counter WHERE name = 'changelog_horizon'), 0) AS horizon"
     " FROM counter c WHERE c.name = 'content_version'"
-).bindparams(bindparam("now", type_=UTCDateTime())).columns(version=Integer, next_at=UTCDateTime())
+).bindparams(bindparam("now", type_=UTCDateTime())).columns(
+    version=Integer, next_at=UTCDateTime(), change_seq=Integer, horizon=Integer)
 # The change log's `stale_key` (app/changelog/models.py): each version's stale Surrogate-Keys.
 STALE_SQL = text(
     "SELECT version, key FROM stale_key WHERE version > :after AND version <= :upto")
@@ -89,7 +97,18 @@ EVERYTHING = "*"
 PUSHED_MAX_AGE = 1.0
 ENTRY_OVERHEAD = 600  # bytes an entry costs besides its body and headers (objects, key, dict)
 
-State = tuple[int, datetime | None]
+
+
+class State(NamedTuple):
+    """What a cached answer was rendered under. Public pages depend on the content version and
+    the next scheduled publication; a partner's change-feed pages also on the change log's head
+    and horizon, which move without a content change (an embargoed article's edit, a partner's
+    allowlist, a prune)."""
+
+    version: int
+    next_at: datetime | None
+    change_seq: int = 0
+    horizon: int = 0
 
 
 def content_engine() -> Engine:
@@ -150,7 +169,7 @@ def read_state(engine: Engine, now: datetime, staleness: Staleness | None = None
         row = conn.execute(STATE_SQL, {"now": now}).one()
         if staleness is not None:
             staleness.catch_up(conn, int(row.version))
-    return int(row.version), row.next_at
+    return State(int(row.version), row.next_at, int(row.change_seq), int(row.horizon))
 
 
 class DataVersion:
@@ -262,21 +281,47 @@ class Lookup:
     entry: Entry | None
 
 
-class LRU:
+@dataclass(slots=True)
+class Kept:
+    """A caller's own answer (a partner's page), kept for its next identical request. Its route
+    looks it up after authenticating and metering the request, so the edge never answers it."""
+
+    state: State
+    representation: Representation
+    empty: bool  # no items: a long-poll waits for some rather than answer it
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        # The gzip a client may ask for is kept with it (`respond`): about a quarter more.
+        self.size = len(self.representation.body) * 5 // 4 + ENTRY_OVERHEAD
+
+
+# What `own` renders on a miss: the answer, and whether it is empty (see `Kept`).
+Rendering = Callable[[], Awaitable[tuple[Representation, bool]]]
+
+
+class Sized(Protocol):
+    size: int
+
+
+T = TypeVar("T", bound=Sized)
+
+
+class LRU(Generic[T]):
     """Entries up to `max_bytes` in all (their `size`), the least recently used out first."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], T] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...]) -> Entry | None:
+    def get(self, key: tuple[Any, ...]) -> T | None:
         entry = self._items.get(key)
         if entry is not None:
             self._items.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[Any, ...], entry: Entry) -> None:
+    def put(self, key: tuple[Any, ...], entry: T) -> None:
         if entry.size > self.max_bytes:
             return
         old = self._items.pop(key, None)
@@ -316,7 +361,10 @@ class ResponseCache:
     def __init__(self, *, max_bytes: int, engine: Callable[[], Engine] = content_engine,
                  overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
                  pushed: Callable[[], int | None] | None = None) -> None:
-        self.entries = LRU(max_bytes)
+        self.entries: LRU[Entry] = LRU(max_bytes)
+        # Partners' pages, on top: a quarter of the budget again.
+        self.kept: LRU[Kept] = LRU(max_bytes // 4)
+        self._keeping: dict[tuple[Any, ...], tuple[State, asyncio.Future[Kept | None]]] = {}
         self.staleness = Staleness()
         # The clock is the app's `now` dependency, so overriding it moves the cache's time too.
         self._overrides = overrides if overrides is not None else {}
@@ -383,6 +431,37 @@ class ResponseCache:
             entry = None  # e.g. yesterday's "today": stale by the calendar, not by a write
         fresh = entry is not None and self.staleness.fresh(entry, state)
         return Lookup(key, state, entry if fresh else None)
+
+    async def own(self, key: tuple[Any, ...], render: Rendering, *,
+                  long_poll: bool = False) -> tuple[Representation, bool]:
+        """A caller's own answer (`key` names the caller, its view and the URL) and whether it
+        was kept from an identical request under the current content state; else `render`ed
+        (once for concurrent identical requests: the others wait for it) and kept. A
+        `long_poll` is never answered with an empty page: it renders, and waits, itself."""
+        state = await self.state()
+        kept = self.kept.get(key)
+        if kept is not None and kept.state == state and not (long_poll and kept.empty):
+            return kept.representation, True
+        if long_poll:  # what it answers may come after a wait, under a later state
+            return (await render())[0], False
+        flight = self._keeping.get(key)
+        if flight is not None and flight[0] == state:
+            shared = await asyncio.shield(flight[1])
+            if shared is not None:
+                return shared.representation, True
+            return (await render())[0], False  # its render failed: this one answers the error
+        done: asyncio.Future[Kept | None] = asyncio.get_running_loop().create_future()
+        self._keeping[key] = (state, done)
+        fresh: Kept | None = None
+        try:
+            # Kept under the state read before the render: a commit meanwhile makes it a miss.
+            fresh = Kept(state, *await render())
+            self.kept.put(key, fresh)
+        finally:
+            if key in self._keeping and self._keeping[key][1] is done:
+                del self._keeping[key]
+            done.set_result(fresh)
+        return fresh.representation, False
 
     async def answer(self, scope: Scope, entry: Entry, send: Send, *, hit: bool = True) -> None:
         """Answer from `entry`: a hit, or (`hit=False`) the render this request just made."""

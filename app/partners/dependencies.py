@@ -1,7 +1,8 @@
 """Who is calling the Syndication API: the partner holding the API key, rate-limited and metered.
 
 `CurrentPartner` runs three steps, once per request: authenticate the key (401 otherwise), count
-the request against the partner's rate limit (429 past it), then record its use per day and route.
+the request against the partner's rate limit (429 past it), then count its use per day and route
+(`app/partners/usage.py` writes the counts).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.core.db import LookupSessionDep, SessionDep
+from app.core.db import LookupSessionDep
 from app.core.errors import Unauthorized
 from app.core.listing import NowDep
 from app.core.ratelimit import RateLimiter, add_headers, parse_limit
 from app.partners import service
 from app.partners.models import Partner
+from app.partners.usage import meter_of
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="partnerKey",
                               description="Partner API key (`khb_…`), shown once at creation")
@@ -65,11 +67,10 @@ async def rate_limited_partner(
 
 
 def current_partner(
-    request: Request, session: SessionDep, now: NowDep,
-    partner: Annotated[Partner, Depends(rate_limited_partner)],
+    request: Request, now: NowDep, partner: Annotated[Partner, Depends(rate_limited_partner)],
 ) -> Partner:
     route = getattr(request.scope.get("route"), "path", request.url.path)
-    service.record_use(session, partner, route, now=now)
+    meter_of(request).count(partner.id or 0, route, now)
     return partner
 
 

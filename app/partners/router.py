@@ -14,10 +14,12 @@ from app.core.listing import NowDep
 from app.core.pagination import Page, SortKey, fetch_page
 from app.partners import service
 from app.partners.models import Partner, PartnerCreate, PartnerPublic, PartnerUpdate, PartnerWithKey
+from app.partners.usage import flushed_usage
 from app.users.dependencies import CurrentAdmin, no_store
 
+# Partners show `last_used_at`: what this process counted is written first.
 router = APIRouter(prefix="/v1/editorial/partners", tags=["Editorial"],
-                   dependencies=[Depends(no_store)])
+                   dependencies=[Depends(no_store), Depends(flushed_usage)])
 ADMIN_ERRORS = (401, 403)
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article
@@ -19,8 +15,6 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.security import hash_api_key, key_prefix_of, new_api_key, same_hash
 from app.partners.models import Partner, PartnerCreate, PartnerUpdate, PartnerUsage
 from app.taxonomy.models import Section
-
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def _check_sections(session: Session, slugs: list[str]) -> None:
@@ -113,26 +107,6 @@ def authenticate(session: Session, key: str) -> Partner | None:
     if partner is None or not same_hash(partner.key_hash, hash_api_key(key)):
         return None
     return None if partner.revoked_at is not None else partner
-
-
-def record_use(session: Session, partner: Partner, route: str, *, now: datetime) -> None:
-    """Count one request (per UTC day and route template) with a single upsert; `last_used_at`
-    is written at most once a minute, so a busy partner does not rewrite its row per request."""
-    values = {"partner_id": partner.id, "day": now.astimezone(UTC).date(), "route": route[:100],
-              "count": 1}
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    stmt = insert(PartnerUsage).values(values)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["partner_id", "day", "route"],
-        set_={"count": PartnerUsage.__table__.c.count + 1}))
-    stale = now - LAST_USED_PRECISION
-    if partner.last_used_at is None or partner.last_used_at < stale:
-        session.execute(update(Partner).where(
-            col(Partner.id) == partner.id,
-            or_(col(Partner.last_used_at).is_(None), col(Partner.last_used_at) < stale),
-        ).values(last_used_at=now))
-        set_committed_value(partner, "last_used_at", now)
-    session.commit()
 
 
 def usage(session: Session, partner: Partner, *, since: date) -> list[PartnerUsage]:

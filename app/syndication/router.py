@@ -16,6 +16,7 @@ from app.changelog import feed
 from app.changelog.feed import MAX_WAIT
 from app.changelog.models import Reason
 from app.changelog.schedule import sweep_once
+from app.core.cache import Rendering, ResponseCache
 from app.core.config import get_settings
 from app.core.db import ReadSessionDep, SessionDep, get_read_engine
 from app.core.errors import NotFound, problem_responses
@@ -27,6 +28,8 @@ from app.feeds.render import MEDIA_TYPES, FeedMeta, render
 from app.feeds.router import feed_items
 from app.partners import service as partners_service
 from app.partners.dependencies import CurrentPartner
+from app.partners.models import Partner
+from app.partners.usage import meter_of
 from app.syndication import ninjs, present, service
 from app.syndication.entitlement import entitled
 from app.syndication.models import ChangeFeed, SyndicatedArticle, UsageReport, UsageRow
@@ -54,13 +57,34 @@ NINJS_EXAMPLE = {"description": "Native articles; with `format=ninjs` each item 
                  "is an IPTC ninjs document of `ninjs_version` instead"}
 
 
-def _answer(request: Request, payload: Any, *, last_modified: datetime | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def _private(payload: Any, *, last_modified: datetime | None = None,
+             headers: dict[str, str] | None = None) -> Representation:
     # Private: partner responses are never cached by a browser or CDN (the ETag still saves
     # bandwidth on an unchanged page).
-    return respond(request, Representation(orjson.dumps(payload, option=JSON_OPTIONS),
-                                           last_modified=last_modified,
-                                           headers=headers or {}, public=False))
+    return Representation(orjson.dumps(payload, option=JSON_OPTIONS),
+                          last_modified=last_modified, headers=headers or {}, public=False)
+
+
+def _answer(request: Request, payload: Any, *, last_modified: datetime | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    return respond(request, _private(payload, last_modified=last_modified, headers=headers))
+
+
+async def _kept(request: Request, partner: Partner, render: Rendering, *,
+                long_poll: bool = False) -> Response:
+    """Answer from the page kept for this partner's identical request (`ResponseCache.own`)
+    while no change could alter it, else from `render`. Keyed by what the partner sees through:
+    its allowlist, embargo access and name (the feeds' title), and by the exact URL (the page's
+    own links). `X-Cache` says which, as on public reads."""
+    cache: ResponseCache | None = request.app.state.response_cache
+    if cache is None:
+        return respond(request, (await render())[0])
+    key = ("partner", partner.id, partner.name, tuple(partner.sections or ()),
+           partner.embargo_access, str(request.url))
+    representation, hit = await cache.own(key, render, long_poll=long_poll)
+    response = respond(request, representation)
+    response.headers["X-Cache"] = "HIT" if hit else "MISS"
+    return response
 
 
 def _items(session: Session, ids: list[str], fmt: str, version: ninjs.NinjsVersion,
@@ -161,16 +185,20 @@ async def list_changes(
             page = feed.read(session, viewer, position, limit=limit, now=at)
             return page, _change_items(session, page, fmt, ninjs_version, at)
 
-    waits = position is not None and not position.initial
-    page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
-                                      wait if waits else 0)
-    next_cursor = service.encode_position(page.next)
-    next_url = str(request.url.include_query_params(since=next_cursor))
-    return _answer(request, {
-        "data": data,
-        "meta": {"limit": limit, "next_cursor": next_cursor, "has_more": page.has_more},
-        "links": {"self": str(request.url), "next": next_url},
-    })
+    waits = position is not None and not position.initial and wait > 0
+
+    async def render() -> tuple[Representation, bool]:
+        page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
+                                          wait if waits else 0)
+        next_cursor = service.encode_position(page.next)
+        next_url = str(request.url.include_query_params(since=next_cursor))
+        return _private({
+            "data": data,
+            "meta": {"limit": limit, "next_cursor": next_cursor, "has_more": page.has_more},
+            "links": {"self": str(request.url), "next": next_url},
+        }), not data and not page.has_more
+
+    return await _kept(request, partner, render, long_poll=waits)
 
 
 def _change_items(session: Session, page: feed.FeedPage, fmt: str,
@@ -229,6 +257,7 @@ def usage(request: Request, partner: CurrentPartner, session: SessionDep, now: N
           ) -> Response:
     """Requests made with your key, per UTC day and route, newest day first (this request
     included). Only your own counts are ever shown."""
+    meter_of(request).flush()  # after this request was counted: it is included
     since = now.astimezone(UTC).date() - timedelta(days=days - 1)
     rows = partners_service.usage(session, partner, since=since)
     report = UsageReport(partner_id=partner.id or 0, since=since,

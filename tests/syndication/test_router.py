@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -270,3 +271,35 @@ class TestUsage:
         assert theirs["partner_id"] == b.id
         assert {r["route"] for r in theirs["data"]} == {"/v1/syndication/changes",
                                                         "/v1/syndication/usage"}
+
+    def test_counts_are_written_a_second_at_a_time_and_at_shutdown(self, app, engine,
+                                                                     make_partner):
+        """Requests are counted in memory: no write per request (`app/partners/usage.py`),
+        the table catches up within about a second while the app runs, and the last counts
+        are written when it stops."""
+        from fastapi.testclient import TestClient
+        from sqlalchemy import text
+
+        partner, headers = make_partner()
+
+        def stored() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(text(
+                    "SELECT coalesce(sum(count), 0) FROM partner_usage WHERE partner_id = :p"),
+                    {"p": partner.id}).scalar_one())
+
+        with TestClient(app) as client:
+            assert client.get(f"{S}/changes", headers=headers).status_code == 200
+            assert stored() == 0  # not written by the request (the first round is 1 s away)
+            for _ in range(4):
+                assert client.get(f"{S}/changes", headers=headers).status_code == 200
+            deadline = time.monotonic() + 5
+            while stored() < 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert stored() == 5
+            for _ in range(3):
+                client.get(f"{S}/changes", headers=headers)
+        assert stored() == 8  # the lifespan's last write
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT last_used_at FROM partner WHERE id = :p"),
+                                {"p": partner.id}).scalar_one() is not None
