@@ -6,9 +6,9 @@ The cache holds up to `KHABAR_RESPONSE_CACHE_MB` of them per process (bodies and
 recently used first out): sized in bytes, since a detail weighs ten times a brief.
 
 Private answers are kept too, by the route that made them (`ResponseCache.own`), never by the
-edge: a partner's change-feed page, keyed by the partner's view and the exact URL, after the key
-is checked and counted, and valid only under the exact state it was rendered under (a quarter of
-the budget again holds them).
+edge: a partner's page (articles, change feed, feeds), keyed by the partner's view and the
+exact URL, after the key is checked and counted, and valid only under the exact state it was
+rendered under (a quarter of the budget again holds them).
 
 Each entry records the content state it was rendered under: the `content_version` counter (bumped
 inside every public content write's transaction) and the next scheduled publication time, and

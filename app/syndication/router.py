@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.articles import queries
@@ -18,7 +20,7 @@ from app.changelog.models import Reason
 from app.changelog.schedule import sweep_once
 from app.core.cache import Rendering, ResponseCache
 from app.core.config import get_settings
-from app.core.db import ReadSessionDep, SessionDep, get_read_engine
+from app.core.db import SessionDep, get_read_engine
 from app.core.errors import NotFound, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import JSON_OPTIONS, NowDep, latest, utc
@@ -65,9 +67,18 @@ def _private(payload: Any, *, last_modified: datetime | None = None,
                           last_modified=last_modified, headers=headers or {}, public=False)
 
 
-def _answer(request: Request, payload: Any, *, last_modified: datetime | None = None,
-            headers: dict[str, str] | None = None) -> Response:
-    return respond(request, _private(payload, last_modified=last_modified, headers=headers))
+async def _kept_read(request: Request, partner: Partner,
+                     read: Callable[[Session], Representation]) -> Response:
+    """`_kept` for a page `read` from one session of the read engine, in a worker thread."""
+
+    def run() -> Representation:
+        with Session(get_read_engine(), expire_on_commit=False) as session:
+            return read(session)
+
+    async def render() -> tuple[Representation, bool]:
+        return await run_in_threadpool(run), False
+
+    return await _kept(request, partner, render)
 
 
 async def _kept(request: Request, partner: Partner, render: Rendering, *,
@@ -103,8 +114,8 @@ def _formatted(native: list[dict[str, Any]], fmt: str,
             operation_id="listSyndicatedArticles",
             summary="List the articles this partner may republish, in full",
             responses={200: NINJS_EXAMPLE, **problem_responses(400, *AUTH_ERRORS, 422)})
-def list_articles(
-    request: Request, partner: CurrentPartner, session: ReadSessionDep, now: NowDep,
+async def list_articles(
+    request: Request, partner: CurrentPartner, now: NowDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100)")] = 20,
     cursor: Annotated[str | None, Query(max_length=512, description=(
         "Opaque cursor from `meta.next_cursor`"))] = None,
@@ -119,31 +130,40 @@ def list_articles(
     prefer `GET /v1/syndication/changes`, which also tells you what to take down."""
     filters = queries.ArticleFilters(updated_since=utc(updated_since), extra=[entitled(partner)],
                                      early=partner.embargo_access)
-    ids, next_cursor = queries.page_ids(session, filters, now=now, sort=sort, limit=limit,
-                                        cursor=cursor)
-    native = present.native(session, ids, now)
-    next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
-    return _answer(request, {
-        "data": _formatted(native, fmt, ninjs_version),
-        "meta": {"limit": limit, "next_cursor": next_cursor},
-        "links": {"self": str(request.url), "next": next_url},
-    }, last_modified=latest(a["updated_at"] for a in native),
-        headers={"Link": f'<{next_url}>; rel="next"'} if next_url else None)
+
+    def read(session: Session) -> Representation:
+        ids, next_cursor = queries.page_ids(session, filters, now=now, sort=sort, limit=limit,
+                                            cursor=cursor)
+        native = present.native(session, ids, now)
+        next_url = (str(request.url.include_query_params(cursor=next_cursor)) if next_cursor
+                    else None)
+        return _private({
+            "data": _formatted(native, fmt, ninjs_version),
+            "meta": {"limit": limit, "next_cursor": next_cursor},
+            "links": {"self": str(request.url), "next": next_url},
+        }, last_modified=latest(a["updated_at"] for a in native),
+            headers={"Link": f'<{next_url}>; rel="next"'} if next_url else None)
+
+    return await _kept_read(request, partner, read)
 
 
 @router.get("/articles/{article_id}", response_model=SyndicatedArticle,
             operation_id="getSyndicatedArticle", summary="Get one article in full",
             responses={200: NINJS_EXAMPLE, **problem_responses(*AUTH_ERRORS, 404, 422)})
-def get_article(request: Request, partner: CurrentPartner, session: ReadSessionDep, now: NowDep,
-                article_id: Annotated[str, Path(max_length=32)], fmt: FormatQ = "native",
-                ninjs_version: NinjsVersionQ = "3.1") -> Response:
+async def get_article(request: Request, partner: CurrentPartner, now: NowDep,
+                      article_id: Annotated[str, Path(max_length=32)], fmt: FormatQ = "native",
+                      ninjs_version: NinjsVersionQ = "3.1") -> Response:
     """One article by id. Answers 404 for an article you may not (or may no longer) republish,
     exactly as for one that does not exist."""
-    article = service.get_entitled(session, partner, article_id, now)
-    if article is None:
-        raise ArticleNotFound(f"No article {article_id!r} is available to this partner")
-    item = _items(session, [article.id], fmt, ninjs_version, now)[0]
-    return _answer(request, item, last_modified=article.updated_at)
+
+    def read(session: Session) -> Representation:
+        article = service.get_entitled(session, partner, article_id, now)
+        if article is None:
+            raise ArticleNotFound(f"No article {article_id!r} is available to this partner")
+        item = _items(session, [article.id], fmt, ninjs_version, now)[0]
+        return _private(item, last_modified=article.updated_at)
+
+    return await _kept_read(request, partner, read)
 
 
 WaitQ = Annotated[int, Query(ge=0, le=MAX_WAIT, description=(
@@ -232,22 +252,26 @@ FEED_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
 @router.get("/feed.{kind}", operation_id="getSyndicationFeed", response_class=Response,
             summary="Full-text feed of your latest 50 articles",
             responses={**FEED_RESPONSES, **problem_responses(*AUTH_ERRORS, 404, 422)})
-def partner_feed(request: Request, kind: Literal["atom", "json"], partner: CurrentPartner,
-                 session: ReadSessionDep, now: NowDep) -> Response:
+async def partner_feed(request: Request, kind: Literal["atom", "json"], partner: CurrentPartner,
+                       now: NowDep) -> Response:
     """Atom 1.0 (`feed.atom`) or JSON Feed 1.1 (`feed.json`) of the 50 latest articles you may
     republish, each with its full HTML body."""
     filters = queries.ArticleFilters(extra=[entitled(partner)])
-    ids, _ = queries.page_ids(session, filters, now=now, sort="-published_at", limit=FEED_SIZE,
-                              cursor=None)
-    items = feed_items(session, now, ids, full_text=True)
-    settings = get_settings()
-    updated = latest(modified_at(i.updated, i.published) for i in items) or now
-    meta = FeedMeta(title=f"{settings.publisher_name} for {partner.name}",
-                    home_url=settings.site_url, feed_url=str(request.url),
-                    description=f"Articles {partner.name} may republish",
-                    language=settings.languages[0], updated=updated)
-    return respond(request, Representation(render(kind, meta, items), media_type=MEDIA_TYPES[kind],
-                                           last_modified=updated, public=False))
+
+    def read(session: Session) -> Representation:
+        ids, _ = queries.page_ids(session, filters, now=now, sort="-published_at",
+                                  limit=FEED_SIZE, cursor=None)
+        items = feed_items(session, now, ids, full_text=True)
+        settings = get_settings()
+        updated = latest(modified_at(i.updated, i.published) for i in items) or now
+        meta = FeedMeta(title=f"{settings.publisher_name} for {partner.name}",
+                        home_url=settings.site_url, feed_url=str(request.url),
+                        description=f"Articles {partner.name} may republish",
+                        language=settings.languages[0], updated=updated)
+        return Representation(render(kind, meta, items), media_type=MEDIA_TYPES[kind],
+                              last_modified=updated, public=False)
+
+    return await _kept_read(request, partner, read)
 
 
 @router.get("/usage", response_model=UsageReport, operation_id="getSyndicationUsage",
@@ -262,4 +286,4 @@ def usage(request: Request, partner: CurrentPartner, session: SessionDep, now: N
     rows = partners_service.usage(session, partner, since=since)
     report = UsageReport(partner_id=partner.id or 0, since=since,
                          data=[UsageRow(day=r.day, route=r.route, count=r.count) for r in rows])
-    return _answer(request, report.model_dump(mode="json"))
+    return respond(request, _private(report.model_dump(mode="json")))

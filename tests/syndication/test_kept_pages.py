@@ -206,3 +206,25 @@ def test_without_the_response_cache_every_poll_renders(configure, make_partner):
         first, again = get(client, headers), get(client, headers)
     assert "x-cache" not in again.headers
     assert again.content == first.content
+
+
+@pytest.mark.parametrize("path", ["/v1/syndication/articles", "/v1/syndication/feed.json",
+                                  "/v1/syndication/articles/{id}"])
+def test_articles_and_feeds_are_kept_the_same_way(client, session: Session, newsroom,  # type: ignore[no-untyped-def]
+                                                  make_partner, path):
+    _, headers = make_partner(sections=["news"])
+    article = newsroom["news"]
+    url = path.format(id=article.id)
+    first, again = client.get(url, headers=headers), client.get(url, headers=headers)
+    assert (first.headers["x-cache"], again.headers["x-cache"]) == ("MISS", "HIT")
+    assert again.content == first.content
+    articles_service.update_article(
+        session, article, ArticleUpdate(rights=RightsInput(syndication="denied")),
+        expected_revision=article.revision, by=None, now=utcnow())
+    after = client.get(url, headers=headers)
+    assert after.headers.get("x-cache") != "HIT"
+    if path.endswith("{id}"):
+        assert after.status_code == 404  # never a kept copy of what it may no longer have
+    else:
+        assert after.status_code == 200
+        assert "Budget passed" not in after.text

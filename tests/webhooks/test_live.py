@@ -73,11 +73,12 @@ def test_a_server_killed_between_commit_and_delivery_delivers_after_restart(
         database_url: str, receiver: Receiver, session: Session,
         make_article: Callable[..., Article]) -> None:
     endpoint = _endpoint(session, receiver.url())
-    # A long poll: a commit made by another process waits for it, so the kill lands between
-    # the commit and the first attempt.
+    # Queued before the server starts: its first poll, at start, sends the ping.
+    service.send_test(session, endpoint, now=datetime.now(UTC))
+    # A long poll: a commit made by another process waits for the next, a minute away, so the
+    # kill lands between the commit and the first attempt.
     with khabar_serve(database_url, KHABAR_WEBHOOK_POLL_SECONDS="60") as first:
-        service.send_test(session, endpoint, now=datetime.now(UTC))
-        receiver.wait_for(lambda r: len(r) == 1, seconds=70)  # its first poll sends the ping
+        receiver.wait_for(lambda r: len(r) == 1, seconds=30)
         article = make_article("Committed, then the server died")
         kill(first)
     time.sleep(0.5)
