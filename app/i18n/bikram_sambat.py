@@ -6,6 +6,7 @@ one."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,14 @@ class BsDate(BaseModel):
 
 def from_ad(day: dt.date) -> dict[str, str] | None:
     """The BS date of an AD date, as `BsDate` fields; None outside the converter's range."""
+    fields = _bs_fields(day)
+    return dict(fields) if fields is not None else None  # the caller's own copy
+
+
+@functools.lru_cache(maxsize=4096)
+def _bs_fields(day: dt.date) -> dict[str, str] | None:
+    # Every article card shows one: converted once per day (the library walks its month
+    # table for each date), not once per article per read.
     try:
         bs = nepali_datetime.date.from_datetime_date(day)
     except (OverflowError, ValueError):

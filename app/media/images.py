@@ -102,13 +102,17 @@ def _ext(fmt: str) -> str:
 
 
 def renditions(media_id: str, width: int, height: int, version: str,
-               focal: tuple[float, float]) -> list[dict[str, Any]]:
+               focal: tuple[float, float]) -> tuple[list[dict[str, Any]], str | None]:
     """The width ladder (never wider than the original; the original width itself when it
-    falls between rungs) then the named crops, all WebP."""
+    falls between rungs) then the named crops, all WebP; and the ladder's `srcset`."""
     kind = FORMATS[RENDITION_FORMAT]
+    sizes = _sizes(width, height, *focal)
     # `Rendition`'s field order, as the model-based presenters dump it.
-    return [{"width": w, "height": h, "url": media_url(media_id, name, RENDITION_FORMAT, version),
-             "type": kind} for name, w, h in _sizes(width, height, *focal)]
+    items = [{"width": w, "height": h, "url": media_url(media_id, name, RENDITION_FORMAT, version),
+              "type": kind} for name, w, h in sizes]
+    ladder = ", ".join(f"{r['url']} {r['width']}w"
+                       for r, (name, _, _) in zip(items, sizes, strict=True) if _is_ladder(name))
+    return items, ladder or None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -128,13 +132,7 @@ def _sizes(width: int, height: int, fx: float, fy: float) -> tuple[tuple[str, in
     return tuple(out)
 
 
-def srcset(items: list[dict[str, Any]]) -> str | None:
-    ladder = [r for r in items if _is_ladder(r["url"])]
-    return ", ".join(f"{r['url']} {r['width']}w" for r in ladder) or None
-
-
-def _is_ladder(url: str) -> bool:
-    name = url.rsplit("/", 1)[1].split(".", 1)[0]
+def _is_ladder(name: str) -> bool:
     return name == "original" or name.startswith("w")
 
 
@@ -150,13 +148,13 @@ def image_object(stored: dict[str, Any] | None) -> dict[str, Any] | None:
                 "focal_point": None, "renditions": [], "srcset": None}
     width, height, version = stored["width"], stored["height"], stored["v"]
     focal = stored.get("focal_point") or {"x": 0.5, "y": 0.5}
-    items = renditions(media_id, width, height, version, (focal["x"], focal["y"]))
+    items, ladder = renditions(media_id, width, height, version, (focal["x"], focal["y"]))
     return {"media_id": media_id, "url": media_url(media_id, "original", _ext(stored["fmt"]),
                                                     version),
             "width": width, "height": height, "alt": stored.get("alt"),
             "caption": stored.get("caption"), "credit": stored.get("credit"),
             "focal_point": {"x": focal["x"], "y": focal["y"]}, "renditions": items,
-            "srcset": srcset(items)}
+            "srcset": ladder}
 
 
 def media_image(media: Media) -> dict[str, Any]:

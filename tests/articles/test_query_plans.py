@@ -17,11 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
+from sqlmodel import Session
 
 from app.articles.models import Article
 from app.articles.public_reads import PageShape, _detail_statement, _page_statement
 from app.articles.visibility import is_due
+from app.changelog import views
+from app.changelog.views import Viewer
 from app.core.cache import STATE_SQL
 from tests.articles.newsroom import Newsroom
 
@@ -151,3 +154,30 @@ def test_the_scheduled_checks_read_only_scheduled_articles(engine: Engine, name:
     scans = [n for n in nodes(plan) if n.get("Relation Name") == "article"]
     assert scans, plan
     assert all(n.get("Index Name") == "ix_article_scheduled" for n in scans), plan
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_sections_initial_sync_walks_the_change_log_in_its_order(engine: Engine,
+                                                                    session: Session) -> None:
+    """A partner's initial sync (a section allowlist) reads its page in `seq` order from the
+    change log's index, each article by id: without the hint SQLite drove it from the
+    section's index and sorted all of the section's articles, for every page. (PostgreSQL
+    plans it from the statistics it keeps: on this tiny table, sorting a section is right.)"""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite plans without statistics; PostgreSQL keeps its own")
+    executed: list[tuple[str, Any]] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        executed.append((statement, parameters))
+
+    viewer = Viewer(sections=(1, 2), syndicated=True, partner_id=1)
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", grab)
+    try:
+        views.initial(session, viewer, after=0, limit=101, now=NOW)
+    finally:
+        event.remove(bind, "before_cursor_execute", grab)
+    sql, params = next((s, p) for s, p in executed if "article_change" in s)
+    plan = sqlite_plan(engine, sql, list(params))
+    assert plan[0].startswith("SEARCH article_change USING INDEX"), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
