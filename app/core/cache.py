@@ -98,12 +98,11 @@ PUSHED_MAX_AGE = 1.0
 ENTRY_OVERHEAD = 600  # bytes an entry costs besides its body and headers (objects, key, dict)
 
 
-
 class State(NamedTuple):
     """What a cached answer was rendered under. Public pages depend on the content version and
-    the next scheduled publication; a partner's change-feed pages also on the change log's head
-    and horizon, which move without a content change (an embargoed article's edit, a partner's
-    allowlist, a prune)."""
+    the next scheduled publication; partners' pages also on the change log's head and horizon,
+    which move without a content change (an embargoed article's edit, a partner's allowlist, a
+    prune)."""
 
     version: int
     next_at: datetime | None
@@ -288,7 +287,6 @@ class Kept:
 
     state: State
     representation: Representation
-    empty: bool  # no items: a long-poll waits for some rather than answer it
     size: int = 0
 
     def __post_init__(self) -> None:
@@ -296,8 +294,8 @@ class Kept:
         self.size = len(self.representation.body) * 5 // 4 + ENTRY_OVERHEAD
 
 
-# What `own` renders on a miss: the answer, and whether it is empty (see `Kept`).
-Rendering = Callable[[], Awaitable[tuple[Representation, bool]]]
+# What `own` renders on a miss.
+Rendering = Callable[[], Awaitable[Representation]]
 
 
 class Sized(Protocol):
@@ -432,30 +430,26 @@ class ResponseCache:
         fresh = entry is not None and self.staleness.fresh(entry, state)
         return Lookup(key, state, entry if fresh else None)
 
-    async def own(self, key: tuple[Any, ...], render: Rendering, *,
-                  long_poll: bool = False) -> tuple[Representation, bool]:
+    async def own(self, key: tuple[Any, ...], render: Rendering) -> tuple[Representation, bool]:
         """A caller's own answer (`key` names the caller, its view and the URL) and whether it
         was kept from an identical request under the current content state; else `render`ed
-        (once for concurrent identical requests: the others wait for it) and kept. A
-        `long_poll` is never answered with an empty page: it renders, and waits, itself."""
+        (once for concurrent identical requests: the others wait for it) and kept."""
         state = await self.state()
         kept = self.kept.get(key)
-        if kept is not None and kept.state == state and not (long_poll and kept.empty):
+        if kept is not None and kept.state == state:
             return kept.representation, True
-        if long_poll:  # what it answers may come after a wait, under a later state
-            return (await render())[0], False
         flight = self._keeping.get(key)
         if flight is not None and flight[0] == state:
             shared = await asyncio.shield(flight[1])
             if shared is not None:
                 return shared.representation, True
-            return (await render())[0], False  # its render failed: this one answers the error
+            return await render(), False  # its render failed: this one answers the error
         done: asyncio.Future[Kept | None] = asyncio.get_running_loop().create_future()
         self._keeping[key] = (state, done)
         fresh: Kept | None = None
         try:
             # Kept under the state read before the render: a commit meanwhile makes it a miss.
-            fresh = Kept(state, *await render())
+            fresh = Kept(state, await render())
             self.kept.put(key, fresh)
         finally:
             if key in self._keeping and self._keeping[key][1] is done:

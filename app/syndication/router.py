@@ -75,24 +75,23 @@ async def _kept_read(request: Request, partner: Partner,
         with Session(get_read_engine(), expire_on_commit=False) as session:
             return read(session)
 
-    async def render() -> tuple[Representation, bool]:
-        return await run_in_threadpool(run), False
+    async def render() -> Representation:
+        return await run_in_threadpool(run)
 
     return await _kept(request, partner, render)
 
 
-async def _kept(request: Request, partner: Partner, render: Rendering, *,
-                long_poll: bool = False) -> Response:
+async def _kept(request: Request, partner: Partner, render: Rendering) -> Response:
     """Answer from the page kept for this partner's identical request (`ResponseCache.own`)
     while no change could alter it, else from `render`. Keyed by what the partner sees through:
     its allowlist, embargo access and name (the feeds' title), and by the exact URL (the page's
     own links). `X-Cache` says which, as on public reads."""
     cache: ResponseCache | None = request.app.state.response_cache
     if cache is None:
-        return respond(request, (await render())[0])
+        return respond(request, await render())
     key = ("partner", partner.id, partner.name, tuple(partner.sections or ()),
            partner.embargo_access, str(request.url))
-    representation, hit = await cache.own(key, render, long_poll=long_poll)
+    representation, hit = await cache.own(key, render)
     response = respond(request, representation)
     response.headers["X-Cache"] = "HIT" if hit else "MISS"
     return response
@@ -207,7 +206,7 @@ async def list_changes(
 
     waits = position is not None and not position.initial and wait > 0
 
-    async def render() -> tuple[Representation, bool]:
+    async def render() -> Representation:
         page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
                                           wait if waits else 0)
         next_cursor = service.encode_position(page.next)
@@ -216,9 +215,11 @@ async def list_changes(
             "data": data,
             "meta": {"limit": limit, "next_cursor": next_cursor, "has_more": page.has_more},
             "links": {"self": str(request.url), "next": next_url},
-        }), not data and not page.has_more
+        })
 
-    return await _kept(request, partner, render, long_poll=waits)
+    if waits:  # its answer may come after a wait, under a later state: never a kept page
+        return respond(request, await render())
+    return await _kept(request, partner, render)
 
 
 def _change_items(session: Session, page: feed.FeedPage, fmt: str,

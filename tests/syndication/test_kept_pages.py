@@ -156,7 +156,7 @@ def test_a_scheduled_article_due_makes_the_next_poll_fresh(client, app, newsroom
     assert newsroom["scheduled"].id in [i["id"] for i in r.json()["data"]]
 
 
-def test_a_long_poll_waits_even_when_its_empty_page_is_kept(client, session: Session,
+def test_a_long_poll_is_never_answered_from_a_kept_page(client, session: Session,
                                                            newsroom, make_partner):  # type: ignore[no-untyped-def]
     _, headers = make_partner(sections=["news"])
     head = get(client, headers, since="latest").json()["meta"]["next_cursor"]
