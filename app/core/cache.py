@@ -106,8 +106,8 @@ class State(NamedTuple):
 
     version: int
     next_at: datetime | None
-    change_seq: int = 0
-    horizon: int = 0
+    change_seq: int
+    horizon: int
 
 
 def content_engine() -> Engine:
@@ -265,12 +265,15 @@ class Entry:
                      + 2 * 8 * len(self.headers) + ENTRY_OVERHEAD)
 
 
+Stored = TypeVar("Stored")
+
+
 @dataclass(slots=True)
-class Flight:
-    """A render in progress: its content state, and the entry it stored (None if none)."""
+class Flight(Generic[Stored]):
+    """A render in progress: its content state, and what it stored (None if nothing)."""
 
     state: State
-    done: asyncio.Future[Entry | None]
+    done: asyncio.Future[Stored | None]
 
 
 @dataclass(slots=True)
@@ -362,13 +365,13 @@ class ResponseCache:
         self.entries: LRU[Entry] = LRU(max_bytes)
         # Partners' pages, on top: a quarter of the budget again.
         self.kept: LRU[Kept] = LRU(max_bytes // 4)
-        self._keeping: dict[tuple[Any, ...], tuple[State, asyncio.Future[Kept | None]]] = {}
+        self._keeping: dict[tuple[Any, ...], Flight[Kept]] = {}
         self.staleness = Staleness()
         # The clock is the app's `now` dependency, so overriding it moves the cache's time too.
         self._overrides = overrides if overrides is not None else {}
         self._engine = engine
         self.reader = SharedStateReader(self._fetch_state)
-        self._flights: dict[tuple[Any, ...], Flight] = {}
+        self._flights: dict[tuple[Any, ...], Flight[Entry]] = {}
         self._pushed = pushed  # the change listener's generation, None while it hears nothing
         self._sqlite: bool | None = None  # whether data_version serves, once known
         self._data_version: DataVersion | None = None
@@ -439,22 +442,21 @@ class ResponseCache:
         if kept is not None and kept.state == state:
             return kept.representation, True
         flight = self._keeping.get(key)
-        if flight is not None and flight[0] == state:
-            shared = await asyncio.shield(flight[1])
+        if flight is not None and flight.state == state:
+            shared = await asyncio.shield(flight.done)
             if shared is not None:
                 return shared.representation, True
             return await render(), False  # its render failed: this one answers the error
-        done: asyncio.Future[Kept | None] = asyncio.get_running_loop().create_future()
-        self._keeping[key] = (state, done)
+        flight = self._keeping[key] = Flight(state, asyncio.get_running_loop().create_future())
         fresh: Kept | None = None
         try:
             # Kept under the state read before the render: a commit meanwhile makes it a miss.
             fresh = Kept(state, await render())
             self.kept.put(key, fresh)
         finally:
-            if key in self._keeping and self._keeping[key][1] is done:
+            if self._keeping.get(key) is flight:
                 del self._keeping[key]
-            done.set_result(fresh)
+            flight.done.set_result(fresh)
         return fresh.representation, False
 
     async def answer(self, scope: Scope, entry: Entry, send: Send, *, hit: bool = True) -> None:

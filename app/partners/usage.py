@@ -50,8 +50,7 @@ class UsageMeter:
     def count(self, partner_id: int, route: str, now: datetime) -> None:
         with self._lock:
             self._counts[(partner_id, now.astimezone(UTC).date(), route[:ROUTE_MAX])] += 1
-            if self._used.get(partner_id, now) <= now:
-                self._used[partner_id] = now
+            self._used[partner_id] = max(now, self._used.get(partner_id, now))
 
     def flush(self) -> None:
         """Write what was counted, in one transaction. On failure the counts are kept for the
