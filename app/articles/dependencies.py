@@ -13,7 +13,7 @@ from fastapi import Depends, Path
 
 from app.articles.errors import ArticleNotFound, ArticleStateConflict
 from app.articles.models import Article, Status
-from app.core.db import SessionDep, end_read
+from app.core.db import SessionDep, end_read, read_unlocked
 from app.core.errors import Forbidden
 from app.users.dependencies import CurrentAdmin, CurrentEditor, CurrentUser
 from app.users.models import Role, User
@@ -26,6 +26,7 @@ def is_writer(user: User) -> bool:
 
 
 def readable_article(article_id: ArticleId, session: SessionDep, user: CurrentUser) -> Article:
+    read_unlocked(session)  # the service's UPDATE checks the revision read here
     article = session.get(Article, article_id)
     end_read(session)  # the body (sanitized next) is not parsed under the write lock
     if article is None or (is_writer(user) and (

@@ -278,7 +278,7 @@ def _apply(session: Session, article: Article, expected_revision: int, values: d
         # (`editorial_queries.revision_snapshot`). A full copy per publish was a third of the
         # database.
         del previous["body"]
-    prior = None if unseen else changes.before(session, [article.id])
+    prior = None if unseen else changes.before(session, [article.id], now)
     new_slug = values.get("slug")
     result = session.exec(
         update(Article)
@@ -354,7 +354,7 @@ def create_article(session: Session, data: ArticleCreate, *, by: User | None, no
     session.flush()
     _set_links(session, article.id, author_ids, tag_ids(session, data.tags or []), new=True)
     if not changes.unseen(None, article.status):
-        changes.article_changed(session, [article.id], now=now)
+        changes.article_changed(session, [article.id], prior=changes.Before(), now=now)
         webhooks.article_written(session, article.id, before=set(), now=now)
     if commit:
         session.commit()  # every column was given here: nothing to read back

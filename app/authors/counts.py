@@ -6,9 +6,12 @@ time has come (`visibility.is_public`). Counting them on each render read every 
 author (5-8 ms for 2,000 articles, per author, per detail). The count is split in two:
 
 - the part no clock changes, the author's live articles (`Author.live_articles`), is stored and
-  recounted in the transaction of every write that can change it (`recount`, called by
-  `changelog.record.article_changed`, which every article write passes through, and by the bulk
-  loaders): a status, a deletion or a byline;
+  kept in the transaction of every write that can change it (a status, a deletion or a byline):
+  `changelog.record.article_changed`, which every article write passes through, adds what the
+  written articles counted for after the write less what they counted for before (`live_bylines`
+  before and after, `shift`): a cost of the write's own articles, not of the author's archive.
+  Where the state before is unknown it counts the authors' articles again (`recount`, also
+  used by the bulk loaders);
 - the part the clock decides, live articles whose time has not come (scheduled ones: few), is
   subtracted at read time (`public_count`), found from `ix_article_published_at_id`.
 
@@ -19,10 +22,11 @@ kind of write).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, literal_column, select, update
 from sqlmodel import Session
 
 from app.articles.models import Article
@@ -50,6 +54,36 @@ def recount(session: Session, author_ids: Iterable[int | None]) -> None:
         Article.__table__, A.id == AA.article_id)).where(AA.author_id == AU.id, _live())
         .correlate(Author.__table__).scalar_subquery())
     session.execute(update(Author.__table__).where(AU.id.in_(ids)).values(live_articles=live))
+
+
+def live_bylines(session: Session, article_ids: Sequence[str]) -> dict[str, list[int]]:
+    """The authors each of these articles counts for now: its byline while it is live, none
+    otherwise (an article without an entry counts for nobody)."""
+    counted: dict[str, list[int]] = {}
+    for article_id, author_id in session.execute(
+            select(AA.article_id, AA.author_id).select_from(ArticleAuthor.__table__.join(
+                Article.__table__, A.id == AA.article_id))
+            .where(AA.article_id.in_(article_ids), _live())):
+        counted.setdefault(article_id, []).append(author_id)
+    return counted
+
+
+def shift(session: Session, before: Mapping[str, list[int]],
+          after: Mapping[str, list[int]]) -> None:
+    """Move the stored counts from what articles counted for `before` a write to what they
+    count for `after` it (both from `live_bylines`), inside the caller's transaction. Each
+    author's row is changed by an increment, which concurrent writers apply in turn under the
+    row's lock, where counting again could miss the other's uncommitted article."""
+    delta: Counter[int] = Counter()
+    for authors in after.values():
+        delta.update(authors)
+    for authors in before.values():
+        delta.subtract(authors)
+    moved = [{"author": author, "by": n} for author, n in sorted(delta.items()) if n]
+    if moved:
+        session.connection().execute(
+            update(Author.__table__).where(AU.id == bindparam("author"))
+            .values(live_articles=AU.live_articles + bindparam("by")), moved)
 
 
 def public_count(now: Any) -> ColumnElement[int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, func, update
@@ -25,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status, Syndication
-from app.articles.visibility import is_embargoed_now, is_public_now
+from app.articles.visibility import is_embargoed_now, is_public, is_public_now
 from app.authors import counts
 from app.authors.models import ArticleAuthor
 from app.briefs.models import Brief
@@ -62,25 +63,33 @@ class Recorded:
 
 @dataclass
 class Before:
-    """What an article's public pages were keyed by before a change: the authors whose pages
-    listed it (a byline change makes the removed author's pages stale too, and changes their
-    article counts)."""
+    """What articles' public pages were keyed by before a change: the authors whose pages
+    listed them (a byline change makes the removed author's pages stale too) and their
+    sections; and the authors each counted for (`counts.live_bylines`), so that the authors'
+    counts move by the difference. `Before()` is the state of articles that did not exist."""
 
     authors: set[int] = field(default_factory=set)
     sections: set[int] = field(default_factory=set)
+    counted: dict[str, list[int]] = field(default_factory=dict)
+    # Public by the visibility rule: a scheduled article whose time has come is public before
+    # the sweep records it so.
+    shown: set[str] = field(default_factory=set)
 
 
-def before(session: Session, article_ids: Sequence[str]) -> Before:
-    """Call before changing articles whose byline or section may change; pass the result to
-    `article_changed`."""
+def before(session: Session, article_ids: Sequence[str], now: datetime | None = None) -> Before:
+    """Call before changing existing articles (a status, a byline, a section); pass the result
+    to `article_changed`."""
     if not article_ids:
         return Before()
     ids = list(article_ids)
+    rows = session.execute(select(Article.id, Article.section_id,
+                                  is_public(now or utcnow())).where(col(Article.id).in_(ids))).all()
     return Before(
-        set(session.exec(select(ArticleAuthor.author_id).where(
+        authors=set(session.exec(select(ArticleAuthor.author_id).where(
             col(ArticleAuthor.article_id).in_(ids))).all()),
-        {s for s in session.exec(select(Article.section_id).where(
-            col(Article.id).in_(ids))).all() if s is not None})
+        sections={section for _, section, _ in rows if section is not None},
+        counted=counts.live_bylines(session, ids),
+        shown={article for article, _, public in rows if public})
 
 
 def content_changed(session: Session, *stale_keys: str) -> None:
@@ -123,7 +132,10 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     written in the same transaction and exist exactly when the change does.
 
     `stale_keys` (e.g. `"tags"` when a tag's name changed) go stale whatever the articles'
-    state; `at_publication` dates each change at the article's publication time (the sweep)."""
+    state; `at_publication` dates each change at the article's publication time (the sweep).
+    `prior` is `before(...)` of the articles that existed, taken before the write (an article
+    of `article_ids` it does not cover is new); without it the authors' counts are counted
+    again from their articles, a cost that grows with their archive."""
     now = now or utcnow()
     ids = sorted(set(article_ids))
     if not ids:
@@ -134,7 +146,11 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
     bylines = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
         col(ArticleAuthor.article_id).in_(ids))).all())
     # Whatever the write was (a status, a deletion, a byline), its authors' counts follow it.
-    counts.recount(session, bylines | (prior.authors if prior else set()))
+    if prior is None:
+        counts.recount(session, bylines)
+    else:
+        counts.shift(session, {i: prior.counted[i] for i in ids if i in prior.counted},
+                     counts.live_bylines(session, ids))
     rows = session.execute(
         # sqlmodel's select() is typed for at most four columns
         select(Article.id, Article.slug, Article.status,  # type: ignore[call-overload]
@@ -145,9 +161,11 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
         .where(col(Article.id).in_(ids)).order_by(col(Article.id))).all()
     changed: list[tuple[Kind, datetime | None, bool, bool, Any]] = []
     for row in rows:
-        was = bool(row.public)
         is_ = is_public_now(row.status, row.published_at, row.deleted_at, now)
         early = not is_ and is_embargoed_now(row.status, row.published_at, row.deleted_at, now)
+        # Withdrawn after its time came but before the sweep recorded its publication: readers
+        # saw it, so its leaving is a public change (pages that showed it go stale).
+        was = bool(row.public) or (not is_ and prior is not None and row.id in prior.shown)
         if not was and not is_:
             if early or row.early:  # scheduled, edited or withdrawn before its time
                 changed.append((Kind.embargoed, now, False, early, row))
@@ -176,10 +194,7 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
               for i, (what, at, is_, early, row) in enumerate(changed)]
     # Core executemany of one statement (compiled once, then cached): a multi-row VALUES is
     # compiled again for each batch, which cost more than the writes of an import's batch.
-    stmt = _insert(session)(ArticleChange.__table__)
-    session.connection().execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_={
-        "seq": stmt.excluded.seq, "kind": stmt.excluded.kind, "at": stmt.excluded.at,
-        "public": stmt.excluded.public, "early": stmt.excluded.early}), values)
+    session.connection().execute(_upsert_change(_dialect(session)), values)
     _scoped(session, [(row, first + i, is_)
                       for i, (_, _, is_, early, row) in enumerate(changed) if is_ or early])
 
@@ -200,20 +215,42 @@ def _scoped(session: Session, shown: Sequence[tuple[Any, int, bool]]) -> None:
     the seq it was last shown at."""
     if not shown:
         return
-    stmt = _insert(session)(ChangeScope.__table__)
-    session.connection().execute(stmt.on_conflict_do_update(
-        index_elements=["article_id", "language", "section_id", "syndicated"],
-        set_={"seq": stmt.excluded.seq,
-              "first_public_seq": func.coalesce(ChangeScope.__table__.c.first_public_seq,
-                                                stmt.excluded.first_public_seq)}), [
+    session.connection().execute(_upsert_scope(_dialect(session)), [
         {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
          "syndicated": row.syndication == Syndication.allowed.value, "seq": seq,
          "first_seq": seq, "first_public_seq": seq if public else None}
         for row, seq, public in shown])
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _insert(session: Session) -> Any:
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    return _INSERTS[_dialect(session)]
+
+
+_INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+
+
+# The upserts of every public change, built once per dialect: an `ON CONFLICT` statement's
+# `excluded` columns are new objects each time it is built, a cost every publish paid.
+@lru_cache
+def _upsert_change(dialect: str) -> Any:
+    stmt = _INSERTS[dialect](ArticleChange.__table__)
+    return stmt.on_conflict_do_update(index_elements=["article_id"], set_={
+        "seq": stmt.excluded.seq, "kind": stmt.excluded.kind, "at": stmt.excluded.at,
+        "public": stmt.excluded.public, "early": stmt.excluded.early})
+
+
+@lru_cache
+def _upsert_scope(dialect: str) -> Any:
+    stmt = _INSERTS[dialect](ChangeScope.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["article_id", "language", "section_id", "syndicated"],
+        set_={"seq": stmt.excluded.seq,
+              "first_public_seq": func.coalesce(ChangeScope.__table__.c.first_public_seq,
+                                                stmt.excluded.first_public_seq)})
 
 
 def _stale_keys(session: Session, changed: Iterable[tuple[Any, ...]], ids: list[str],

@@ -7,8 +7,8 @@ writers, so numbers follow commit order (a bare database sequence would not).
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlalchemy import bindparam, update
+from sqlmodel import Field, Session, SQLModel, select
 
 CHANGE_SEQ = "change_seq"
 CONTENT_VERSION = "content_version"
@@ -19,12 +19,15 @@ class Counter(SQLModel, table=True):
     value: int = 0
 
 
+_C = Counter.__table__.c
+_BUMP = (update(Counter.__table__).where(_C.name == bindparam("counter"))
+         .values(value=_C.value + bindparam("by")).returning(_C.value))
+
+
 def bump(session: Session, name: str, by: int = 1) -> int:
     """Add `by` inside the caller's transaction and return the new value."""
-    result = session.execute(
-        update(Counter).where(col(Counter.name) == name).values(value=col(Counter.value) + by)
-        .returning(col(Counter.value))
-    ).scalar_one()
+    # A Core statement: the ORM's bulk UPDATE would look for loaded counters to synchronize.
+    result = session.connection().execute(_BUMP, {"counter": name, "by": by}).scalar_one()
     return int(result)
 
 

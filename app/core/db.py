@@ -201,20 +201,27 @@ async def _release(session: Session) -> None:
         _close(session)
 
 
-def _reads_after_commit(session: Session) -> None:
-    # Once the service has committed, what is left is reading back and presenting; on SQLite a
-    # new BEGIN IMMEDIATE would hold the write lock until the answer is sent.
+def read_unlocked(session: Session) -> None:
+    """Run the session's next transaction as a plain read, which on SQLite takes no write lock
+    (BEGIN instead of BEGIN IMMEDIATE): a dependency's load before a service writes, and what
+    is left after the service's commit, reading back and presenting."""
     session.bind = get_write_engine().execution_options(**{DEFERRED: True})
+
+
+class WriteSession(Session):
+    """A request's read-write session: transactions after a commit only read."""
+
+
+event.listen(WriteSession, "after_commit", read_unlocked)
 
 
 async def get_session() -> AsyncIterator[Session]:
     """A read-write session on the primary; the service decides when to commit.
 
     SQLite's write lock is held only while the service writes: authentication reads through
-    `get_lookup_session`, dependencies that load what a route changes end their read
-    (`end_read`) before the body is parsed, and transactions after the commit are deferred."""
-    session = Session(get_write_engine(), expire_on_commit=False)
-    event.listen(session, "after_commit", _reads_after_commit)
+    `get_lookup_session`, dependencies that load what a route changes read without it
+    (`read_unlocked`, `end_read`), and transactions after the commit are plain reads."""
+    session = WriteSession(get_write_engine(), expire_on_commit=False)
     try:
         yield session
     finally:
@@ -222,12 +229,13 @@ async def get_session() -> AsyncIterator[Session]:
 
 
 def end_read(session: Session) -> None:
-    """End a dependency's read so that the lock (SQLite BEGIN IMMEDIATE) is not held while the
-    request body is validated and sanitized; loaded objects stay usable (no expiry on commit)
-    and a service's `UPDATE ... WHERE revision =` still catches a change made meanwhile."""
+    """End a dependency's read (begun with `read_unlocked`), so that the service's transaction
+    takes the write lock (SQLite BEGIN IMMEDIATE) only once the body is validated and
+    sanitized; loaded objects stay usable (no expiry on commit) and a service's
+    `UPDATE ... WHERE revision =` still catches a change made meanwhile."""
     if session.in_transaction():
         session.commit()
-        session.bind = get_write_engine()  # the next transaction is the service's: IMMEDIATE
+    session.bind = get_write_engine()  # the next transaction is the service's: IMMEDIATE
 
 
 @lru_cache
