@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, literal_column, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select, update
 from sqlmodel import Session
 
 from app.articles.models import Article
@@ -95,10 +95,14 @@ def public_count(now: Any) -> ColumnElement[int]:
     # itself (a detail's bylines), and these must not correlate to those rows.
     later = Article.__table__.alias("later")
     byline = ArticleAuthor.__table__.alias("later_byline")
+    # OFFSET 0 keeps the byline test a check of each such article: PostgreSQL otherwise
+    # turns the EXISTS into a join driven from the author's byline list, which read every
+    # article of the author for each byline shown (5 ms at 1,500 articles, growing with them).
+    on_byline = (select(byline.c.article_id)
+                 .where(byline.c.article_id == later.c.id, byline.c.author_id == AU.id)
+                 .offset(literal_column("0")).correlate(later, Author.__table__))
     early = (select(func.count()).select_from(later).where(
-        later.c.published_at > now, _live(later.c),
-        exists().where(byline.c.article_id == later.c.id, byline.c.author_id == AU.id)
-        .correlate(later, Author.__table__))
+        later.c.published_at > now, _live(later.c), on_byline.exists())
         .correlate(Author.__table__).scalar_subquery())
     count: ColumnElement[int] = AU.live_articles - early
     return count
