@@ -209,3 +209,39 @@ def test_a_bylines_count_checks_only_the_articles_not_yet_public(engine: Engine)
     bylines = [n for n in nodes(plan) if n.get("Alias") == "later_byline"]
     assert bylines, plan
     assert all("article_id" in n.get("Index Cond", "") for n in bylines), plan
+
+
+def test_a_taken_slug_is_resolved_through_the_unique_index(client, newsroom: Newsroom,  # type: ignore[no-untyped-def]
+                                                            engine: Engine) -> None:
+    """A daily brief keeps its title: each new one asks which numbered slugs are taken. It
+    asks for them by value (`-2` ... `-51`, then on), each a lookup in the unique index; a
+    prefix match (`LIKE 'title-%'`) read every article on PostgreSQL and SQLite alike."""
+    editor = newsroom.headers["editor"]
+    slugs = []
+    executed: list[tuple[str, Any]] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        executed.append((statement, parameters))
+
+    for i in range(53):
+        if i == 52:
+            event.listen(engine, "before_cursor_execute", grab)
+        r = client.post("/v1/editorial/articles", headers=editor,
+                        json={"title": "Today's news in a nutshell", "body_text": "Briefly."})
+        assert r.status_code == 201, r.text
+        slugs.append(r.json()["slug"])
+    event.remove(engine, "before_cursor_execute", grab)
+    assert slugs == ["today-s-news-in-a-nutshell",
+                     *(f"today-s-news-in-a-nutshell-{n}" for n in range(2, 54))]
+    lookups = [(s, p) for s, p in executed if s.lstrip().startswith("SELECT article.slug")]
+    assert len(lookups) == 2, executed  # the first batch of fifty taken, the second has one free
+    for sql, params in lookups:
+        if engine.dialect.name == "sqlite":
+            plan = sqlite_plan(engine, sql, list(params))
+            assert all(step.startswith("SEARCH article USING COVERING INDEX")
+                       for step in plan), plan
+        else:
+            plan = postgres_plan(engine, sql, params)
+            scans = [n for n in nodes(plan) if n.get("Relation Name") == "article"]
+            assert scans, plan
+            assert all(n.get("Index Name") == "uq_article_slug" for n in scans), plan
