@@ -154,7 +154,7 @@ def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
         event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", on_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         json_serializer=JSON_SERIALIZER,
         pool_size=pool_size,
@@ -163,6 +163,20 @@ def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 3},
     )
+    event.listen(engine, "connect", _postgres_without_jit)
+    return engine
+
+
+def _postgres_without_jit(dbapi_conn: Any, _record: Any) -> None:
+    # PostgreSQL compiles a query to machine code when its estimated cost passes
+    # `jit_above_cost`: a byline count's per-article check is estimated high on a large archive
+    # with no statistics yet, and each editorial or public detail then spent 15-60 ms
+    # compiling a statement that runs in 0.1 ms. Short OLTP statements never gain from JIT.
+    # (Behind PgBouncer in transaction mode, set it for the database as well:
+    # `ALTER DATABASE khabar SET jit = off`; docs/operators.md.)
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET jit = off")
+    dbapi_conn.commit()
 
 
 @lru_cache

@@ -1,11 +1,15 @@
 """The SQLite file engine's memory settings: a small page cache per connection, and the pool
-handing back the connection used last (whose pages are cached)."""
+handing back the connection used last (whose pages are cached); PostgreSQL's connections
+without JIT."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.db import SQLITE_CACHE_KIB, build_engine
+import pytest
+from sqlalchemy import Engine, text
+
+from app.core.db import SQLITE_CACHE_KIB, build_engine, get_read_engine, get_write_engine
 
 
 def test_every_connection_has_the_small_page_cache(tmp_path: Path) -> None:
@@ -34,3 +38,14 @@ def test_the_pool_hands_back_the_connection_used_last(tmp_path: Path) -> None:
         again.close()
     finally:
         engine.dispose()
+
+
+def test_postgresql_connections_never_compile_statements(engine: Engine) -> None:
+    """JIT compilation off on every connection of both engines: on a large archive without
+    statistics the planner's estimates made PostgreSQL compile a detail's statement, 15-60 ms
+    each time, for a statement that runs in 0.1 ms."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    for bind in (get_write_engine(), get_read_engine()):
+        with bind.connect() as conn:
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
