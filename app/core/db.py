@@ -170,8 +170,8 @@ def build_engine(url: str, *, immediate: bool = False, pool_size: int = 10,
 def _postgres_without_jit(dbapi_conn: Any, _record: Any) -> None:
     # PostgreSQL compiles a query to machine code when its estimated cost passes
     # `jit_above_cost`: a byline count's per-article check is estimated high on a large archive
-    # with no statistics yet, and each editorial or public detail then spent 15-60 ms
-    # compiling a statement that runs in 0.1 ms. Short OLTP statements never gain from JIT.
+    # with no statistics yet, and the count alone then spent 14 ms compiling for 0.1 ms of work
+    # (under the editorial load, details took 0.2-1 s). Short statements never gain from JIT.
     # (Behind PgBouncer in transaction mode, set it for the database as well:
     # `ALTER DATABASE khabar SET jit = off`; docs/operators.md.)
     with dbapi_conn.cursor() as cur:
