@@ -8,7 +8,7 @@ author (5-8 ms for 2,000 articles, per author, per detail). The count is split i
 - the part no clock changes, the author's live articles (`Author.live_articles`), is stored and
   kept in the transaction of every write that can change it (a status, a deletion or a byline):
   `changelog.record.article_changed`, which every article write passes through, adds what the
-  written articles counted for after the write less what they counted for before (`live_bylines`
+  written articles counted for after the write less what they counted for before (`bylines`
   before and after, `shift`): a cost of the write's own articles, not of the author's archive.
   Where the state before is unknown it counts the authors' articles again (`recount`, also
   used by the bulk loaders);
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select, update
 from sqlmodel import Session
@@ -56,22 +56,34 @@ def recount(session: Session, author_ids: Iterable[int | None]) -> None:
     session.execute(update(Author.__table__).where(AU.id.in_(ids)).values(live_articles=live))
 
 
-def live_bylines(session: Session, article_ids: Sequence[str]) -> dict[str, list[int]]:
-    """The authors each of these articles counts for now: its byline while it is live, none
-    otherwise (an article without an entry counts for nobody)."""
-    counted: dict[str, list[int]] = {}
-    for article_id, author_id in session.execute(
-            select(AA.article_id, AA.author_id).select_from(ArticleAuthor.__table__.join(
-                Article.__table__, A.id == AA.article_id))
-            .where(AA.article_id.in_(article_ids), _live())):
-        counted.setdefault(article_id, []).append(author_id)
-    return counted
+class Byline(NamedTuple):
+    article_id: str
+    author_id: int
+    counts: bool  # whether the author's count includes the article: it is live
+
+
+def bylines(session: Session, article_ids: Sequence[str]) -> list[Byline]:
+    """Every byline of these articles, and whether it counts the article now."""
+    return [Byline(article_id, author_id, bool(live)) for article_id, author_id, live in
+            session.execute(select(AA.article_id, AA.author_id, _live().label("live"))
+                            .select_from(ArticleAuthor.__table__.join(
+                                Article.__table__, A.id == AA.article_id))
+                            .where(AA.article_id.in_(article_ids)))]
+
+
+def counted(lines: Iterable[Byline]) -> dict[str, list[int]]:
+    """The authors each article counts for (an article without an entry counts for nobody)."""
+    found: dict[str, list[int]] = {}
+    for line in lines:
+        if line.counts:
+            found.setdefault(line.article_id, []).append(line.author_id)
+    return found
 
 
 def shift(session: Session, before: Mapping[str, list[int]],
           after: Mapping[str, list[int]]) -> None:
     """Move the stored counts from what articles counted for `before` a write to what they
-    count for `after` it (both from `live_bylines`), inside the caller's transaction. Each
+    count for `after` it (both from `counted`), inside the caller's transaction. Each
     author's row is changed by an increment, which concurrent writers apply in turn under the
     row's lock, where counting again could miss the other's uncommitted article."""
     delta: Counter[int] = Counter()

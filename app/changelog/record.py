@@ -65,7 +65,7 @@ class Recorded:
 class Before:
     """What articles' public pages were keyed by before a change: the authors whose pages
     listed them (a byline change makes the removed author's pages stale too) and their
-    sections; and the authors each counted for (`counts.live_bylines`), so that the authors'
+    sections; and the authors each counted for (`counts.counted`), so that the authors'
     counts move by the difference. `Before()` is the state of articles that did not exist."""
 
     authors: set[int] = field(default_factory=set)
@@ -84,11 +84,11 @@ def before(session: Session, article_ids: Sequence[str], now: datetime | None = 
     ids = list(article_ids)
     rows = session.execute(select(Article.id, Article.section_id,
                                   is_public(now or utcnow())).where(col(Article.id).in_(ids))).all()
+    lines = counts.bylines(session, ids)
     return Before(
-        authors=set(session.exec(select(ArticleAuthor.author_id).where(
-            col(ArticleAuthor.article_id).in_(ids))).all()),
+        authors={line.author_id for line in lines},
         sections={section for _, section, _ in rows if section is not None},
-        counted=counts.live_bylines(session, ids),
+        counted=counts.counted(lines),
         shown={article for article, _, public in rows if public})
 
 
@@ -143,14 +143,14 @@ def article_changed(session: Session, article_ids: Sequence[str], *stale_keys: s
             content_changed(session, *stale_keys)
         return []
     session.flush()
-    bylines = set(session.exec(select(ArticleAuthor.author_id).distinct().where(
-        col(ArticleAuthor.article_id).in_(ids))).all())
+    lines = counts.bylines(session, ids)
+    bylines = {line.author_id for line in lines}
     # Whatever the write was (a status, a deletion, a byline), its authors' counts follow it.
     if prior is None:
         counts.recount(session, bylines)
     else:
         counts.shift(session, {i: prior.counted[i] for i in ids if i in prior.counted},
-                     counts.live_bylines(session, ids))
+                     counts.counted(lines))
     rows = session.execute(
         # sqlmodel's select() is typed for at most four columns
         select(Article.id, Article.slug, Article.status,  # type: ignore[call-overload]

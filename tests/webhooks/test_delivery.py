@@ -130,8 +130,9 @@ class TestSignedDelivery:
                                           expected_revision=article.revision, by=None, now=now)
             due = make_article("Later", status="scheduled",
                                published_at=now + timedelta(seconds=1))
-            # This sweep or the app's own (every few seconds) publishes it: whichever comes
-            # first (waiting for this one to find it would wait for ever if the app's did).
+            # This sweep publishes it, or another one first: a read of a feed sweeps, and so
+            # does a live server another test started on this database (waiting for this one
+            # to find it would wait for ever if another did).
             deadline = time.monotonic() + 30
             while session.exec(select(Article.status).where(col(Article.id) == due.id)
                                ).one() != "published":
