@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from app.articles.blocks import (
@@ -17,7 +17,7 @@ from app.articles.blocks import (
     check_http_url,
 )
 from app.authors.models import AuthorPublic, AuthorRef
-from app.core.db import UTCDateTime
+from app.core.db import PackedJSON, PackedText, UTCDateTime
 from app.core.patch import Unset
 from app.i18n.bikram_sambat import BsDate
 from app.media.images import ImageInput, ImagePatch
@@ -64,9 +64,10 @@ class Article(SQLModel, table=True):
     title: str = Field(max_length=300)
     subtitle: str | None = Field(default=None, max_length=500)
     excerpt: str | None = Field(default=None, max_length=2000)
-    body: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    body_html: str = Field(default="", sa_column=Column(Text, nullable=False))
-    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: list[dict[str, Any]] = Field(default_factory=list,
+                                       sa_column=Column(PackedJSON, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(PackedText, nullable=False))
+    body_text: str = Field(default="", sa_column=Column(PackedText, nullable=False))
     section_id: int | None = Field(default=None, foreign_key="section.id")
     language: str = Field(default="en", max_length=35)
     # The id of the first article of its translation group (app/i18n/translations.py).

@@ -55,7 +55,7 @@ from app.authors import counts
 from app.authors.models import ArticleAuthor, Author
 from app.changelog.models import latest_public_change
 from app.core.config import get_settings
-from app.core.db import UTCDateTime
+from app.core.db import UTCDateTime, packed_text
 from app.core.pagination import SortKey, decode_cursor, encode_cursor
 from app.core.prepared import Prepared
 from app.corrections.models import ArticleCorrection
@@ -90,10 +90,10 @@ PUBLISHED_BEFORE = bindparam("published_before", type_=UTCDateTime())
 UPDATED_SINCE = bindparam("updated_since", type_=UTCDateTime())
 
 
-def _body_columns(formats: tuple[str, ...]) -> list[Any]:
+def _body_columns(dialect: str, formats: tuple[str, ...]) -> list[Any]:
     # Blocks as the stored JSON text, parsed by orjson rather than the JSON column type (and
     # on PostgreSQL not by the driver either).
-    columns = {"blocks": cast(A.body, Text).label("body"), "html": A.body_html,
+    columns = {"blocks": packed_text(A.body, dialect).label("body"), "html": A.body_html,
                "text": A.body_text}
     return [columns[f] for f in FORMAT_ORDER if f in formats]
 
@@ -199,7 +199,7 @@ def _page_statement(shape: PageShape) -> Prepared:
         updated_since=UPDATED_SINCE if shape.updated_since else None, featured=shape.featured)
     stmt = narrowed(_select([*CARD_COLUMNS, _bylines(shape.dialect, full=False),
                              _tags(shape.dialect), *_last_change(),
-                             *_body_columns(shape.formats)]), placeholders)
+                             *_body_columns(shape.dialect, shape.formats)]), placeholders)
     if shape.cursor:
         stmt = stmt.where(key.after_clause(
             [bindparam(f"after{i}", type_=c.type) for i, (c, _) in enumerate(key.columns)]))
@@ -235,7 +235,7 @@ def _corrections(dialect: str) -> ColumnElement[Any]:
 def _detail_statement(dialect: str, formats: tuple[str, ...]) -> Prepared:
     # Corrections come last, after the bodies.
     return Prepared(_select([*CARD_COLUMNS, _bylines(dialect, full=True), _tags(dialect),
-                             *DETAIL_COLUMNS, *_body_columns(formats),
+                             *DETAIL_COLUMNS, *_body_columns(dialect, formats),
                              _corrections(dialect)]).where(
         A.slug == bindparam("slug")))
 
@@ -451,7 +451,7 @@ def _hits_statement(dialect: str) -> Prepared:
     else:
         wanted = A.id.in_(select(column("value")).select_from(func.json_each(bindparam("ids"))))
     return Prepared(_select([*CARD_COLUMNS, _bylines(dialect, full=False), _tags(dialect),
-                             *_last_change(), *_body_columns(("text",))]).where(wanted))
+                             *_last_change(), *_body_columns(dialect, ("text",))]).where(wanted))
 
 
 @dataclass
@@ -486,7 +486,7 @@ def _by_id_statement(dialect: str, *, public: bool, full: bool, formats: tuple[s
     the bookkeeping columns; cards, or with `full` the detail's columns; bodies in `formats`;
     `extra` columns after."""
     columns = [*CARD_COLUMNS, _bylines(dialect, full=full), _tags(dialect),
-               *_body_columns(formats)]
+               *_body_columns(dialect, formats)]
     if full:
         columns += [*DETAIL_COLUMNS, _corrections(dialect), A.translation_group]
     columns += extra

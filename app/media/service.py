@@ -11,6 +11,7 @@ from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, col, select
 
 from app.articles.models import Article, Status
+from app.core.db import packed_text
 from app.core.errors import Conflict
 from app.core.ids import new_id
 from app.core.pagination import SortKey, fetch_page
@@ -83,12 +84,13 @@ def published_users(session: Session, media_id: str, limit: int = 5) -> list[str
     """Slugs of live published or scheduled articles showing the media (as their image or in
     a block). A scan of the JSON as text: deletes are rare, and an id is 32 unique hex digits."""
     pattern = f'"{media_id}"'
+    dialect = session.get_bind().dialect.name
     return list(session.exec(
         select(Article.slug).where(
             col(Article.status).in_([Status.published.value, Status.scheduled.value]),
             col(Article.deleted_at).is_(None),
             or_(cast(Article.image, Text).contains(pattern),
-                cast(Article.body, Text).contains(pattern)))
+                packed_text(Article.body, dialect).contains(pattern)))
         .order_by(col(Article.slug)).limit(limit)).all())
 
 

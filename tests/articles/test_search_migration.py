@@ -1,14 +1,16 @@
-"""Revision 0006 on a database with articles in it: the search index is rebuilt with stems
-(and back again on downgrade), briefs gain `language`, on this run's database."""
+"""Revisions that touch the search index, on a database with articles in it, on this run's
+database: 0006 (the index rebuilt with stems, and back again on downgrade; briefs gain
+`language`), 0016 (a contentless index) and 0020 (bodies packed under the index)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, text
-from sqlmodel import Session
+from sqlalchemy import create_engine, text, update
+from sqlmodel import Session, col, select
 
 from app.articles import search, search_text
+from app.articles.models import Article
 from app.articles.queries import ArticleFilters
 from app.core.migrate import downgrade, upgrade
 
@@ -150,5 +152,57 @@ def test_0016_keeps_the_index_without_its_copy_and_downgrade_makes_it_again(
         with engine.begin() as conn:  # 0015's triggers are back and work
             conn.execute(text("UPDATE article SET title = 'Ministers adjourn' WHERE id = 'a2'"))
         assert _found(engine, "adjourn") == ["a2"]
+    finally:
+        engine.dispose()
+
+
+def test_0020_packs_the_bodies_keeping_the_index_and_downgrade_inflates_them(
+        scratch_url: str) -> None:
+    """Revision 0020 on a database with articles (SQLite: bodies deflated; PostgreSQL: nothing
+    changes): the app reads the same bodies, the index is neither rebuilt nor lost, edits keep
+    it right, and downgrade stores the text again."""
+    upgrade("0019", scratch_url)
+    engine = create_engine(scratch_url)
+    sqlite = engine.dialect.name == "sqlite"
+
+    def stored() -> list[tuple[str, str, str]]:
+        with engine.connect() as conn:
+            types = ("typeof(body), typeof(body_html), typeof(body_text)" if sqlite
+                     else "'text', 'text', 'text'")
+            return list(conn.execute(text(f"SELECT {types} FROM article ORDER BY id")).all())
+
+    def bodies() -> list[tuple[object, ...]]:  # as the app reads them
+        with Session(engine) as session:
+            return [tuple(row) for row in session.exec(
+                select(Article.id, Article.body, Article.body_text).order_by(Article.id))]
+
+    try:
+        with engine.begin() as conn:
+            _insert(conn)
+        before = {q: _found(engine, q) for q in ("नेपाल", "minister", "चुनाव", "monday")}
+        as_read = bodies()
+        assert as_read[1] == ("a2", [], "The ministers met on Monday.")
+
+        upgrade("0020", scratch_url)
+        engine.dispose()
+        assert stored() == [("blob", "blob", "blob") if sqlite else ("text",) * 3] * 3
+        assert bodies() == as_read
+        assert {q: _found(engine, q) for q in before} == before
+        with Session(engine) as session:  # the update trigger is back, and unpacks the old row
+            session.exec(update(Article).where(col(Article.id) == "a2").values(
+                body_text="They met on Tuesday."))
+            session.commit()
+        assert _found(engine, "monday") == []
+        assert _found(engine, "tuesday") == ["a2"]
+
+        downgrade("0019", scratch_url)
+        engine.dispose()
+        assert stored() == [("text",) * 3] * 3
+        with engine.connect() as conn:
+            body = "body" if sqlite else "body::text"
+            assert conn.execute(text(f"SELECT {body}, body_text FROM article WHERE id = 'a2'")
+                                ).one() == ("[]", "They met on Tuesday.")
+        assert _found(engine, "tuesday") == ["a2"]
+        assert _found(engine, "नेपाल") == ["a1"]
     finally:
         engine.dispose()
