@@ -110,7 +110,7 @@ class ArticleRevision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     article_id: str = Field(foreign_key="article.id", ondelete="CASCADE")
     revision: int
-    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    snapshot: dict[str, Any] = Field(sa_column=Column(PackedJSON, nullable=False))
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
 

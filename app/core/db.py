@@ -60,11 +60,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 # ---- article bodies, compressed on SQLite ----------------------------------------------------
-# An article stores its body three times (blocks, HTML, text: ~20 KB a row for a 6 KB body),
-# and PostgreSQL compresses such values itself (TOAST) where SQLite keeps every byte: the same
-# 10,000 articles took 274 MB on SQLite and 151 MB on PostgreSQL. On SQLite these columns hold
-# the value deflated with zlib, as a BLOB (a column of TEXT affinity stores a BLOB as given, so
-# the schema is unchanged). Deflating a 6 KB body costs ~80 us and inflating it ~10 us, next to
+# An article stores its body three times (blocks, HTML, text: ~20 KB a row for a 6 KB body), and
+# a revision that changed the body keeps the one it replaced. PostgreSQL compresses such values
+# itself (TOAST) where SQLite keeps every byte: the same 10,000 articles took 274 MB on SQLite
+# and 151 MB on PostgreSQL. On SQLite these columns hold the value deflated with zlib, as a BLOB
+# (SQLite stores a BLOB as given, whatever the column's type: the schema is unchanged). Deflating a 6 KB body costs ~80 us and inflating it ~10 us, next to
 # ~20 ms for a create + publish. SQL reads them through `khabar_unpack` (`packed_text`).
 PACK_LEVEL = 6
 
@@ -93,7 +93,8 @@ class PackedText(TypeDecorator[str]):
 
 
 class PackedJSON(TypeDecorator[Any]):
-    """JSON (a body's blocks), deflated on SQLite; JSON as ever on PostgreSQL."""
+    """JSON (a body's blocks, a revision's snapshot), deflated on SQLite; JSON as ever on
+    PostgreSQL."""
 
     impl = JSON
     cache_ok = True

@@ -1,11 +1,11 @@
-"""SQLite: article bodies deflated (blocks, HTML and text as zlib BLOBs)
+"""SQLite: article bodies and revision snapshots deflated (zlib BLOBs)
 
-An article stores its body three times (blocks, HTML, text), ~20 KB a row for a 6 KB body.
-PostgreSQL compresses such values itself (TOAST); SQLite stored every byte: the same 10,000
-articles took 274 MB on SQLite against 151 MB on PostgreSQL. From this revision the app writes
-these three columns deflated on SQLite (`app.core.db.PackedText`, `PackedJSON`); this packs the
-rows already there. The columns keep their declared types: a column of TEXT affinity stores a
-BLOB as given. The search index does not change (its trigger function inflates what it is
+An article stores its body three times (blocks, HTML, text), ~20 KB a row for a 6 KB body, and
+each revision that changed the body keeps the body it replaced. PostgreSQL compresses such
+values itself (TOAST); SQLite stored every byte: the same 10,000 articles took 274 MB on SQLite
+against 151 MB on PostgreSQL. From this revision the app writes these columns deflated on SQLite
+(`app.core.db.PackedText`, `PackedJSON`); this packs the rows already there. The columns keep
+their declared types: SQLite stores a BLOB as given, whatever the column's type. The search index does not change (its trigger function inflates what it is
 given), so the update trigger is set aside meanwhile: packing is not an edit, and re-stemming
 every article twice would be most of the migration's time. The file keeps its size until a
 `VACUUM` (docs/operators.md).
@@ -52,6 +52,7 @@ def _rewrite(function: Callable[[str | bytes | None], str | bytes | None]) -> No
         op.execute(f"DROP TRIGGER {UPDATE_TRIGGER}")
     sets = ", ".join(f"{c} = khabar_migrate_body({c})" for c in COLUMNS)
     op.execute(f"UPDATE article SET {sets}")
+    op.execute("UPDATE article_revision SET snapshot = khabar_migrate_body(snapshot)")
     if trigger is not None:
         op.execute(trigger)
 

@@ -1,6 +1,6 @@
-"""Article bodies (blocks, HTML, text) are stored deflated on SQLite and as they are on
-PostgreSQL (which compresses them itself), by every writer; every reader gets them back whole,
-and search indexes and un-indexes what they say (app/core/db.py, `PackedText`)."""
+"""Article bodies (blocks, HTML, text) and revision snapshots are stored deflated on SQLite and
+as they are on PostgreSQL (which compresses them itself), by every writer; every reader gets them
+back whole, and search indexes and un-indexes what they say (app/core/db.py, `PackedText`)."""
 
 from __future__ import annotations
 
@@ -89,8 +89,14 @@ def test_a_body_is_stored_deflated_on_sqlite_and_every_reader_gets_it_whole(
     assert _searched(client, "उपत्यका") == []
     assert _searched(client, "drought") == [article["id"]]
     assert _searched(client, "खडेरी") == [article["id"]]
+    # The revision keeps the body it replaced, packed as well.
     revision = client.get(f"{URL}/{article['id']}/revisions/2", headers=editor).json()
     assert revision["snapshot"]["body"][1]["text"].startswith("The monsoon reached Kathmandu")
+    with engine.connect() as conn:
+        kinds = conn.execute(text(
+            "SELECT typeof(snapshot) FROM article_revision" if engine.dialect.name == "sqlite"
+            else "SELECT json_typeof(snapshot) FROM article_revision")).scalars().all()
+    assert kinds == ["blob" if engine.dialect.name == "sqlite" else "object"] * 2
 
 
 def test_bulk_writers_store_bodies_as_the_api_does(engine: Engine, session: Session) -> None:

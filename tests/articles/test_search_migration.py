@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text, update
 from sqlmodel import Session, col, select
 
 from app.articles import search, search_text
-from app.articles.models import Article
+from app.articles.models import Article, ArticleRevision
 from app.articles.queries import ArticleFilters
 from app.core.migrate import downgrade, upgrade
 
@@ -179,6 +179,10 @@ def test_0020_packs_the_bodies_keeping_the_index_and_downgrade_inflates_them(
     try:
         with engine.begin() as conn:
             _insert(conn)
+            conn.execute(text(
+                "INSERT INTO article_revision (article_id, revision, snapshot, created_at) "
+                "VALUES ('a2', 1, :snapshot, :at)"),
+                {"snapshot": '{"title": "मन्त्री", "body": []}', "at": datetime(2026, 11, 30)})
         before = {q: _found(engine, q) for q in ("नेपाल", "minister", "चुनाव", "monday")}
         as_read = bodies()
         assert as_read[1] == ("a2", [], "The ministers met on Monday.")
@@ -187,6 +191,9 @@ def test_0020_packs_the_bodies_keeping_the_index_and_downgrade_inflates_them(
         engine.dispose()
         assert stored() == [("blob", "blob", "blob") if sqlite else ("text",) * 3] * 3
         assert bodies() == as_read
+        with Session(engine) as session:
+            assert session.exec(select(ArticleRevision.snapshot)).one() == {
+                "title": "मन्त्री", "body": []}
         assert {q: _found(engine, q) for q in before} == before
         with Session(engine) as session:  # the update trigger is back, and unpacks the old row
             session.exec(update(Article).where(col(Article.id) == "a2").values(
@@ -198,6 +205,9 @@ def test_0020_packs_the_bodies_keeping_the_index_and_downgrade_inflates_them(
         downgrade("0019", scratch_url)
         engine.dispose()
         assert stored() == [("text",) * 3] * 3
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT typeof(snapshot) FROM article_revision" if sqlite
+                                     else "SELECT 'text'")).scalar_one() == "text"
         with engine.connect() as conn:
             body = "body" if sqlite else "body::text"
             assert conn.execute(text(f"SELECT {body}, body_text FROM article WHERE id = 'a2'")
