@@ -64,8 +64,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 # a revision that changed the body keeps the one it replaced. PostgreSQL compresses such values
 # itself (TOAST) where SQLite keeps every byte: the same 10,000 articles took 274 MB on SQLite
 # and 151 MB on PostgreSQL. On SQLite these columns hold the value deflated with zlib, as a BLOB
-# (SQLite stores a BLOB as given, whatever the column's type: the schema is unchanged). Deflating a 6 KB body costs ~80 us and inflating it ~10 us, next to
-# ~20 ms for a create + publish. SQL reads them through `khabar_unpack` (`packed_text`).
+# (SQLite stores a BLOB as given, whatever the column's type: the schema is unchanged).
+# Deflating a 6 KB body costs ~80 us and inflating it ~10 us, next to ~20 ms for a create +
+# publish. SQL reads them through `khabar_unpack` (`packed_text`).
 PACK_LEVEL = 6
 
 
