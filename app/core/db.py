@@ -191,9 +191,10 @@ def _sqlite_search_function(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.create_function("khabar_unpack", 1, _unpack, deterministic=True)
 
 
-# JSON columns (bodies, revision snapshots) as UTF-8: the default escapes every non-ASCII
-# character as `\uXXXX`, six bytes for each Devanagari letter that UTF-8 stores in three, which
-# doubled a Nepali body on disk. Both spellings read back the same, so old rows stay valid.
+# JSON columns as UTF-8 (bodies and revision snapshots on PostgreSQL; `PackedJSON` writes them
+# with orjson, UTF-8 too, on SQLite): the default escapes every non-ASCII character as
+# `\uXXXX`, six bytes for each Devanagari letter that UTF-8 stores in three, which doubled a
+# Nepali body on disk. Both spellings read back the same, so old rows stay valid.
 JSON_SERIALIZER = partial(json.dumps, ensure_ascii=False)
 
 

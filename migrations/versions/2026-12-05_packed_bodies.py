@@ -5,10 +5,10 @@ each revision that changed the body keeps the body it replaced. PostgreSQL compr
 values itself (TOAST); SQLite stored every byte: the same 10,000 articles took 274 MB on SQLite
 against 151 MB on PostgreSQL. From this revision the app writes these columns deflated on SQLite
 (`app.core.db.PackedText`, `PackedJSON`); this packs the rows already there. The columns keep
-their declared types: SQLite stores a BLOB as given, whatever the column's type. The search index does not change (its trigger function inflates what it is
-given), so the update trigger is set aside meanwhile: packing is not an edit, and re-stemming
-every article twice would be most of the migration's time. The file keeps its size until a
-`VACUUM` (docs/operators.md).
+their declared types: SQLite stores a BLOB as given, whatever the column's type. The search
+index does not change (its trigger function inflates what it is given), so the update trigger
+is set aside meanwhile: packing is not an edit, and stemming every article again (twice) would
+be most of the migration's time. The file keeps its size until a `VACUUM` (docs/operators.md).
 
 Downgrade inflates them again. PostgreSQL: nothing to do.
 
