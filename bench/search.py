@@ -224,10 +224,10 @@ def index_figures(db: str, url: str) -> dict[str, Any]:
 def _sqlite_index(url: str) -> dict[str, Any]:
     import sqlite3
 
-    from app.articles.search_text import index_text
+    from app.core.db import add_sqlite_functions
 
     conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    conn.create_function("khabar_search_text", 2, index_text, deterministic=True)
+    add_sqlite_functions(conn)
 
     def size(prefix: str) -> int:
         return int(conn.execute("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE ?",

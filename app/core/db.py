@@ -177,18 +177,24 @@ SQLITE_CACHE_KIB = 512
 
 @event.listens_for(Engine, "connect")
 def _sqlite_search_function(dbapi_conn: Any, _record: Any) -> None:
+    # On every SQLite connection of every engine in the process (tools and tests build engines
+    # of their own), not only those `build_engine` makes.
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        add_sqlite_functions(dbapi_conn)
+
+
+def add_sqlite_functions(dbapi_conn: sqlite3.Connection) -> None:
     """The FTS5 triggers index stemmed Nepali and English words (app/articles/search_text.py)
     through `khabar_search_text`, of a body packed or not, and SQL reads a packed body through
-    `khabar_unpack`: they are on every SQLite connection of every engine in the process (tools
-    and tests build engines of their own), not only those `build_engine` makes."""
-    if isinstance(dbapi_conn, sqlite3.Connection):
-        from app.articles.search_text import index_text
+    `khabar_unpack`. A plain `sqlite3` connection that writes articles or reads bodies in SQL
+    needs them too."""
+    from app.articles.search_text import index_text
 
-        def index_unpacked(language: str | None, value: bytes | str | None) -> str:
-            return index_text(language, _unpack(value))
+    def index_unpacked(language: str | None, value: bytes | str | None) -> str:
+        return index_text(language, _unpack(value))
 
-        dbapi_conn.create_function("khabar_search_text", 2, index_unpacked, deterministic=True)
-        dbapi_conn.create_function("khabar_unpack", 1, _unpack, deterministic=True)
+    dbapi_conn.create_function("khabar_search_text", 2, index_unpacked, deterministic=True)
+    dbapi_conn.create_function("khabar_unpack", 1, _unpack, deterministic=True)
 
 
 # JSON columns as UTF-8 (bodies and revision snapshots on PostgreSQL; `PackedJSON` writes them
