@@ -176,7 +176,7 @@ SQLITE_CACHE_KIB = 512
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_search_function(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_functions(dbapi_conn: Any, _record: Any) -> None:
     # On every SQLite connection of every engine in the process (tools and tests build engines
     # of their own), not only those `build_engine` makes.
     if isinstance(dbapi_conn, sqlite3.Connection):
