@@ -65,15 +65,20 @@ class ChangeScope(SQLModel, table=True):
     section_id: int = Field(default=0, primary_key=True)  # 0: no section
     syndicated: bool = Field(default=False, primary_key=True)
     # The latest (and first) change seq at which the article was shown in this scope, public
-    # or embargoed: a partner granted the section later never saw it unless `seq` is at or
-    # after the grant (`PartnerGrant`), nor after a revocation unless it was first shown before
-    # it (`PartnerScope`).
+    # or embargoed: a partner with embargo access granted the section later never saw it
+    # unless `seq` is at or after the grant (`PartnerGrant`), nor after a revocation unless it
+    # was first shown before it (`PartnerScope`). Other partners compare `public_seq` and
+    # `first_public_seq` instead.
     seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     first_seq: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})  # likewise
     # The first seq at which it was public here, what a partner without embargo access could
     # first see; None for a scope the article was only ever embargoed in, which counts only
     # for partners with embargo access, so nobody else learns the id of a story before its time.
     first_public_seq: int | None = Field(default=None)
+    # The latest seq at which it was public here: what a partner without embargo access
+    # compares with its grant. `seq` moves with embargoed changes too, so an article public
+    # here only before the partner's grant, then scheduled again, would have looked seen.
+    public_seq: int | None = Field(default=None)
 
 
 class StaleKey(SQLModel, table=True):

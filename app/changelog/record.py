@@ -218,7 +218,8 @@ def _scoped(session: Session, shown: Sequence[tuple[Any, int, bool]]) -> None:
     session.connection().execute(_upsert_scope(_dialect(session)), [
         {"article_id": row.id, "language": row.language, "section_id": row.section_id or 0,
          "syndicated": row.syndication == Syndication.allowed.value, "seq": seq,
-         "first_seq": seq, "first_public_seq": seq if public else None}
+         "first_seq": seq, "first_public_seq": seq if public else None,
+         "public_seq": seq if public else None}
         for row, seq, public in shown])
 
 
@@ -250,7 +251,9 @@ def _upsert_scope(dialect: str) -> Any:
         index_elements=["article_id", "language", "section_id", "syndicated"],
         set_={"seq": stmt.excluded.seq,
               "first_public_seq": func.coalesce(ChangeScope.__table__.c.first_public_seq,
-                                                stmt.excluded.first_public_seq)})
+                                                stmt.excluded.first_public_seq),
+              "public_seq": func.coalesce(stmt.excluded.public_seq,
+                                          ChangeScope.__table__.c.public_seq)})
 
 
 def _stale_keys(session: Session, changed: Iterable[tuple[Any, ...]], ids: list[str],

@@ -88,13 +88,16 @@ def could_see(viewer: Viewer) -> ColumnElement[bool]:
     entered its allowlist, or under an earlier allowlist)."""
     section = col(ChangeScope.section_id)
     within = _in_sections(section, viewer.sections)
+    # When it was last shown here as this viewer would have seen it: embargoed showings count
+    # only for a partner with embargo access.
+    shown = col(ChangeScope.seq if viewer.early else ChangeScope.public_seq)
     if viewer.partner_id is not None:
         granted = select(PartnerGrant.seq).where(
             col(PartnerGrant.partner_id) == viewer.partner_id,
             col(PartnerGrant.section_id) == (
                 literal(ALL_SECTIONS) if viewer.sections is None else section)
         ).scalar_subquery()
-        within = and_(within, col(ChangeScope.seq) >= func.coalesce(granted, 0))
+        within = and_(within, shown >= func.coalesce(granted, 0))
         former = exists().where(
             col(PartnerScope.partner_id) == viewer.partner_id,
             or_(col(PartnerScope.section_id) == ALL_SECTIONS,
@@ -102,7 +105,7 @@ def could_see(viewer: Viewer) -> ColumnElement[bool]:
             # Seen before the revocation: embargoed counts only for a partner with access.
             col(ChangeScope.first_seq if viewer.early else ChangeScope.first_public_seq)
             < PartnerScope.revoked,
-            col(ChangeScope.seq) >= PartnerScope.granted)
+            shown >= PartnerScope.granted)
         within = or_(within, former)
     clauses = [col(ChangeScope.article_id) == ArticleChange.article_id, within]
     if not viewer.early:  # scopes only ever embargoed are no one else's business

@@ -302,7 +302,8 @@ def load_demo(session: Session, *, articles: int, now: datetime,
         bulk_insert(session, ChangeScope.__table__, [
             {"article_id": row["id"], "language": row["language"],
              "section_id": row["section_id"] or 0, "syndicated": row["syndication"] == "allowed",
-             "seq": first + k, "first_seq": first + k, "first_public_seq": first + k}
+             "seq": first + k, "first_seq": first + k, "first_public_seq": first + k,
+             "public_seq": first + k}
             for k, row in enumerate(batch)])
         counts.recount(session, {link["author_id"] for link in links_a})
         session.commit()
