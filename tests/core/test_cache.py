@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleUpdate
+from app.changelog import signal
 from app.changelog.signal import listener
 from app.core import cache as cache_module
 from app.core.cache import ResponseCache, cache_key, content_engine
@@ -262,6 +263,9 @@ class TestFineInvalidation:
         client.get(url)
         quietly_retitle(session, article, "Changed")
         session.execute(text("UPDATE counter SET value = value + 1 WHERE name = 'content_version'"))
+        # Told at commit, as every writer in this process is (on PostgreSQL another process's
+        # commit is heard a moment later, by its notification: tested below).
+        signal.announce(session)
         session.commit()
         fresh = client.get(url)
         assert (fresh.headers["x-cache"], fresh.json()["title"]) == ("MISS", "Changed")

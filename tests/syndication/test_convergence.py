@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleCreate, ArticleUpdate, RightsInput
 from app.authors.models import Author
+from app.changelog.record import content_changed
 from app.changelog.schedule import sweep
 from app.core.listing import now as now_dependency
 from app.partners import service as partners_service
@@ -65,15 +65,19 @@ public_operations = st.lists(st.one_of(
 def reset(engine) -> None:  # type: ignore[no-untyped-def]
     """Empty every table but the counters with DELETE: on these few rows it is far cheaper
     than PostgreSQL's TRUNCATE, which the examples would otherwise spend most of their time
-    in. The counters keep counting (the content version moves on, as the deletes change
-    content), so the response cache never serves an earlier example's answers."""
+    in. The counters keep counting, and the content change goes through the change log's door
+    like any write of this process (`content_changed`: every cached answer stale, and the
+    listener told at commit). A bare connection's commit would be another process's to the
+    response cache, heard only when PostgreSQL's notification arrives: on a busy machine the
+    next example's first read could be answered from the previous example's pages."""
     import app.models  # noqa: F401
 
-    with engine.begin() as conn:
+    with Session(engine) as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name != "counter":
-                conn.execute(table.delete())
-        conn.execute(text("UPDATE counter SET value = value + 1 WHERE name = 'content_version'"))
+                session.execute(table.delete())
+        content_changed(session)
+        session.commit()
 
 
 class Clock:
