@@ -5,16 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from app.articles.editorial_router import router as editorial_articles_router
-from app.articles.router import router as articles_router
-from app.audit.router import router as audit_router
-from app.authors.editorial_router import router as editorial_authors_router
-from app.authors.router import router as authors_router
-from app.briefs.editorial_router import router as editorial_briefs_router
-from app.briefs.router import router as briefs_router
+from app.api import DEPENDENCIES, serve_api
 from app.changelog.lifespan import changelog_lifespan
 from app.changelog.signal import listener
 from app.core.cache import ResponseCache
@@ -24,29 +18,9 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import GZipExceptImages
 from app.core.openapi import install_openapi, unique_operation_id
 from app.core.protocol import HttpSemanticsMiddleware
-from app.core.query_params import single_valued_query
 from app.core.ratelimit import RateLimiter
-from app.corrections.router import router as corrections_router
-from app.discovery.router import router as discovery_router
-from app.feeds.router import router as feeds_router
-from app.feeds.sitemaps import router as sitemaps_router
-from app.media.editorial_router import router as editorial_media_router
-from app.media.router import router as media_router
 from app.ops.metrics import record_request
-from app.ops.router import router as ops_router
-from app.partners.router import router as partners_router
 from app.partners.usage import UsageMeter, metering
-from app.previews.router import editorial_router as editorial_previews_router
-from app.previews.router import router as previews_router
-from app.redirects.router import router as redirects_router
-from app.sync.router import router as sync_router
-from app.syndication.router import router as syndication_router
-from app.taxonomy.editorial_router import router as editorial_taxonomy_router
-from app.taxonomy.router import router as taxonomy_router
-from app.users.router import auth_router
-from app.users.router import router as users_router
-from app.webhooks.router import editorial_router as editorial_webhooks_router
-from app.webhooks.router import syndication_router as syndication_webhooks_router
 from app.webhooks.sender import running_sender
 
 DESCRIPTION = """Khabar serves a newsroom's articles, authors and briefs as JSON.
@@ -97,22 +71,12 @@ def create_app() -> FastAPI:
         contact={"name": "Khabar maintainers", "url": "https://khabar.dev"},
         servers=[{"url": settings.public_base_url, "description": "This deployment"}],
         generate_unique_id_function=unique_operation_id,
-        dependencies=[Depends(single_valued_query)],
+        dependencies=DEPENDENCIES,
         lifespan=lifespan,
     )
     install_error_handlers(app)
     install_openapi(app)
-    for router in (ops_router, articles_router, authors_router, briefs_router, taxonomy_router,
-                   feeds_router, auth_router, users_router, editorial_articles_router,
-                   editorial_authors_router, editorial_briefs_router, editorial_taxonomy_router,
-                   partners_router, syndication_router, sync_router, editorial_webhooks_router,
-                   syndication_webhooks_router, redirects_router, editorial_media_router,
-                   media_router):
-        app.include_router(router)
-    app.include_router(sitemaps_router)  # /robots.txt is outside /v1
-    for router in (discovery_router, corrections_router, previews_router,
-                   editorial_previews_router, audit_router):  # newsroom features (1.1)
-        app.include_router(router)
+    serve_api(app)
     # Feeds, docs and editorial answers are compressed here; public reads bring their own gzip
     # (with its own ETag) and cache hits never reach this layer.
     app.add_middleware(GZipExceptImages, minimum_size=860)
