@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from datetime import datetime, timedelta
+from time import monotonic
 
 from sqlalchemy import case, delete, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -119,15 +119,17 @@ def prune_once(now: datetime | None = None) -> int:
 
 async def run_sweeper(stop: asyncio.Event, interval: float) -> None:
     """The app's background sweep, every `interval` seconds until `stop` is set; the log's
-    retention is applied once an hour."""
-    pruned_at = 0.0
+    retention is applied on the first round and then once an hour."""
+    # None: prune on the first round. (A start of 0.0 waited until the host's monotonic clock,
+    # its uptime, passed an hour: a host up for less never pruned before then.)
+    pruned_at: float | None = None
     while not stop.is_set():
         try:
             recorded = await asyncio.to_thread(sweep_once)
             if recorded:
                 log.info("Scheduled articles went live", extra={"count": len(recorded)})
-            if time.monotonic() - pruned_at > PRUNE_EVERY:
-                pruned_at = time.monotonic()
+            if pruned_at is None or monotonic() - pruned_at > PRUNE_EVERY:
+                pruned_at = monotonic()
                 await asyncio.to_thread(prune_once)
         except Exception:
             log.exception("The scheduled-publication sweep failed")

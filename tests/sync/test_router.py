@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleUpdate
+from app.changelog import schedule
 from app.changelog.models import ArticleChange
 from app.changelog.schedule import prune
 from app.core.listing import now as now_dependency
@@ -148,6 +152,22 @@ class TestDeltas:
         assert r.headers["content-type"] == "application/problem+json"
         assert "initial sync" in r.json()["detail"]
         assert client.get(SYNC, params={"cursor": newer}).status_code == 200
+
+    def test_a_server_applies_the_retention_as_it_starts(self, configure, session, make_article,
+                                                         monkeypatch):
+        """On a host up for a minute too (the sweeper's hour was counted from the host's
+        boot, so such a host kept every tombstone for its first hour)."""
+        article = make_article()
+        articles_service.unpublish_article(session, article, **_rev(article))
+        session.execute(update(ArticleChange).values(at=utcnow() - timedelta(days=91)))
+        session.commit()
+        monkeypatch.setattr(schedule, "monotonic", lambda: 60.0)
+        with TestClient(configure(KHABAR_SWEEP_SECONDS="1")):
+            deadline = time.monotonic() + 10
+            while session.exec(select(ArticleChange.article_id)).all():
+                assert time.monotonic() < deadline, "the tombstone outlived the retention"
+                time.sleep(0.05)
+                session.rollback()
 
     @pytest.mark.parametrize("query", [
         {"wait": "26"}, {"wait": "-1"}, {"wait": "soon"}, {"cursor": "garbage"},
