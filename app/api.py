@@ -1,11 +1,10 @@
 """Every route of the API, included once per process into `API`, whose routes each app serves.
 
 FastAPI prepares each route (its dependency analysis, the pydantic adapters of its parameters and
-responses) for every app that includes it, on the app's first request through that router:
-about 80 ms for this API's 160 routes. A server builds one app per process and pays it once; the
-test suite builds one app per test, and it was a third of the suite's CPU. Included here, the
-routes are prepared once per process, and every app of the process serves the same ones
-(`serve_api`).
+responses) for every app that includes it, on the app's first requests: 30-80 ms for this API's
+107 routes. A server builds one app per process and pays it once; the test suite builds one app
+per test, and it was a fifth of the suite's CPU. Included here, the routes are prepared once per
+process, and every app of the process serves the same ones (`serve_api`).
 
 What differs between apps is their `dependency_overrides` (tests override the clock, for one).
 FastAPI asks the router that included a route for them; `API` asks `_AppOverrides`, which answers
