@@ -9,6 +9,9 @@ process, and every app of the process serves the same ones (`serve_api`).
 What differs between apps is their `dependency_overrides` (tests override the clock, for one).
 FastAPI asks the router that included a route for them; `API` asks `_AppOverrides`, which answers
 with those of the app serving the request (`serve_api` adds the layer that names them).
+`APIRouter(dependency_overrides_provider=...)` is documented as FastAPI's own ("normally the
+app"); no public API shares prepared routes, so tests/core/test_shared_routes.py fails loudly if
+a FastAPI upgrade stops asking it.
 """
 
 from __future__ import annotations
