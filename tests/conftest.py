@@ -23,6 +23,8 @@ from sqlmodel import Session, SQLModel
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from tests.security.runner import MatrixRun
+
 BASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
 # Tests never talk to a real Redis unless they ask for it (tests/... that need Redis set it).
 os.environ.pop("REDIS_URL", None)
@@ -183,6 +185,24 @@ def configure(monkeypatch: pytest.MonkeyPatch,
 
     yield build
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def matrix(database_url: str) -> MatrixRun:  # noqa: ARG001 (the migrated database)
+    """Every route called with every credential on every object of a world (tests/security),
+    recorded once per worker: the security suite and tests/interop judge the exchanges. Defined
+    here, once: a fixture imported into a second conftest is a second fixture, and each built
+    its own (20 s each)."""
+    from app.core.db import get_write_engine
+    from app.main import create_app
+    from tests.security.runner import run_matrix
+    from tests.security.world import World
+
+    engine = get_write_engine()
+    try:
+        return run_matrix(create_app(), World(engine).build())
+    finally:
+        empty_database(engine)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,4 @@
 """Fixtures of the interoperability suite: what real consumers (feed validators, ninjs parsers,
 shared caches, crawlers) check."""
 
-from tests.security.conftest import matrix  # noqa: F401  (fixture: every route, every caller)
 from tests.syndication.conftest import make_partner  # noqa: F401  (fixture)

@@ -4,9 +4,10 @@ The shared `engine` fixture empties the database after every test, so a world bu
 read by many tests cannot rest on it. Two fixtures build the world on the worker's database
 (`database_url`) directly instead, and empty it themselves when done:
 
-* `matrix` (session): builds the world, calls every route with every credential on every object
-  (tests/security/table.py), records the exchanges, and empties the database before any other
-  test runs. Each worker that needs it runs it once; api1, api2, api3, api5 and api8 judge it.
+* `matrix` (session, in tests/conftest.py so that it is one fixture for every directory): builds
+  the world, calls every route with every credential on every object (tests/security/table.py),
+  records the exchanges, and empties the database before any other test runs. Each worker that
+  needs it runs it once; api1, api2, api3, api5, api8 and tests/interop judge it.
 * `world` and `world_client` (module): a world kept for one module's live probes. Every test of
   such a module must use them only (never `client`, `session` or `engine`, whose teardown would
   empty the world under the module's feet).
@@ -26,7 +27,6 @@ from fastapi.testclient import TestClient
 
 from tests.articles.newsroom import newsroom  # noqa: F401  (fixture)
 from tests.conftest import empty_database
-from tests.security.runner import MatrixRun, run_matrix
 from tests.security.world import World
 from tests.syndication.conftest import make_partner  # noqa: F401  (fixture)
 
@@ -37,18 +37,6 @@ def _engine():  # type: ignore[no-untyped-def]
     from app.core.db import get_write_engine
 
     return get_write_engine()
-
-
-@pytest.fixture(scope="session")
-def matrix(database_url: str) -> MatrixRun:  # noqa: ARG001 (the migrated database)
-    from app.main import create_app
-
-    engine = _engine()
-    try:
-        world = World(engine).build()
-        return run_matrix(create_app(), world)
-    finally:
-        empty_database(engine)
 
 
 @pytest.fixture(scope="module")
