@@ -48,11 +48,11 @@ from tests.fuzz.harness import STAGE
 STATE_DEPENDENT = ["301", "304", "409", "412", "428", "429"]
 POSITIVE = CheckConfig(positive_data_acceptance=PositiveDataAcceptanceConfig(
     allowed_statuses=["2xx", "401", "403", "404", *STATE_DEPENDENT]))
-# Invalid data is rejected with schemathesis' usual 4xx answers, or with the two that refuse
-# what a body carries, each documented on the operations that give it: 413 (over a size limit)
-# and 415 (an upload whose bytes are not an image, as a negated `file` part's never are).
-NEGATIVE = CheckConfig(negative_data_rejection=NegativeDataRejectionConfig(
-    allowed_statuses=[*NegativeDataRejectionConfig().allowed_statuses, "413", "415"]))
+# Invalid data is rejected with schemathesis' usual 4xx answers or, on an operation that
+# documents them, with the two that refuse what a body carries: 413 (over a size limit) and 415
+# (an upload whose bytes are not an image, as a negated `file` part's never are).
+REJECTIONS = NegativeDataRejectionConfig().allowed_statuses
+BODY_REFUSALS = ("413", "415")
 # Inputs whose valid values the schema documents in words, not in a JSON Schema: opaque cursors
 # (only ones the API issued), sparse-fieldset names (the item's fields), and references to other
 # records, which must exist. A schema-valid value may still name nothing; the answer is then a
@@ -167,7 +167,10 @@ def rejects_invalid_data(ctx: Any, response: Any, case: Any) -> bool | None:
     if meta is not None and not (path_negated or body_negated or headers_negated) and \
             sent_query_is_valid(case, response):
         return None
-    return negative_data_rejection(dataclasses.replace(ctx, config=NEGATIVE), response, case)
+    documented = case.operation.definition.raw.get("responses", {})
+    negative = CheckConfig(negative_data_rejection=NegativeDataRejectionConfig(allowed_statuses=[
+        *REJECTIONS, *(status for status in BODY_REFUSALS if status in documented)]))
+    return negative_data_rejection(dataclasses.replace(ctx, config=negative), response, case)
 
 
 def _coerce(text: str, schema: dict[str, Any]) -> Any:
