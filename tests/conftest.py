@@ -7,7 +7,9 @@ a new database named after it (plus the xdist worker), dropped at the end.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -188,21 +190,36 @@ def configure(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.fixture(scope="session")
-def matrix(database_url: str) -> MatrixRun:  # noqa: ARG001 (the migrated database)
+def matrix(database_url: str, tmp_path_factory: pytest.TempPathFactory,  # noqa: ARG001
+           worker_id: str) -> MatrixRun:  # (database_url: the migrated database)
     """Every route called with every credential on every object of a world (tests/security),
-    recorded once per worker: the security suite and tests/interop judge the exchanges. Defined
-    here, once: a fixture imported into a second conftest is a second fixture, and each built
-    its own (20 s each)."""
+    recorded once per run (about 20 s): the security suite and tests/interop judge the
+    exchanges, which are plain data. The first worker to need them records them into the run's
+    shared temporary directory, under a lock; the others read them (xdist's recipe for a session
+    fixture built once). Defined here, once: a fixture imported into a second conftest is a
+    second fixture, with a cache of its own."""
     from app.core.db import get_write_engine
     from app.main import create_app
     from tests.security.runner import run_matrix
     from tests.security.world import World
 
-    engine = get_write_engine()
-    try:
-        return run_matrix(create_app(), World(engine).build())
-    finally:
-        empty_database(engine)
+    def record() -> MatrixRun:
+        engine = get_write_engine()
+        try:
+            return run_matrix(create_app(), World(engine).build())
+        finally:
+            empty_database(engine)
+
+    if worker_id == "main":
+        return record()
+    shared = tmp_path_factory.getbasetemp().parent / "security-matrix.pickle"
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if shared.exists():
+            return pickle.loads(shared.read_bytes())  # type: ignore[no-any-return]
+        run = record()
+        shared.write_bytes(pickle.dumps(run))
+        return run
 
 
 @pytest.fixture(scope="session")
