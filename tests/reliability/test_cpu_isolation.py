@@ -2,7 +2,7 @@
 
 A live `khabar serve` with two workers. An editor keeps posting drafts whose `body_html` is
 valid but as costly as the markup bounds allow for ten seconds (0.8 s of sanitizing each when
-this was written; 40-70 ms since the sanitizer reads cleaned HTML with one expression); meanwhile
+this was written; about 40 ms since the sanitizer reads cleaned HTML with one expression); meanwhile
 logins (`POST /v1/auth/token`) and partner reads answer within 200 ms. Before the fix, loading
 the caller took SQLite's write lock (BEGIN IMMEDIATE) and held it through the sanitizing, and
 logins read the user under that lock too: they waited for each heavy request in turn.
