@@ -331,26 +331,25 @@ class PublishRequest(BaseModel):
         return self
 
 
-class ArticleEditorial(ArticlePublic):
+class _EditorialState(BaseModel):
+    """What the newsroom sees of an article beyond its public fields. Named first among a
+    model's bases, so these come after the public ones (pydantic orders fields from the last
+    base to the first), as clients have always received them."""
+
+    status: Status
+    revision: int
+    created_at: datetime
+    deleted_at: datetime | None = None
+    created_by_id: int | None = None
+    featured: bool = False
+
+
+class ArticleEditorial(_EditorialState, ArticlePublic):
     """An article as the newsroom sees it: every status, with its revision for `If-Match`."""
 
-    status: Status
-    revision: int
-    created_at: datetime
-    deleted_at: datetime | None = None
-    created_by_id: int | None = None
-    featured: bool = False
 
-
-class ArticleEditorialCard(ArticleCard):
+class ArticleEditorialCard(_EditorialState, ArticleCard):
     """An article as editorial lists show it."""
-
-    status: Status
-    revision: int
-    created_at: datetime
-    deleted_at: datetime | None = None
-    created_by_id: int | None = None
-    featured: bool = False
 
 
 class RevisionSummary(BaseModel):
