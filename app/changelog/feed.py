@@ -17,20 +17,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.changelog import views
+from app.changelog.schedule import sweep_once
 from app.changelog.signal import listener
 from app.changelog.views import Entry, Viewer
+from app.core.db import get_read_engine
 from app.core.errors import CursorExpired
 
 MAX_WAIT = 25
 
 T = TypeVar("T")
+# A page's items as a reader renders them: (session, page, now) -> JSON objects.
+Items = Callable[[Session, "FeedPage", datetime], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,26 @@ async def long_poll(fetch: Callable[[], T], empty: Callable[[T], bool], wait: fl
         generation = listener.generation()
         result = await run_in_threadpool(fetch)
     return result
+
+
+async def poll_page(position: Position | None, *, latest_only: bool, limit: int, now: datetime,
+                    wait: float, viewer: Callable[[Session], Viewer],
+                    items: Items) -> tuple[FeedPage, list[dict[str, Any]]]:
+    """A reader's page (the public sync, a partner's change feed) and its rendered items.
+    Each try reads on a fresh session at a clock that moves on with the wait, once the
+    scheduled publications due by then are in the log. `latest_only` (`since=latest`): no
+    items, the head. Only a delta cursor waits: an initial sync always has its page now."""
+    started = time.monotonic()
+
+    def fetch() -> tuple[FeedPage, list[dict[str, Any]]]:
+        at = now + timedelta(seconds=time.monotonic() - started)
+        sweep_once(at)
+        with Session(get_read_engine(), expire_on_commit=False) as session:
+            if latest_only:
+                return FeedPage([], latest(session), False), []
+            page = read(session, viewer(session), position, limit=limit, now=at)
+            return page, items(session, page, at)
+
+    waits = position is not None and not position.initial
+    return await long_poll(fetch, lambda result: not result[1] and not result[0].has_more,
+                           wait if waits else 0)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from sqlmodel import Session
 from starlette.responses import Response
 
 from app.articles.router import IncludeQ, LanguageQ, SectionQ
 from app.changelog import feed
 from app.changelog.feed import MAX_WAIT
-from app.changelog.schedule import sweep_once
-from app.core.db import get_read_engine
 from app.core.errors import BadRequest, problem_responses
 from app.core.http import Representation, respond
 from app.core.listing import JSON_OPTIONS, NowDep
@@ -55,21 +50,11 @@ async def sync(
         raise BadRequest("Give either `cursor` (continue a sync) or `since=latest` (start at the "
                          "head), not both")
     position = None if since == "latest" else service.decode_position(cursor, language, section)
-    started = time.monotonic()
-
-    def fetch() -> tuple[feed.FeedPage, list[dict[str, Any]]]:
-        at = now + timedelta(seconds=time.monotonic() - started)
-        sweep_once(at)
-        with Session(get_read_engine(), expire_on_commit=False) as session:
-            if since == "latest":
-                return feed.FeedPage([], feed.latest(session), False), []
-            viewer = service.viewer(session, language, section)
-            page = feed.read(session, viewer, position, limit=limit, now=at)
-            return page, service.items(session, page, body=include == "body", now=at)
-
-    waits = position is not None and not position.initial
-    page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
-                                      wait if waits else 0)
+    page, data = await feed.poll_page(
+        position, latest_only=since == "latest", limit=limit, now=now, wait=wait,
+        viewer=lambda session: service.viewer(session, language, section),
+        items=lambda session, page, at: service.items(session, page, body=include == "body",
+                                                      now=at))
     next_cursor = service.encode_position(page.next, language, section)
     next_url = str(request.url.include_query_params(cursor=next_cursor).remove_query_params(
         ["since"])) if page.has_more else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -17,7 +16,6 @@ from app.articles import queries
 from app.changelog import feed
 from app.changelog.feed import MAX_WAIT
 from app.changelog.models import Reason
-from app.changelog.schedule import sweep_once
 from app.core.cache import Rendering, ResponseCache
 from app.core.config import get_settings
 from app.core.db import SessionDep, get_read_engine
@@ -192,23 +190,14 @@ async def list_changes(
     `since=`; `wait=` long-polls. A cursor older than the retained log answers 410: start a
     new initial sync. Reading twice from one cursor returns the same items."""
     position = (None if since == "latest" else service.decode_position(since))
-    started = time.monotonic()
-
-    def fetch() -> tuple[feed.FeedPage, list[dict[str, Any]]]:
-        at = now + timedelta(seconds=time.monotonic() - started)
-        sweep_once(at)
-        with Session(get_read_engine(), expire_on_commit=False) as session:
-            if since == "latest":
-                return feed.FeedPage([], feed.latest(session), False), []
-            viewer = service.viewer_of(session, partner)
-            page = feed.read(session, viewer, position, limit=limit, now=at)
-            return page, _change_items(session, page, fmt, ninjs_version, at)
-
     waits = position is not None and not position.initial and wait > 0
 
     async def render() -> Representation:
-        page, data = await feed.long_poll(fetch, lambda r: not r[1] and not r[0].has_more,
-                                          wait if waits else 0)
+        page, data = await feed.poll_page(
+            position, latest_only=since == "latest", limit=limit, now=now, wait=wait,
+            viewer=lambda session: service.viewer_of(session, partner),
+            items=lambda session, page, at: _change_items(session, page, fmt, ninjs_version,
+                                                          at))
         next_cursor = service.encode_position(page.next)
         next_url = str(request.url.include_query_params(since=next_cursor))
         return _private({
