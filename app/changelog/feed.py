@@ -101,7 +101,7 @@ async def poll_page(position: Position | None, *, latest_only: bool, limit: int,
     """A reader's page (the public sync, a partner's change feed) and its rendered items.
     Each try reads on a fresh session at a clock that moves on with the wait, once the
     scheduled publications due by then are in the log. `latest_only` (`since=latest`): no
-    items, the head. Only a delta cursor waits: an initial sync always has its page now."""
+    items, the head. It waits only when `waits` says so."""
     started = time.monotonic()
 
     def fetch() -> tuple[FeedPage, list[dict[str, Any]]]:
@@ -113,6 +113,11 @@ async def poll_page(position: Position | None, *, latest_only: bool, limit: int,
             page = read(session, viewer(session), position, limit=limit, now=at)
             return page, items(session, page, at)
 
-    waits = position is not None and not position.initial
     return await long_poll(fetch, lambda result: not result[1] and not result[0].has_more,
-                           wait if waits else 0)
+                           wait if waits(position, wait) else 0)
+
+
+def waits(position: Position | None, wait: float) -> bool:
+    """Whether a read may wait for changes: with `wait` and a delta cursor only (an initial
+    sync always has its page now)."""
+    return wait > 0 and position is not None and not position.initial

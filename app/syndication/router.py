@@ -190,7 +190,6 @@ async def list_changes(
     `since=`; `wait=` long-polls. A cursor older than the retained log answers 410: start a
     new initial sync. Reading twice from one cursor returns the same items."""
     position = (None if since == "latest" else service.decode_position(since))
-    waits = position is not None and not position.initial and wait > 0
 
     async def render() -> Representation:
         page, data = await feed.poll_page(
@@ -206,7 +205,8 @@ async def list_changes(
             "links": {"self": str(request.url), "next": next_url},
         })
 
-    if waits:  # its answer may come after a wait, under a later state: never a kept page
+    # An answer that may come after a wait, under a later state, is never a kept page.
+    if feed.waits(position, wait):
         return respond(request, await render())
     return await _kept(request, partner, render)
 

@@ -6,8 +6,9 @@ read by many tests cannot rest on it. Two fixtures build the world on the worker
 
 * `matrix` (session, in tests/conftest.py so that it is one fixture for every directory): builds
   the world, calls every route with every credential on every object (tests/security/table.py),
-  records the exchanges, and empties the database before any other test runs. Each worker that
-  needs it runs it once; api1, api2, api3, api5, api8 and tests/interop judge it.
+  records the exchanges, and empties the database before any other test runs. Recorded once
+  per run and shared by the xdist workers; api1, api2, api3, api5, api8 and tests/interop judge
+  it.
 * `world` and `world_client` (module): a world kept for one module's live probes. Every test of
   such a module must use them only (never `client`, `session` or `engine`, whose teardown would
   empty the world under the module's feet).
